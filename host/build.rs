@@ -1,1 +1,78 @@
-fn main() {}
+//! Builds the first-party plugins (`plugins/*`) for `wasm32-wasip2` and embeds
+//! them in the binary, so `portcullis serve` works with no extra step.
+//!
+//! The plugins are built by a nested cargo into `target/bundled-plugins`, a
+//! target directory of their own, so it never waits on the outer build's lock.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// (crate, default grants) of every bundled plugin.
+const BUNDLED: &[(&str, &[&str])] = &[
+    ("apk", &[]),
+    ("apt", &[]),
+    ("node", &[]),
+    ("paths", &[]),
+    ("python", &[]),
+    ("sandbox", &["Docker", "InstallNetwork"]),
+];
+
+const TARGET: &str = "wasm32-wasip2";
+const PROFILE: &str = "plugin";
+
+fn main() {
+    let manifest = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap());
+    let workspace = manifest.parent().unwrap().to_path_buf();
+    println!("cargo:rerun-if-changed={}", workspace.join("plugins").display());
+    println!("cargo:rerun-if-changed={}", workspace.join("wit").display());
+
+    // `PORTCULLIS_NO_BUNDLE=1` builds a host without bundled plugins (faster
+    // host-only iteration; `portcullis serve` then needs `--plugins`).
+    println!("cargo:rerun-if-env-changed=PORTCULLIS_NO_BUNDLE");
+    let bundle = std::env::var_os("PORTCULLIS_NO_BUNDLE").is_none();
+    let present: Vec<_> = BUNDLED
+        .iter()
+        .filter(|_| bundle)
+        .filter(|(name, _)| workspace.join("plugins").join(name).join("Cargo.toml").exists())
+        .collect();
+    let target_dir = workspace.join("target").join("bundled-plugins");
+    if !present.is_empty() {
+        build(&workspace, &target_dir, present.iter().map(|(n, _)| *n));
+    }
+
+    let mut out = String::from("/// The plugins built into this binary.\npub static BUNDLED: &[BundledPlugin] = &[\n");
+    for (name, grants) in present {
+        let wasm = target_dir.join(TARGET).join(PROFILE).join(format!("{name}.wasm"));
+        let grants: Vec<String> = grants.iter().map(|g| format!("Grant::{g}")).collect();
+        out.push_str(&format!(
+            "    BundledPlugin {{ name: {name:?}, wasm: include_bytes!({:?}), default_grants: &[{}] }},\n",
+            wasm.display().to_string(),
+            grants.join(", ")
+        ));
+    }
+    out.push_str("];\n");
+    let out_dir = PathBuf::from(std::env::var("OUT_DIR").unwrap());
+    std::fs::write(out_dir.join("bundled.rs"), out).unwrap();
+}
+
+fn build<'a>(workspace: &Path, target_dir: &Path, crates: impl Iterator<Item = &'a str>) {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let mut cmd = Command::new(cargo);
+    cmd.current_dir(workspace)
+        .args(["build", "--target", TARGET, "--profile", PROFILE])
+        .arg("--target-dir")
+        .arg(target_dir);
+    for name in crates {
+        cmd.args(["-p", name]);
+    }
+    // The outer build's settings are for the host target, not for wasm.
+    for var in ["RUSTFLAGS", "CARGO_ENCODED_RUSTFLAGS", "CARGO_TARGET_DIR", "CARGO_BUILD_TARGET", "RUSTC_WORKSPACE_WRAPPER"] {
+        cmd.env_remove(var);
+    }
+    let status = cmd.status().expect("running cargo to build the bundled plugins");
+    if !status.success() {
+        panic!(
+            "building the bundled plugins for {TARGET} failed; if the target is missing, run `rustup target add {TARGET}` (scripts/setup.sh does)"
+        );
+    }
+}

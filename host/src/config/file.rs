@@ -1,0 +1,137 @@
+//! The shape of `portcullis.toml`. Unknown keys are errors, so a typo is
+//! reported instead of silently ignored.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use super::{Config, ConfigError, PluginSettings};
+use crate::plugins::Grant;
+
+/// `portcullis.toml` as written.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConfigFile {
+    log_level: Option<String>,
+    plugin_dir: Option<PathBuf>,
+    bundled_plugins: Option<bool>,
+    cache_dir: Option<PathBuf>,
+    #[serde(default)]
+    limits: LimitsFile,
+    #[serde(default)]
+    plugins: BTreeMap<String, PluginFile>,
+    #[serde(default)]
+    install: InstallFile,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LimitsFile {
+    memory_mib: Option<u64>,
+    cpu_ms: Option<u64>,
+    wall_ms: Option<u64>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PluginFile {
+    memory_mib: Option<u64>,
+    cpu_ms: Option<u64>,
+    wall_ms: Option<u64>,
+    grants: Option<Vec<String>>,
+    #[serde(default)]
+    settings: BTreeMap<String, toml::Value>,
+}
+
+/// `[install]`: where installers fetch packages.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct InstallFile {
+    pip_index_url: Option<String>,
+    npm_registry: Option<String>,
+}
+
+impl ConfigFile {
+    /// Parses the file's text; errors carry the file name, key and line.
+    pub fn parse(text: &str, path: &Path) -> Result<ConfigFile, ConfigError> {
+        toml::from_str(text).map_err(|e| ConfigError(format!("{}: {e}", path.display())))
+    }
+
+    /// Applies the file's values over `config`, validating as it goes.
+    pub fn apply(self, config: &mut Config) -> Result<(), ConfigError> {
+        if let Some(v) = self.log_level {
+            config.log_level = v;
+        }
+        if let Some(v) = self.plugin_dir {
+            config.plugin_dir = Some(v);
+        }
+        if let Some(v) = self.bundled_plugins {
+            config.bundled_plugins = v;
+        }
+        if let Some(v) = self.cache_dir {
+            config.cache_dir = Some(v);
+        }
+        let limits = &mut config.default_limits;
+        if let Some(mib) = positive("limits.memory_mib", self.limits.memory_mib)? {
+            limits.memory_bytes = (mib as usize) << 20;
+        }
+        if let Some(ms) = positive("limits.cpu_ms", self.limits.cpu_ms)? {
+            limits.cpu_time = Duration::from_millis(ms);
+        }
+        if let Some(ms) = positive("limits.wall_ms", self.limits.wall_ms)? {
+            limits.wall_time = Duration::from_millis(ms);
+        }
+        for (name, plugin) in self.plugins {
+            let key = |field: &str| format!("plugins.{name}.{field}");
+            let grants = match plugin.grants {
+                None => None,
+                Some(names) => Some(
+                    names
+                        .iter()
+                        .map(|g| {
+                            Grant::parse(g).ok_or_else(|| {
+                                let known: Vec<_> = Grant::ALL.iter().map(|g| g.name()).collect();
+                                ConfigError(format!("`{}` has unknown grant `{g}` (known: {})", key("grants"), known.join(", ")))
+                            })
+                        })
+                        .collect::<Result<_, _>>()?,
+                ),
+            };
+            let settings = plugin
+                .settings
+                .into_iter()
+                .map(|(k, v)| {
+                    let text = match v {
+                        toml::Value::String(s) => s,
+                        other => serde_json::to_string(&other).expect("TOML values are JSON-encodable"),
+                    };
+                    (k, text)
+                })
+                .collect();
+            let parsed = PluginSettings {
+                memory_mib: positive(&key("memory_mib"), plugin.memory_mib)?,
+                cpu_ms: positive(&key("cpu_ms"), plugin.cpu_ms)?,
+                wall_ms: positive(&key("wall_ms"), plugin.wall_ms)?,
+                grants,
+                settings,
+            };
+            config.plugins.insert(name, parsed);
+        }
+        if let Some(url) = self.install.pip_index_url {
+            config.index_urls.insert("pip".into(), url);
+        }
+        if let Some(url) = self.install.npm_registry {
+            config.index_urls.insert("npm".into(), url);
+        }
+        Ok(())
+    }
+}
+
+fn positive(key: &str, value: Option<u64>) -> Result<Option<u64>, ConfigError> {
+    match value {
+        Some(0) => Err(ConfigError(format!("`{key}` must be greater than zero"))),
+        other => Ok(other),
+    }
+}

@@ -1,0 +1,200 @@
+//! Configuration: `portcullis.toml` (from `--config` or `CONFIG_FILE`), then the
+//! environment, then command-line flags; later sources override earlier ones.
+//! Every error names the key and what is wrong with it.
+
+mod file;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::plugins::{Grant, Limits, PluginPolicy};
+
+pub use file::ConfigFile;
+
+/// A configuration problem, reported with exit code 1.
+#[derive(Debug, thiserror::Error)]
+#[error("configuration error: {0}")]
+pub struct ConfigError(pub String);
+
+/// The resolved configuration of a host process.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// A `tracing` filter (`info`, `debug`, `portcullis=trace`, …).
+    pub log_level: String,
+    /// A directory of `*.wasm` plugins watched while running.
+    pub plugin_dir: Option<PathBuf>,
+    /// Whether to load the plugins built into the binary.
+    pub bundled_plugins: bool,
+    /// Where compiled components are cached; `None` disables the cache.
+    pub cache_dir: Option<PathBuf>,
+    /// Limits for plugins that set none of their own.
+    pub default_limits: Limits,
+    /// Per-plugin settings by plugin name.
+    pub plugins: BTreeMap<String, PluginSettings>,
+    /// Package index or registry mirror per package manager.
+    pub index_urls: BTreeMap<String, String>,
+}
+
+/// What `[plugins.<name>]` says about one plugin.
+#[derive(Debug, Clone, Default)]
+pub struct PluginSettings {
+    /// Limit overrides.
+    pub memory_mib: Option<u64>,
+    /// CPU time override.
+    pub cpu_ms: Option<u64>,
+    /// Wall-clock override.
+    pub wall_ms: Option<u64>,
+    /// Grants; `None` keeps the plugin's default grants.
+    pub grants: Option<BTreeSet<Grant>>,
+    /// Values for the plugin's `config` import.
+    pub settings: BTreeMap<String, String>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            log_level: "info".into(),
+            plugin_dir: None,
+            bundled_plugins: true,
+            cache_dir: crate::plugins::CompileCache::default_dir(),
+            default_limits: Limits::default(),
+            plugins: BTreeMap::new(),
+            index_urls: BTreeMap::new(),
+        }
+    }
+}
+
+/// Reads the environment: a seam so tests need not mutate the process environment.
+pub trait Environment {
+    /// The variable's value, if set and not empty.
+    fn var(&self, name: &str) -> Option<String>;
+}
+
+/// The process environment.
+pub struct ProcessEnv;
+
+impl Environment for ProcessEnv {
+    fn var(&self, name: &str) -> Option<String> {
+        std::env::var(name).ok().filter(|v| !v.is_empty())
+    }
+}
+
+impl Config {
+    /// Loads the file (if any) and applies the environment on top.
+    pub fn load(path: Option<&std::path::Path>, env: &dyn Environment) -> Result<Config, ConfigError> {
+        let path = path.map(PathBuf::from).or_else(|| env.var("CONFIG_FILE").map(PathBuf::from));
+        let mut config = Config::default();
+        if let Some(path) = path {
+            let text = std::fs::read_to_string(&path)
+                .map_err(|e| ConfigError(format!("cannot read config file {}: {e}", path.display())))?;
+            ConfigFile::parse(&text, &path)?.apply(&mut config)?;
+        }
+        config.apply_env(env)?;
+        Ok(config)
+    }
+
+    fn apply_env(&mut self, env: &dyn Environment) -> Result<(), ConfigError> {
+        if let Some(level) = env.var("LOG_LEVEL") {
+            self.log_level = level;
+        }
+        if let Some(dir) = env.var("PORTCULLIS_PLUGINS") {
+            self.plugin_dir = Some(dir.into());
+        }
+        if let Some(dir) = env.var("PORTCULLIS_CACHE_DIR") {
+            self.cache_dir = Some(dir.into());
+        }
+        if let Some(v) = env.var("PORTCULLIS_BUNDLED_PLUGINS") {
+            self.bundled_plugins = parse_bool("PORTCULLIS_BUNDLED_PLUGINS", &v)?;
+        }
+        for (manager, var) in [("pip", "PIP_INDEX_URL"), ("npm", "NPM_CONFIG_REGISTRY")] {
+            if let Some(url) = env.var(var) {
+                self.index_urls.insert(manager.into(), url);
+            }
+        }
+        Ok(())
+    }
+
+    /// The operator's policy for plugin `name`, starting from `default_grants`
+    /// (what a bundled plugin needs to work out of the box; none for others).
+    pub fn plugin_policy(&self, name: &str, default_grants: &[Grant]) -> PluginPolicy {
+        let settings = self.plugins.get(name).cloned().unwrap_or_default();
+        let mut limits = self.default_limits;
+        if let Some(mib) = settings.memory_mib {
+            limits.memory_bytes = (mib as usize) << 20;
+        }
+        if let Some(ms) = settings.cpu_ms {
+            limits.cpu_time = Duration::from_millis(ms);
+        }
+        if let Some(ms) = settings.wall_ms {
+            limits.wall_time = Duration::from_millis(ms);
+        }
+        PluginPolicy {
+            limits,
+            grants: settings.grants.unwrap_or_else(|| default_grants.iter().copied().collect()),
+            settings: settings.settings,
+        }
+    }
+}
+
+fn parse_bool(key: &str, value: &str) -> Result<bool, ConfigError> {
+    match value.to_ascii_lowercase().as_str() {
+        "1" | "true" | "yes" | "on" => Ok(true),
+        "0" | "false" | "no" | "off" => Ok(false),
+        _ => Err(ConfigError(format!("`{key}` must be true or false, not `{value}`"))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct FakeEnv(Vec<(&'static str, &'static str)>);
+
+    impl Environment for FakeEnv {
+        fn var(&self, name: &str) -> Option<String> {
+            self.0.iter().find(|(k, _)| *k == name).map(|(_, v)| v.to_string())
+        }
+    }
+
+    fn write(text: &str) -> tempfile::NamedTempFile {
+        let file = tempfile::NamedTempFile::new().unwrap();
+        std::fs::write(file.path(), text).unwrap();
+        file
+    }
+
+    #[test]
+    fn environment_overrides_file() {
+        let file = write("log_level = \"warn\"\nplugin_dir = \"/from/file\"\n");
+        let env = FakeEnv(vec![("PORTCULLIS_PLUGINS", "/from/env")]);
+        let config = Config::load(Some(file.path()), &env).unwrap();
+        assert_eq!(config.log_level, "warn");
+        assert_eq!(config.plugin_dir, Some(PathBuf::from("/from/env")));
+    }
+
+    #[test]
+    fn unknown_key_is_named() {
+        let file = write("log_levle = \"warn\"\n");
+        let err = Config::load(Some(file.path()), &FakeEnv(vec![])).unwrap_err().to_string();
+        assert!(err.contains("log_levle"), "{err}");
+    }
+
+    #[test]
+    fn unknown_grant_is_named_with_the_plugin() {
+        let file = write("[plugins.sandbox]\ngrants = [\"dockr\"]\n");
+        let err = Config::load(Some(file.path()), &FakeEnv(vec![])).unwrap_err().to_string();
+        assert!(err.contains("plugins.sandbox.grants") && err.contains("dockr"), "{err}");
+    }
+
+    #[test]
+    fn per_plugin_limits_and_settings_apply() {
+        let file = write("[limits]\nmemory_mib = 32\n[plugins.paths]\ncpu_ms = 50\n[plugins.paths.settings]\nallow = [\"/srv\"]\nmode = \"strict\"\n");
+        let config = Config::load(Some(file.path()), &FakeEnv(vec![])).unwrap();
+        let policy = config.plugin_policy("paths", &[Grant::Docker]);
+        assert_eq!(policy.limits.memory_bytes, 32 << 20);
+        assert_eq!(policy.limits.cpu_time, Duration::from_millis(50));
+        assert_eq!(policy.settings["allow"], "[\"/srv\"]");
+        assert_eq!(policy.settings["mode"], "strict");
+        assert!(policy.grants.contains(&Grant::Docker));
+    }
+}

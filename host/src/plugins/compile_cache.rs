@@ -1,0 +1,82 @@
+//! On-disk cache of compiled components, keyed by the component's SHA-256 and
+//! the engine's compatibility hash, so a restart does not recompile.
+
+use std::hash::{Hash, Hasher};
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use sha2::{Digest, Sha256};
+use wasmtime::Engine;
+use wasmtime::component::Component;
+
+/// Where compiled components live. Writes are atomic (temp file, then rename),
+/// so concurrent hosts sharing a cache never read a torn artifact.
+#[derive(Debug, Clone)]
+pub struct CompileCache {
+    dir: Option<PathBuf>,
+}
+
+/// Whether a component came from the cache or was compiled now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CacheOutcome {
+    /// Loaded a precompiled artifact.
+    Hit,
+    /// Compiled (and stored, if the cache is writable).
+    Miss,
+}
+
+impl CompileCache {
+    /// A cache in `dir`; `None` disables caching.
+    pub fn new(dir: Option<PathBuf>) -> Self {
+        Self { dir }
+    }
+
+    /// The default location: `$XDG_CACHE_HOME/portcullis/components` or
+    /// `~/.cache/portcullis/components`.
+    pub fn default_dir() -> Option<PathBuf> {
+        let base = std::env::var_os("XDG_CACHE_HOME")
+            .map(PathBuf::from)
+            .or_else(|| std::env::var_os("HOME").map(|h| Path::new(&h).join(".cache")))?;
+        Some(base.join("portcullis").join("components"))
+    }
+
+    /// Returns the compiled form of `wasm`, from the cache when possible.
+    /// A corrupt or incompatible cache entry is recompiled, never fatal.
+    pub fn load(&self, engine: &Engine, wasm: &[u8]) -> Result<(Component, CacheOutcome)> {
+        let Some(path) = self.entry_path(engine, wasm) else {
+            return Ok((Component::new(engine, wasm)?, CacheOutcome::Miss));
+        };
+        if path.exists() {
+            // SAFETY: the file was written by `Component::serialize` of an engine with
+            // the same compatibility hash (it is part of the key), and the cache
+            // directory belongs to the user running the host.
+            match unsafe { Component::deserialize_file(engine, &path) } {
+                Ok(component) => return Ok((component, CacheOutcome::Hit)),
+                Err(e) => tracing::warn!(path = %path.display(), "ignoring unusable compile cache entry: {e:#}"),
+            }
+        }
+        let component = Component::new(engine, wasm)?;
+        if let Err(e) = store(&path, &component) {
+            tracing::warn!(path = %path.display(), "could not write compile cache: {e:#}");
+        }
+        Ok((component, CacheOutcome::Miss))
+    }
+
+    fn entry_path(&self, engine: &Engine, wasm: &[u8]) -> Option<PathBuf> {
+        let dir = self.dir.as_ref()?;
+        let mut engine_hash = std::collections::hash_map::DefaultHasher::new();
+        engine.precompile_compatibility_hash().hash(&mut engine_hash);
+        let digest = Sha256::digest(wasm);
+        Some(dir.join(format!("{}-{:016x}.cwasm", hex::encode(digest), engine_hash.finish())))
+    }
+}
+
+fn store(path: &Path, component: &Component) -> Result<()> {
+    let dir = path.parent().context("cache path has no parent")?;
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    let bytes = component.serialize()?;
+    let tmp = path.with_extension(format!("tmp{}", std::process::id()));
+    std::fs::write(&tmp, bytes)?;
+    std::fs::rename(&tmp, path)?;
+    Ok(())
+}

@@ -1,0 +1,150 @@
+//! Turns bytes into registered plugins: the bundled first-party plugins and
+//! the `*.wasm` files of the plugin directory. A broken file is reported with
+//! its name and the reason, and skipped.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Instant;
+
+use anyhow::{Context, Result, anyhow};
+
+use super::call::Grant;
+use super::host_api::HostServices;
+use super::plugin::{Plugin, PluginSource};
+use super::runtime::PluginRuntime;
+use crate::config::Config;
+
+/// A plugin compiled into the binary.
+pub struct BundledPlugin {
+    /// Its name.
+    pub name: &'static str,
+    /// Its component bytes.
+    pub wasm: &'static [u8],
+    /// What it needs to work out of the box (the operator can narrow it).
+    pub default_grants: &'static [Grant],
+}
+
+include!(concat!(env!("OUT_DIR"), "/bundled.rs"));
+
+/// Loads plugins into the registry under the operator's configuration.
+pub struct Loader {
+    runtime: Arc<PluginRuntime>,
+    services: Arc<HostServices>,
+    config: Arc<Config>,
+}
+
+impl Loader {
+    /// A loader that registers into `services.registry`.
+    pub fn new(runtime: Arc<PluginRuntime>, services: Arc<HostServices>, config: Arc<Config>) -> Self {
+        Self { runtime, services, config }
+    }
+
+    /// Loads every bundled plugin (if enabled) and every `*.wasm` in the plugin
+    /// directory. Broken plugins are logged and skipped; returns how many loaded.
+    pub async fn load_all(&self) -> usize {
+        let mut loaded = 0;
+        if self.config.bundled_plugins {
+            for bundled in BUNDLED {
+                loaded += self.report(bundled.name, self.load_bundled(bundled).await) as usize;
+            }
+        }
+        if let Some(dir) = &self.config.plugin_dir {
+            match wasm_files(dir) {
+                Ok(files) => {
+                    let results = futures::future::join_all(files.iter().map(|f| self.load_file(f))).await;
+                    for (file, result) in files.iter().zip(results) {
+                        loaded += self.report(&file.display().to_string(), result) as usize;
+                    }
+                }
+                Err(e) => tracing::error!(dir = %dir.display(), "cannot read the plugin directory: {e}"),
+            }
+        }
+        loaded
+    }
+
+    /// Loads one bundled plugin.
+    pub async fn load_bundled(&self, bundled: &BundledPlugin) -> Result<Arc<Plugin>> {
+        self.load(bundled.name, PluginSource::Bundled, bundled.wasm.to_vec(), bundled.default_grants).await
+    }
+
+    /// Loads (or reloads) the plugin in `path`; its name is the file stem.
+    pub async fn load_file(&self, path: &Path) -> Result<Arc<Plugin>> {
+        let name = plugin_name(path)?;
+        let wasm = tokio::fs::read(path).await.with_context(|| format!("reading {}", path.display()))?;
+        self.load(&name, PluginSource::File(path.to_path_buf()), wasm, &[]).await
+    }
+
+    /// Removes the plugin loaded from `path`. A bundled plugin it replaced comes back.
+    pub async fn unload_file(&self, path: &Path) {
+        let Ok(name) = plugin_name(path) else { return };
+        let registry = &self.services.registry;
+        let from_this_file = registry
+            .snapshot()
+            .plugins()
+            .get(&name)
+            .is_some_and(|p| p.source() == &PluginSource::File(path.to_path_buf()));
+        if !from_this_file {
+            return;
+        }
+        registry.remove(&name);
+        tracing::info!(plugin = name, "unloaded (file removed)");
+        if let Some(bundled) = BUNDLED.iter().find(|b| b.name == name).filter(|_| self.config.bundled_plugins) {
+            self.report(bundled.name, self.load_bundled(bundled).await);
+        }
+    }
+
+    async fn load(&self, name: &str, source: PluginSource, wasm: Vec<u8>, grants: &[Grant]) -> Result<Arc<Plugin>> {
+        let started = Instant::now();
+        let runtime = self.runtime.clone();
+        let (pre, outcome) = tokio::task::spawn_blocking(move || runtime.prepare(&wasm)).await??;
+        let policy = self.config.plugin_policy(name, grants);
+        let plugin = Plugin::new(&self.services, name, source, pre, policy).await?;
+        let catalog = plugin.catalog();
+        tracing::info!(
+            plugin = name,
+            tools = catalog.tools.len(),
+            resources = catalog.resources.len() + catalog.templates.len(),
+            prompts = catalog.prompts.len(),
+            cache = ?outcome,
+            ms = started.elapsed().as_millis() as u64,
+            "loaded"
+        );
+        if let Some(previous) = self.services.registry.snapshot().plugins().get(name) {
+            if previous.source() != plugin.source() {
+                tracing::warn!(plugin = name, "replaces the plugin of the same name from {:?}", previous.source());
+            }
+        }
+        self.services.registry.insert(plugin.clone());
+        Ok(plugin)
+    }
+
+    fn report(&self, what: &str, result: Result<Arc<Plugin>>) -> bool {
+        match result {
+            Ok(_) => true,
+            Err(e) => {
+                tracing::error!("skipping plugin {what}: {e:#}");
+                false
+            }
+        }
+    }
+}
+
+/// The plugin's name: the file stem, which must be a plain identifier.
+pub fn plugin_name(path: &Path) -> Result<String> {
+    let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or_default();
+    let valid = !stem.is_empty() && stem.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    if !valid {
+        return Err(anyhow!("the file name must be letters, digits, `-` or `_` followed by .wasm"));
+    }
+    Ok(stem.to_string())
+}
+
+/// The `*.wasm` files directly in `dir`, in name order.
+pub fn wasm_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "wasm") && p.is_file())
+        .collect();
+    files.sort();
+    Ok(files)
+}

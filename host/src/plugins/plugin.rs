@@ -1,0 +1,423 @@
+//! One loaded plugin: its pre-instantiated component, the exports it has, the
+//! catalog it offers, and calls into it under its limits.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use anyhow::{Result, anyhow};
+use wasmtime::Store;
+use wasmtime::component::{Instance, InstancePre};
+
+use super::bindings::{completions, packages, policy, prompts, resources, tools, types};
+use super::call::{CallContext, CallState, PluginPolicy};
+use super::host_api::{HostServices, InputRequired};
+use super::limits::MemoryLimiter;
+
+/// The version of the contract whose exports the host looks for.
+const WIT_VERSION: &str = "0.1.0";
+
+/// Why a call into a plugin did not produce an answer. The message says what
+/// happened and, where one exists, which setting changes it.
+#[derive(Debug, thiserror::Error)]
+pub enum PluginFault {
+    /// The guest trapped (a panic, an abort, an out-of-bounds access).
+    #[error("plugin `{plugin}` crashed: {message}")]
+    Trap { plugin: String, message: String },
+    /// The guest tried to grow its memory past the limit.
+    #[error(
+        "plugin `{plugin}` exceeded its memory limit of {limit_mib} MiB and was stopped (raise `memory_mib` under [plugins.{plugin}])"
+    )]
+    MemoryLimit { plugin: String, limit_mib: usize },
+    /// The guest computed past its CPU deadline.
+    #[error(
+        "plugin `{plugin}` ran past its CPU time limit of {limit_ms} ms and was stopped (raise `cpu_ms` under [plugins.{plugin}])"
+    )]
+    CpuLimit { plugin: String, limit_ms: u128 },
+    /// The call, including host waits, took longer than the wall-clock limit.
+    #[error(
+        "plugin `{plugin}` did not finish within {limit_s} s and was stopped (raise `wall_ms` under [plugins.{plugin}])"
+    )]
+    WallTimeout { plugin: String, limit_s: u64 },
+    /// The client cancelled the request.
+    #[error("the call to plugin `{plugin}` was cancelled")]
+    Cancelled { plugin: String },
+    /// The call needs input from the client first (2026-07-28 input-required).
+    #[error("the call needs input from the client")]
+    InputRequired,
+    /// The plugin does not export what was asked of it.
+    #[error("plugin `{plugin}` does not export `{interface}`")]
+    MissingExport { plugin: String, interface: &'static str },
+}
+
+/// Where a plugin was loaded from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PluginSource {
+    /// Built into the binary.
+    Bundled,
+    /// A file in the plugin directory.
+    File(std::path::PathBuf),
+}
+
+/// Which of the contract's interfaces a component exports.
+#[derive(Default)]
+struct Exports {
+    tools: Option<tools::GuestIndices>,
+    resources: Option<resources::GuestIndices>,
+    prompts: Option<prompts::GuestIndices>,
+    completions: Option<completions::GuestIndices>,
+    packages: Option<packages::GuestIndices>,
+    policy: Option<policy::GuestIndices>,
+}
+
+/// What a plugin offers, read once at load (and again for tools when the plugin
+/// says its tools changed).
+#[derive(Debug, Clone, Default)]
+pub struct Catalog {
+    /// MCP tools.
+    pub tools: Vec<tools::Tool>,
+    /// Concrete resources.
+    pub resources: Vec<resources::Resource>,
+    /// Resource templates.
+    pub templates: Vec<resources::ResourceTemplate>,
+    /// Prompts.
+    pub prompts: Vec<prompts::Prompt>,
+    /// Languages a language pack runs.
+    pub languages: Vec<types::Language>,
+    /// Package managers a language pack drives.
+    pub managers: Vec<String>,
+    /// Whether it completes arguments.
+    pub completions: bool,
+    /// Whether it is a policy.
+    pub policy: bool,
+}
+
+/// A loaded plugin. Cheap to share; every call instantiates afresh.
+pub struct Plugin {
+    name: Arc<str>,
+    source: PluginSource,
+    policy: Arc<PluginPolicy>,
+    pre: InstancePre<CallState>,
+    exports: Exports,
+    catalog: std::sync::RwLock<Arc<Catalog>>,
+}
+
+impl Plugin {
+    /// Discovers the exports of a prepared component and reads its catalog.
+    /// Any failure means the plugin is not usable and is reported with its name.
+    pub async fn new(
+        services: &Arc<HostServices>,
+        name: &str,
+        source: PluginSource,
+        pre: InstancePre<CallState>,
+        policy: PluginPolicy,
+    ) -> Result<Arc<Plugin>> {
+        let exports = discover_exports(&pre)?;
+        let plugin = Plugin {
+            name: name.into(),
+            source,
+            policy: Arc::new(policy),
+            pre,
+            exports,
+            catalog: Default::default(),
+        };
+        let catalog = plugin.read_catalog(services).await?;
+        *plugin.catalog.write().unwrap() = Arc::new(catalog);
+        Ok(Arc::new(plugin))
+    }
+
+    /// The plugin's name (its file stem).
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Where it came from.
+    pub fn source(&self) -> &PluginSource {
+        &self.source
+    }
+
+    /// What it offers now.
+    pub fn catalog(&self) -> Arc<Catalog> {
+        self.catalog.read().unwrap().clone()
+    }
+
+    /// Asks the plugin for its tools again (after `events.tools-changed`).
+    pub async fn refresh_tools(&self, services: &Arc<HostServices>) -> Result<(), PluginFault> {
+        let Some(idx) = &self.exports.tools else { return Ok(()) };
+        let tools = self
+            .run(services, CallContext::default(), |mut store, instance| async move {
+                idx.load(&mut store, &instance)?.call_list_tools(&mut store).await
+            })
+            .await?;
+        let mut catalog = (*self.catalog()).clone();
+        catalog.tools = tools;
+        *self.catalog.write().unwrap() = Arc::new(catalog);
+        Ok(())
+    }
+
+    /// Calls tool `name` with `arguments` (JSON object text).
+    pub async fn call_tool(
+        &self,
+        services: &Arc<HostServices>,
+        ctx: CallContext,
+        name: &str,
+        arguments: &str,
+    ) -> Result<Result<tools::CallResult, types::Failure>, PluginFault> {
+        let idx = self.export(&self.exports.tools, "tools")?;
+        self.run(services, ctx, |mut store, instance| async move {
+            idx.load(&mut store, &instance)?.call_call_tool(&mut store, name, arguments).await
+        })
+        .await
+    }
+
+    /// Reads the resource at `uri`.
+    pub async fn read_resource(
+        &self,
+        services: &Arc<HostServices>,
+        ctx: CallContext,
+        uri: &str,
+    ) -> Result<Result<Vec<types::ResourceContents>, types::Failure>, PluginFault> {
+        let idx = self.export(&self.exports.resources, "resources")?;
+        self.run(services, ctx, |mut store, instance| async move {
+            idx.load(&mut store, &instance)?.call_read_resource(&mut store, uri).await
+        })
+        .await
+    }
+
+    /// Renders prompt `name`.
+    pub async fn get_prompt(
+        &self,
+        services: &Arc<HostServices>,
+        ctx: CallContext,
+        name: &str,
+        arguments: Vec<(String, String)>,
+    ) -> Result<Result<prompts::PromptResult, types::Failure>, PluginFault> {
+        let idx = self.export(&self.exports.prompts, "prompts")?;
+        self.run(services, ctx, |mut store, instance| async move {
+            idx.load(&mut store, &instance)?.call_get_prompt(&mut store, name, &arguments).await
+        })
+        .await
+    }
+
+    /// Completes an argument of a prompt or resource template.
+    pub async fn complete(
+        &self,
+        services: &Arc<HostServices>,
+        ctx: CallContext,
+        reference: completions::Reference,
+        argument: &str,
+        value: &str,
+        context: Vec<(String, String)>,
+    ) -> Result<Result<completions::Completion, types::Failure>, PluginFault> {
+        let idx = self.export(&self.exports.completions, "completions")?;
+        self.run(services, ctx, |mut store, instance| async move {
+            idx.load(&mut store, &instance)?
+                .call_complete(&mut store, &reference, argument, value, &context)
+                .await
+        })
+        .await
+    }
+
+    /// Detects the packages `source` in `language` needs.
+    pub async fn detect_packages(
+        &self,
+        services: &Arc<HostServices>,
+        language: &str,
+        source: &str,
+    ) -> Result<Result<Vec<String>, types::Failure>, PluginFault> {
+        let idx = self.export(&self.exports.packages, "packages")?;
+        self.run(services, CallContext::default(), |mut store, instance| async move {
+            idx.load(&mut store, &instance)?.call_detect_packages(&mut store, language, source).await
+        })
+        .await
+    }
+
+    /// Plans an install of `packages` with `manager`.
+    pub async fn plan_install(
+        &self,
+        services: &Arc<HostServices>,
+        manager: &str,
+        packages: Vec<String>,
+        options: types::InstallOptions,
+    ) -> Result<Result<types::InstallPlan, types::Failure>, PluginFault> {
+        let idx = self.export(&self.exports.packages, "packages")?;
+        self.run(services, CallContext::default(), |mut store, instance| async move {
+            idx.load(&mut store, &instance)?
+                .call_plan_install(&mut store, manager, &packages, &options)
+                .await
+        })
+        .await
+    }
+
+    /// The command that runs a source file of `language`.
+    pub async fn run_command(
+        &self,
+        services: &Arc<HostServices>,
+        language: &str,
+        path: &str,
+    ) -> Result<Result<Vec<String>, types::Failure>, PluginFault> {
+        let idx = self.export(&self.exports.packages, "packages")?;
+        self.run(services, CallContext::default(), |mut store, instance| async move {
+            idx.load(&mut store, &instance)?.call_run_command(&mut store, language, path).await
+        })
+        .await
+    }
+
+    /// Asks this policy about a host path.
+    pub async fn check_path(
+        &self,
+        services: &Arc<HostServices>,
+        path: &str,
+        access: policy::Access,
+    ) -> Result<policy::Decision, PluginFault> {
+        let idx = self.export(&self.exports.policy, "policy")?;
+        self.run(services, CallContext::default(), |mut store, instance| async move {
+            idx.load(&mut store, &instance)?.call_check_path(&mut store, path, access).await
+        })
+        .await
+    }
+
+    /// Asks this policy about a container request.
+    pub async fn check_container(
+        &self,
+        services: &Arc<HostServices>,
+        request: policy::ContainerRequest,
+    ) -> Result<policy::Decision, PluginFault> {
+        let idx = self.export(&self.exports.policy, "policy")?;
+        self.run(services, CallContext::default(), |mut store, instance| async move {
+            idx.load(&mut store, &instance)?.call_check_container(&mut store, &request).await
+        })
+        .await
+    }
+
+    fn export<'a, T>(&self, slot: &'a Option<T>, interface: &'static str) -> Result<&'a T, PluginFault> {
+        slot.as_ref()
+            .ok_or_else(|| PluginFault::MissingExport { plugin: self.name.to_string(), interface })
+    }
+
+    async fn read_catalog(&self, services: &Arc<HostServices>) -> Result<Catalog> {
+        let e = &self.exports;
+        let catalog = self
+            .run(services, CallContext::default(), |mut store, instance| async move {
+                let mut c = Catalog {
+                    completions: e.completions.is_some(),
+                    policy: e.policy.is_some(),
+                    ..Catalog::default()
+                };
+                if let Some(idx) = &e.tools {
+                    c.tools = idx.load(&mut store, &instance)?.call_list_tools(&mut store).await?;
+                }
+                if let Some(idx) = &e.resources {
+                    let guest = idx.load(&mut store, &instance)?;
+                    c.resources = guest.call_list_resources(&mut store).await?;
+                    c.templates = guest.call_list_resource_templates(&mut store).await?;
+                }
+                if let Some(idx) = &e.prompts {
+                    c.prompts = idx.load(&mut store, &instance)?.call_list_prompts(&mut store).await?;
+                }
+                if let Some(idx) = &e.packages {
+                    let guest = idx.load(&mut store, &instance)?;
+                    c.languages = guest.call_languages(&mut store).await?;
+                    c.managers = guest.call_managers(&mut store).await?;
+                }
+                Ok(c)
+            })
+            .await?;
+        Ok(catalog)
+    }
+
+    /// Runs `work` against a fresh instance in a fresh store, under the
+    /// plugin's memory, CPU and wall-clock limits, and the caller's
+    /// cancellation. Faults end this call only.
+    async fn run<R, F, Fut>(&self, services: &Arc<HostServices>, ctx: CallContext, work: F) -> Result<R, PluginFault>
+    where
+        F: FnOnce(Store<CallState>, Instance) -> Fut,
+        Fut: Future<Output = wasmtime::Result<R>>,
+    {
+        let limits = self.policy.limits;
+        let refused = Arc::new(AtomicBool::new(false));
+        let cancel = ctx.cancel.clone();
+        let state = CallState::new(
+            self.name.clone(),
+            self.policy.clone(),
+            MemoryLimiter::new(limits.memory_bytes, refused.clone()),
+            ctx,
+            services.clone(),
+        );
+        let mut store = Store::new(self.pre.engine(), state);
+        store.limiter(|s| &mut s.limiter);
+        store.set_epoch_deadline(limits.epoch_ticks());
+        store.epoch_deadline_trap();
+        let call = async {
+            let instance = self.pre.instantiate_async(&mut store).await?;
+            work(store, instance).await
+        };
+        let plugin = self.name.to_string();
+        let outcome = tokio::select! {
+            biased;
+            _ = cancel.cancelled() => return Err(PluginFault::Cancelled { plugin }),
+            outcome = tokio::time::timeout(limits.wall_time, call) => outcome,
+        };
+        match outcome {
+            Err(_elapsed) => Err(PluginFault::WallTimeout { plugin, limit_s: limits.wall_time.as_secs() }),
+            Ok(Ok(value)) => Ok(value),
+            Ok(Err(error)) => Err(classify(error, plugin, &refused, &limits)),
+        }
+    }
+}
+
+fn classify(
+    error: wasmtime::Error,
+    plugin: String,
+    refused: &AtomicBool,
+    limits: &super::limits::Limits,
+) -> PluginFault {
+    if error.downcast_ref::<InputRequired>().is_some() {
+        return PluginFault::InputRequired;
+    }
+    if error.downcast_ref::<wasmtime::Trap>() == Some(&wasmtime::Trap::Interrupt) {
+        return PluginFault::CpuLimit { plugin, limit_ms: limits.cpu_time.as_millis() };
+    }
+    if refused.load(Ordering::Relaxed) {
+        return PluginFault::MemoryLimit { plugin, limit_mib: limits.memory_bytes >> 20 };
+    }
+    let message = match error.downcast_ref::<wasmtime::Trap>() {
+        Some(trap) => format!("{trap}"),
+        None => format!("{error:#}"),
+    };
+    PluginFault::Trap { plugin, message }
+}
+
+fn discover_exports(pre: &InstancePre<CallState>) -> Result<Exports> {
+    fn probe<T>(
+        pre: &InstancePre<CallState>,
+        interface: &str,
+        new: fn(&InstancePre<CallState>) -> wasmtime::Result<T>,
+    ) -> Result<Option<T>> {
+        let full = format!("portcullis:plugin/{interface}@{WIT_VERSION}");
+        if pre.component().get_export_index(None, &full).is_none() {
+            return Ok(None);
+        }
+        new(pre).map(Some).map_err(|e| anyhow!("export `{full}` does not match the contract: {e:#}"))
+    }
+    let exports = Exports {
+        tools: probe(pre, "tools", tools::GuestIndices::new)?,
+        resources: probe(pre, "resources", resources::GuestIndices::new)?,
+        prompts: probe(pre, "prompts", prompts::GuestIndices::new)?,
+        completions: probe(pre, "completions", completions::GuestIndices::new)?,
+        packages: probe(pre, "packages", packages::GuestIndices::new)?,
+        policy: probe(pre, "policy", policy::GuestIndices::new)?,
+    };
+    let any = exports.tools.is_some()
+        || exports.resources.is_some()
+        || exports.prompts.is_some()
+        || exports.completions.is_some()
+        || exports.packages.is_some()
+        || exports.policy.is_some();
+    if !any {
+        return Err(anyhow!(
+            "the component exports no portcullis:plugin@{WIT_VERSION} interface (tools, resources, prompts, completions, packages or policy)"
+        ));
+    }
+    Ok(exports)
+}

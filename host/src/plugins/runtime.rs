@@ -1,0 +1,107 @@
+//! The wasmtime engine every plugin shares: configuration, the linker with the
+//! host imports, the compile cache and the epoch ticker behind CPU deadlines.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use anyhow::{Context, Result};
+use wasmtime::component::{InstancePre, Linker};
+use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
+
+use super::bindings::Full;
+use super::call::CallState;
+use super::compile_cache::{CacheOutcome, CompileCache};
+use super::limits::EPOCH_TICK;
+
+/// How many plugin calls may run at once with the pooling allocator.
+const POOL_SLOTS: u32 = 512;
+
+/// One engine, one linker, one compile cache for every plugin.
+pub struct PluginRuntime {
+    engine: Engine,
+    linker: Linker<CallState>,
+    cache: CompileCache,
+    _ticker: EpochTicker,
+}
+
+impl PluginRuntime {
+    /// Builds the engine (pooling allocator when the address space allows it)
+    /// and links WASI and the Portcullis host imports.
+    pub fn new(cache: CompileCache) -> Result<Self> {
+        let engine = pooled_engine().or_else(|e| {
+            tracing::warn!("pooling allocator unavailable ({e:#}); using on-demand allocation");
+            Ok::<_, anyhow::Error>(Engine::new(&base_config())?)
+        })?;
+        let mut linker = Linker::new(&engine);
+        wasmtime_wasi::p2::add_to_linker_async(&mut linker)
+            .map_err(anyhow::Error::from)
+            .context("linking WASI")?;
+        Full::add_to_linker::<_, wasmtime::component::HasSelf<_>>(&mut linker, |state| state)
+            .map_err(anyhow::Error::from)
+            .context("linking host imports")?;
+        let _ticker = EpochTicker::start(engine.clone());
+        Ok(Self { engine, linker, cache, _ticker })
+    }
+
+    /// The shared engine.
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    /// Compiles (or loads from the cache) and pre-instantiates a component.
+    /// Fails if the bytes are not a component or import something the host
+    /// does not provide.
+    pub fn prepare(&self, wasm: &[u8]) -> Result<(InstancePre<CallState>, CacheOutcome)> {
+        let (component, outcome) = self.cache.load(&self.engine, wasm)?;
+        let pre = self.linker.instantiate_pre(&component)?;
+        Ok((pre, outcome))
+    }
+}
+
+fn base_config() -> Config {
+    let mut config = Config::new();
+    config.wasm_component_model(true).epoch_interruption(true);
+    config
+}
+
+fn pooled_engine() -> Result<Engine> {
+    let mut pool = PoolingAllocationConfig::default();
+    pool.total_component_instances(POOL_SLOTS)
+        .total_core_instances(POOL_SLOTS * 2)
+        .total_memories(POOL_SLOTS * 2)
+        .total_tables(POOL_SLOTS * 2)
+        .total_stacks(POOL_SLOTS)
+        .max_memory_size(1 << 32)
+        .linear_memory_keep_resident(64 << 10);
+    let mut config = base_config();
+    config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
+    Ok(Engine::new(&config)?)
+}
+
+/// Advances the engine's epoch every [`EPOCH_TICK`] until dropped.
+struct EpochTicker {
+    stop: Arc<AtomicBool>,
+}
+
+impl EpochTicker {
+    fn start(engine: Engine) -> Self {
+        let stop = Arc::new(AtomicBool::new(false));
+        let flag = stop.clone();
+        std::thread::Builder::new()
+            .name("portcullis-epoch".into())
+            .spawn(move || {
+                while !flag.load(Ordering::Relaxed) {
+                    std::thread::sleep(EPOCH_TICK);
+                    engine.increment_epoch();
+                }
+            })
+            .expect("spawning the epoch thread");
+        Self { stop }
+    }
+}
+
+impl Drop for EpochTicker {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+    }
+}

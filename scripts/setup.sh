@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# setup.sh — one-shot, idempotent set-up of a fresh development/CI machine
+# (Debian 12, Docker engine, no image registry) for Portcullis' tests:
+#   1. rustup target add wasm32-wasip2
+#   2. Python venv at <repo>/.venv with tests/python/requirements.txt installed
+#      (re-installed only when requirements.txt or the interpreter changes)
+#   3. the local package index for install tests (scripts/build-test-wheel.sh)
+#   4. the Docker test images (scripts/test-images.sh)
+# Every step is skipped quickly when already done; safe to run from any cwd.
+# Progress goes to stderr.
+#
+# Usage: scripts/setup.sh [--no-rust] [--no-venv] [--no-images]
+# Env:   PYTHON  interpreter for the venv (default python3; needs >= 3.10 for mcp)
+set -euo pipefail
+
+log() { printf '[setup] %s\n' "$*" >&2; }
+die() { log "error: $*"; exit 1; }
+
+REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+VENV="$REPO_ROOT/.venv"
+REQUIREMENTS="$REPO_ROOT/tests/python/requirements.txt"
+STAMP="$VENV/.portcullis-requirements.sha256"
+PYTHON="${PYTHON:-python3}"
+
+DO_RUST=1
+DO_VENV=1
+DO_IMAGES=1
+for arg in "$@"; do
+    case "$arg" in
+        --no-rust) DO_RUST=0 ;;
+        --no-venv) DO_VENV=0 ;;
+        --no-images) DO_IMAGES=0 ;;
+        -h|--help) sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "${BASH_SOURCE[0]}"; exit 0 ;;
+        *) die "unknown argument: $arg (see --help)" ;;
+    esac
+done
+
+# 1. Rust target -------------------------------------------------------------
+if [[ $DO_RUST -eq 1 ]]; then
+    if ! command -v rustup >/dev/null; then
+        die "rustup not found on PATH (install Rust via rustup first)"
+    elif rustup target list --installed | grep -qx wasm32-wasip2; then
+        log "rust target wasm32-wasip2: present"
+    else
+        log "adding rust target wasm32-wasip2"
+        (cd "$REPO_ROOT" && rustup target add wasm32-wasip2 >&2)
+    fi
+fi
+
+# 2. Python venv -------------------------------------------------------------
+if [[ $DO_VENV -eq 1 ]]; then
+    command -v "$PYTHON" >/dev/null || die "python '$PYTHON' not found (set PYTHON=)"
+    "$PYTHON" -c 'import sys; sys.exit(sys.version_info < (3, 10))' \
+        || die "$PYTHON is $("$PYTHON" -V 2>&1); mcp needs Python >= 3.10 (set PYTHON=)"
+
+    if ! "$VENV/bin/python" -c 'import sys' >/dev/null 2>&1; then
+        if [[ -e "$VENV" ]]; then
+            log "removing broken venv $VENV"
+            rm -rf "$VENV"
+        fi
+        log "creating venv $VENV with $("$PYTHON" -V 2>&1)"
+        "$PYTHON" -m venv "$VENV"
+    fi
+
+    # Stamp = requirements.txt contents + the venv interpreter's version.
+    want="$( { cat "$REQUIREMENTS"; "$VENV/bin/python" -VV; } | sha256sum | cut -d' ' -f1)"
+    if [[ -f "$STAMP" && "$(cat "$STAMP")" == "$want" ]]; then
+        log "venv: requirements up to date"
+    else
+        log "installing $(basename "$REQUIREMENTS") into $VENV"
+        rm -f "$STAMP"
+        "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r "$REQUIREMENTS" >&2
+        printf '%s\n' "$want" >"$STAMP"
+        log "venv ready: $("$VENV/bin/python" -c 'import importlib.metadata as m; print("mcp", m.version("mcp"))')"
+    fi
+fi
+
+# 3. Local package index -----------------------------------------------------
+"$REPO_ROOT/scripts/build-test-wheel.sh"
+
+# 4. Docker test images ------------------------------------------------------
+if [[ $DO_IMAGES -eq 1 ]]; then
+    "$REPO_ROOT/scripts/test-images.sh"
+fi
+
+log "done"
