@@ -1,0 +1,125 @@
+//! apk: Alpine package-name grammar and the install command.
+
+use pack_kit::{ManagerSpec, NameCheck};
+
+/// `apk add` without keeping a package index cache in the image.
+pub const APK: ManagerSpec = ManagerSpec {
+    name: "apk",
+    names: NameCheck {
+        grammar_specials: "",
+        grammar: package,
+    },
+    argv: &["apk", "add", "--no-cache"],
+    index_option: Some("--repository"),
+    env: &[],
+};
+
+/// Checks an Alpine package name, optionally pinned with `=version`
+/// (`curl`, `py3-pip`, `libstdc++`, `curl=8.5.0-r0`).
+fn package(spec: &str) -> Result<(), &'static str> {
+    let (name, version) = match spec.split_once('=') {
+        Some((name, version)) => (name, Some(version)),
+        None => (spec, None),
+    };
+    if !is_name(name) {
+        return Err(
+            "be an Alpine package name of lower-case letters, digits, `.`, `_`, `+` and `-`, \
+                    starting with a letter or digit",
+        );
+    }
+    match version {
+        Some(version) if !is_version(version) => {
+            Err("give an Alpine version after `=` such as `8.5.0-r0`")
+        }
+        _ => Ok(()),
+    }
+}
+
+/// An Alpine package name.
+fn is_name(name: &str) -> bool {
+    name.starts_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "._+-".contains(c))
+}
+
+/// An Alpine version (`1.2.3`, `1.2.3_rc1-r0`), starting with a digit.
+fn is_version(version: &str) -> bool {
+    version.starts_with(|c: char| c.is_ascii_digit())
+        && version
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rule(name: &str) -> String {
+        APK.names.check(name).unwrap_err()
+    }
+
+    #[test]
+    fn accepts_names_and_pinned_versions() {
+        for spec in [
+            "curl",
+            "py3-pip",
+            "libstdc++",
+            "build-base",
+            "g++",
+            "font-noto_emoji",
+            "curl=8.5.0-r0",
+            "go=1.22.1_rc1-r0",
+        ] {
+            assert_eq!(APK.names.check(spec), Ok(()), "{spec}");
+        }
+    }
+
+    #[test]
+    fn refuses_shell_metacharacters() {
+        for (spec, c) in [
+            ("curl;id", ';'),
+            ("a|b", '|'),
+            ("a&b", '&'),
+            ("$(id)", '$'),
+            ("a`b", '`'),
+            ("a>b", '>'),
+            ("a<b", '<'),
+            ("a~1", '~'),
+            ("a*", '*'),
+            ("a?", '?'),
+            ("a!", '!'),
+            ("a[b]", '['),
+            ("a{b}", '{'),
+            ("a#b", '#'),
+            ("a'b", '\''),
+            ("a\"b", '"'),
+            ("a\\b", '\\'),
+            ("a(b)", '('),
+        ] {
+            assert_eq!(
+                rule(spec),
+                format!("must not contain the shell metacharacter `{c}`"),
+                "{spec}"
+            );
+        }
+    }
+
+    #[test]
+    fn refuses_options_whitespace_and_paths() {
+        assert!(rule("--allow-untrusted").contains("`-`"));
+        assert!(rule("a b").contains("whitespace"));
+        assert!(rule("curl\nwget").contains("newlines"));
+        assert!(rule("/tmp/x.apk").contains("path separator"));
+    }
+
+    #[test]
+    fn refuses_bad_names_and_versions() {
+        assert!(rule("Curl").contains("Alpine package name"));
+        assert!(rule("_x").contains("Alpine package name"));
+        assert!(rule("curl@edge").contains("Alpine package name"));
+        assert!(rule("curl=").contains("Alpine version"));
+        assert!(rule("curl=r0").contains("Alpine version"));
+        assert!(rule("curl=1=2").contains("Alpine version"));
+    }
+}

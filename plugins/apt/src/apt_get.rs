@@ -1,0 +1,146 @@
+//! apt-get: Debian package-name grammar and the install command.
+
+use pack_kit::{ManagerSpec, NameCheck};
+
+/// `apt-get install`, non-interactive, without recommended packages. One
+/// command only: refreshing the package lists (`apt-get update`) is the
+/// host's concern, to run before this plan when the image's lists are stale.
+pub const APT: ManagerSpec = ManagerSpec {
+    name: "apt",
+    names: NameCheck {
+        grammar_specials: "~",
+        grammar: package,
+    },
+    argv: &["apt-get", "install", "-y", "--no-install-recommends"],
+    index_option: None,
+    env: &[("DEBIAN_FRONTEND", "noninteractive")],
+};
+
+/// Checks a Debian package name (`[a-z0-9][a-z0-9+.-]+`), optionally pinned
+/// to a version with `=` (`curl`, `libssl-dev`, `g++`,
+/// `openssl=3.0.11-1~deb12u2`, `vim=2:9.0.1378-2`).
+fn package(spec: &str) -> Result<(), &'static str> {
+    let (name, version) = match spec.split_once('=') {
+        Some((name, version)) => (name, Some(version)),
+        None => (spec, None),
+    };
+    if !is_name(name) {
+        return Err(
+            "be a Debian package name: at least two characters of lower-case letters, digits, \
+                    `+`, `-` and `.`, starting with a letter or digit",
+        );
+    }
+    match version {
+        Some(version) if !is_version(version) => {
+            Err("give a Debian version after `=` such as `1.2.3-1` or `2:9.0-1~deb12u1`")
+        }
+        _ => Ok(()),
+    }
+}
+
+/// A Debian package name, per Debian Policy §5.6.7.
+fn is_name(name: &str) -> bool {
+    name.len() >= 2
+        && name.starts_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "+.-".contains(c))
+}
+
+/// A Debian version, per Debian Policy §5.6.12: `[epoch:]upstream[-revision]`,
+/// upstream starting with a digit.
+fn is_version(version: &str) -> bool {
+    let upstream = match version.split_once(':') {
+        Some((epoch, rest)) if !epoch.is_empty() && epoch.chars().all(|c| c.is_ascii_digit()) => {
+            rest
+        }
+        Some(_) => return false,
+        None => version,
+    };
+    upstream.starts_with(|c: char| c.is_ascii_digit())
+        && upstream
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || ".+~-".contains(c))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rule(name: &str) -> String {
+        APT.names.check(name).unwrap_err()
+    }
+
+    #[test]
+    fn accepts_names_and_pinned_versions() {
+        for spec in [
+            "curl",
+            "libssl-dev",
+            "g++",
+            "python3.11",
+            "lib32z1",
+            "0ad",
+            "openssl=3.0.11-1~deb12u2",
+            "vim=2:9.0.1378-2",
+            "tzdata=2024a-0+deb12u1",
+        ] {
+            assert_eq!(APT.names.check(spec), Ok(()), "{spec}");
+        }
+    }
+
+    #[test]
+    fn refuses_shell_metacharacters() {
+        for (spec, c) in [
+            ("curl;id", ';'),
+            ("a|b", '|'),
+            ("a&b", '&'),
+            ("$(id)", '$'),
+            ("a`b", '`'),
+            ("a>b", '>'),
+            ("a<b", '<'),
+            ("a*", '*'),
+            ("a?", '?'),
+            ("a!", '!'),
+            ("a[b]", '['),
+            ("a{b}", '{'),
+            ("a#b", '#'),
+            ("a'b", '\''),
+            ("a\"b", '"'),
+            ("a\\b", '\\'),
+            ("a(b)", '('),
+        ] {
+            assert_eq!(
+                rule(spec),
+                format!("must not contain the shell metacharacter `{c}`"),
+                "{spec}"
+            );
+        }
+    }
+
+    #[test]
+    fn refuses_options_whitespace_and_paths() {
+        assert!(rule("-o").contains("`-`"));
+        assert!(rule("--allow-unauthenticated").contains("`-`"));
+        assert!(rule("a b").contains("whitespace"));
+        assert!(rule("curl\nwget").contains("newlines"));
+        assert!(rule("./local.deb").contains("path separator"));
+        assert!(rule("pkg/bookworm-backports").contains("path separator"));
+    }
+
+    #[test]
+    fn refuses_bad_names_and_versions() {
+        assert!(rule("Curl").contains("Debian package name"));
+        assert!(rule("a").contains("Debian package name"));
+        assert!(rule("+x").contains("Debian package name"));
+        assert!(rule("lib_x").contains("Debian package name"));
+        assert!(rule("libc6:amd64").contains("Debian package name"));
+        assert!(
+            rule("curl~1").contains("Debian package name"),
+            "`~` only in versions"
+        );
+        assert!(rule("curl=").contains("Debian version"));
+        assert!(rule("curl=abc").contains("Debian version"));
+        assert!(rule("curl=x:1.0").contains("Debian version"));
+        assert!(rule("curl=1.0=2").contains("Debian version"));
+    }
+}
