@@ -9,7 +9,7 @@ use tokio_util::sync::CancellationToken;
 use wasmtime::component::ResourceTable;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
-use super::bindings::client::{ElicitRequest, ElicitResponse, SamplingRequest, SamplingResponse};
+use super::bindings::client::{ElicitRequest, ElicitResponse, Root, SamplingRequest, SamplingResponse};
 use super::bindings::log::Level;
 use super::host_api::HostServices;
 use super::limits::{Limits, MemoryLimiter};
@@ -56,14 +56,15 @@ pub struct PluginPolicy {
     pub settings: BTreeMap<String, String>,
 }
 
-/// Why a request to the client could not be answered now.
+/// Why a request to the client was not answered. Either way the plugin gets a
+/// `failed` error with the text; a pending request also makes the call end
+/// with an input-required result once the plugin returns.
 #[derive(Debug, Clone)]
 pub enum ClientRequestError {
     /// The client cannot do this (no capability, disconnected, refused).
     Failed(String),
-    /// The protocol era answers by ending the call with an input-required
-    /// result; the client will call again with the answer.
-    InputRequired,
+    /// 2026-07-28: the answer comes with the next attempt of the call.
+    Pending(String),
 }
 
 /// The client on whose behalf a call runs, as the plugin imports see it.
@@ -77,6 +78,8 @@ pub trait ClientLink: Send + Sync {
     fn elicit(&self, request: ElicitRequest) -> BoxFuture<'_, Result<ElicitResponse, ClientRequestError>>;
     /// Asks the client's model for a completion.
     fn sample(&self, request: SamplingRequest) -> BoxFuture<'_, Result<SamplingResponse, ClientRequestError>>;
+    /// Asks the client for its roots.
+    fn list_roots(&self, key: Option<String>) -> BoxFuture<'_, Result<Vec<Root>, ClientRequestError>>;
 }
 
 /// Everything a call knows about its caller. `Default` is a call on the host's

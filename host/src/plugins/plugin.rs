@@ -11,7 +11,7 @@ use wasmtime::component::{Instance, InstancePre};
 
 use super::bindings::{completions, packages, policy, prompts, resources, tools, types};
 use super::call::{CallContext, CallState, PluginPolicy};
-use super::host_api::{HostServices, InputRequired};
+use super::host_api::HostServices;
 use super::limits::MemoryLimiter;
 
 /// The version of the contract whose exports the host looks for.
@@ -42,9 +42,6 @@ pub enum PluginFault {
     /// The client cancelled the request.
     #[error("the call to plugin `{plugin}` was cancelled")]
     Cancelled { plugin: String },
-    /// The call needs input from the client first (2026-07-28 input-required).
-    #[error("the call needs input from the client")]
-    InputRequired,
     /// The plugin does not export what was asked of it.
     #[error("plugin `{plugin}` does not export `{interface}`")]
     MissingExport { plugin: String, interface: &'static str },
@@ -141,16 +138,10 @@ impl Plugin {
         self.catalog.read().unwrap().clone()
     }
 
-    /// Asks the plugin for its tools again (after `events.tools-changed`).
-    pub async fn refresh_tools(&self, services: &Arc<HostServices>) -> Result<(), PluginFault> {
-        let Some(idx) = &self.exports.tools else { return Ok(()) };
-        let tools = self
-            .run(services, CallContext::default(), |mut store, instance| async move {
-                idx.load(&mut store, &instance)?.call_list_tools(&mut store).await
-            })
-            .await?;
-        let mut catalog = (*self.catalog()).clone();
-        catalog.tools = tools;
+    /// Reads the plugin's catalog again (after it said its tools, prompts or
+    /// resources changed).
+    pub async fn refresh_catalog(&self, services: &Arc<HostServices>) -> Result<()> {
+        let catalog = self.read_catalog(services).await?;
         *self.catalog.write().unwrap() = Arc::new(catalog);
         Ok(())
     }
@@ -372,9 +363,6 @@ fn classify(
     refused: &AtomicBool,
     limits: &super::limits::Limits,
 ) -> PluginFault {
-    if error.downcast_ref::<InputRequired>().is_some() {
-        return PluginFault::InputRequired;
-    }
     if error.downcast_ref::<wasmtime::Trap>() == Some(&wasmtime::Trap::Interrupt) {
         return PluginFault::CpuLimit { plugin, limit_ms: limits.cpu_time.as_millis() };
     }

@@ -237,12 +237,16 @@ impl Registry {
 
     /// Removes the plugin called `name`; returns whether it was loaded.
     pub fn remove(&self, name: &str) -> bool {
-        self.update(|plugins| plugins.remove(name)).is_some()
+        self.update(|plugins| plugins.remove(name)).0.is_some()
     }
 
-    /// Rebuilds routes after a plugin's own catalog changed (tools-changed).
-    pub fn refresh(&self) {
-        self.update(|_| None::<Arc<Plugin>>);
+    /// Rebuilds routes after a plugin's own catalog changed, and announces
+    /// `change` whether or not the rebuilt lists differ.
+    pub fn refresh(&self, change: Change) {
+        let published = self.update(|_| None::<Arc<Plugin>>).1;
+        if !published.contains(&change) {
+            let _ = self.changes.send(change);
+        }
     }
 
     /// Tells subscribers that a resource's contents changed.
@@ -250,7 +254,12 @@ impl Registry {
         let _ = self.changes.send(Change::ResourceUpdated(uri.to_string()));
     }
 
-    fn update(&self, edit: impl FnOnce(&mut BTreeMap<String, Arc<Plugin>>) -> Option<Arc<Plugin>>) -> Option<Arc<Plugin>> {
+    /// Applies `edit` to the plugin set, rebuilds the snapshot and publishes
+    /// what changed; returns what `edit` returned and the published changes.
+    fn update(
+        &self,
+        edit: impl FnOnce(&mut BTreeMap<String, Arc<Plugin>>) -> Option<Arc<Plugin>>,
+    ) -> (Option<Arc<Plugin>>, Vec<Change>) {
         let (old, new, displaced) = {
             let mut guard = self.snapshot.write().unwrap();
             let mut plugins = guard.plugins.clone();
@@ -259,11 +268,10 @@ impl Registry {
             let old = std::mem::replace(&mut *guard, new.clone());
             (old, new, displaced)
         };
-        self.publish_differences(&old, &new);
-        displaced
+        (displaced, self.publish_differences(&old, &new))
     }
 
-    fn publish_differences(&self, old: &Snapshot, new: &Snapshot) {
+    fn publish_differences(&self, old: &Snapshot, new: &Snapshot) -> Vec<Change> {
         let tools = |s: &Snapshot| s.tools.iter().map(|(k, r)| (k.clone(), format!("{:?}", r.tool))).collect::<Vec<_>>();
         let prompts =
             |s: &Snapshot| s.prompts.iter().map(|(k, r)| (k.clone(), format!("{:?}", r.prompt))).collect::<Vec<_>>();
@@ -272,15 +280,20 @@ impl Registry {
             v.extend(s.templates.iter().map(|(_, t)| format!("{t:?}")));
             v
         };
+        let mut changes = Vec::new();
         if tools(old) != tools(new) {
-            let _ = self.changes.send(Change::Tools);
+            changes.push(Change::Tools);
         }
         if prompts(old) != prompts(new) {
-            let _ = self.changes.send(Change::Prompts);
+            changes.push(Change::Prompts);
         }
         if resources(old) != resources(new) {
-            let _ = self.changes.send(Change::Resources);
+            changes.push(Change::Resources);
         }
+        for change in &changes {
+            let _ = self.changes.send(change.clone());
+        }
+        changes
     }
 }
 

@@ -1,38 +1,42 @@
-//! `client`: elicitation and sampling requests to the calling client.
+//! `client`: elicitation, sampling and roots requests to the calling client.
 
-use crate::plugins::bindings::client::{ElicitRequest, ElicitResponse, Host, SamplingRequest, SamplingResponse};
+use crate::plugins::bindings::client::{ElicitRequest, ElicitResponse, Host, Root, SamplingRequest, SamplingResponse};
 use crate::plugins::bindings::types::Failure;
 use crate::plugins::call::{CallState, ClientRequestError};
 
-use super::InputRequired;
-
-/// Turns a client answer into the import's result, or ends the call when the
-/// answer must come back as an input-required round trip.
-fn answer<T>(result: Result<T, ClientRequestError>) -> wasmtime::Result<Result<T, Failure>> {
-    match result {
-        Ok(value) => Ok(Ok(value)),
-        Err(ClientRequestError::Failed(why)) => Ok(Err(Failure::Failed(why))),
-        Err(ClientRequestError::InputRequired) => Err(wasmtime::Error::new(InputRequired)),
-    }
-}
-
-fn no_client() -> Failure {
-    Failure::Failed("no client is attached to this call".into())
+/// The import's result for a client answer: an unanswered request is a
+/// `failed` error the plugin can act on.
+fn answer<T>(result: Option<Result<T, ClientRequestError>>) -> wasmtime::Result<Result<T, Failure>> {
+    Ok(match result {
+        Some(Ok(value)) => Ok(value),
+        Some(Err(ClientRequestError::Failed(why) | ClientRequestError::Pending(why))) => Err(Failure::Failed(why)),
+        None => Err(Failure::Failed("no client is attached to this call".into())),
+    })
 }
 
 impl Host for CallState {
     async fn elicit(&mut self, request: ElicitRequest) -> wasmtime::Result<Result<ElicitResponse, Failure>> {
-        match &self.call.client {
-            Some(client) => answer(client.elicit(request).await),
-            None => Ok(Err(no_client())),
-        }
+        let client = self.call.client.clone();
+        answer(match client {
+            Some(client) => Some(client.elicit(request).await),
+            None => None,
+        })
     }
 
     async fn sample(&mut self, request: SamplingRequest) -> wasmtime::Result<Result<SamplingResponse, Failure>> {
-        match &self.call.client {
-            Some(client) => answer(client.sample(request).await),
-            None => Ok(Err(no_client())),
-        }
+        let client = self.call.client.clone();
+        answer(match client {
+            Some(client) => Some(client.sample(request).await),
+            None => None,
+        })
+    }
+
+    async fn list_roots(&mut self, key: Option<String>) -> wasmtime::Result<Result<Vec<Root>, Failure>> {
+        let client = self.call.client.clone();
+        answer(match client {
+            Some(client) => Some(client.list_roots(key).await),
+            None => None,
+        })
     }
 
     async fn session_id(&mut self) -> wasmtime::Result<Option<String>> {

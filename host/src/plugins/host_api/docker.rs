@@ -27,7 +27,7 @@ impl Host for CallState {
 
     async fn create_container(&mut self, spec: ContainerSpec) -> Answer<Container> {
         Ok(match self.docker() {
-            Ok(docker) => docker.create_container(&self.caller(), spec).await,
+            Ok(docker) => docker.create_container(&self.services, &self.caller(), spec).await,
             Err(e) => Err(e),
         })
     }
@@ -48,21 +48,21 @@ impl Host for CallState {
 
     async fn write_file(&mut self, container: String, path: String, data: Vec<u8>) -> Answer<()> {
         Ok(match self.docker() {
-            Ok(docker) => docker.write_file(&container, &path, data).await,
+            Ok(docker) => docker.write_file(&self.caller(), &container, &path, data).await,
             Err(e) => Err(e),
         })
     }
 
     async fn read_file(&mut self, container: String, path: String) -> Answer<Vec<u8>> {
         Ok(match self.docker() {
-            Ok(docker) => docker.read_file(&container, &path).await,
+            Ok(docker) => docker.read_file(&self.caller(), &container, &path).await,
             Err(e) => Err(e),
         })
     }
 
     async fn remove_container(&mut self, container: String, remove_volumes: bool) -> Answer<()> {
         Ok(match self.docker() {
-            Ok(docker) => docker.remove_container(&container, remove_volumes).await,
+            Ok(docker) => docker.remove_container(&self.caller(), &container, remove_volumes).await,
             Err(e) => Err(e),
         })
     }

@@ -1,18 +1,35 @@
-//! `events`: a plugin says its tools or a resource changed.
+//! `events`: a plugin says its tools, prompts, resources or a resource's contents changed.
 
 use crate::plugins::bindings::events::Host;
 use crate::plugins::call::CallState;
+use crate::plugins::registry::Change;
+
+impl CallState {
+    /// Re-reads the calling plugin's catalog, rebuilds the routes and announces
+    /// `change` (even if the lists read the same: the plugin says they changed).
+    async fn catalog_changed(&mut self, change: Change) {
+        let registry = self.services.registry.clone();
+        let Some(plugin) = registry.snapshot().plugins().get(&*self.plugin).cloned() else { return };
+        match plugin.refresh_catalog(&self.services).await {
+            Ok(()) => registry.refresh(change),
+            Err(e) => tracing::warn!(plugin = &*self.plugin, "could not re-read the catalog: {e:#}"),
+        }
+    }
+}
 
 impl Host for CallState {
     async fn tools_changed(&mut self) -> wasmtime::Result<()> {
-        let registry = self.services.registry.clone();
-        let plugin = registry.snapshot().plugins().get(&*self.plugin).cloned();
-        if let Some(plugin) = plugin {
-            match plugin.refresh_tools(&self.services).await {
-                Ok(()) => registry.refresh(),
-                Err(fault) => tracing::warn!(plugin = &*self.plugin, "could not re-read tools: {fault}"),
-            }
-        }
+        self.catalog_changed(Change::Tools).await;
+        Ok(())
+    }
+
+    async fn prompts_changed(&mut self) -> wasmtime::Result<()> {
+        self.catalog_changed(Change::Prompts).await;
+        Ok(())
+    }
+
+    async fn resources_changed(&mut self) -> wasmtime::Result<()> {
+        self.catalog_changed(Change::Resources).await;
         Ok(())
     }
 

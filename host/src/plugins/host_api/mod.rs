@@ -26,17 +26,4 @@ pub struct HostServices {
     pub docker: Option<Arc<crate::docker::DockerService>>,
 }
 
-/// Raised (as a trap) by a client request that must travel as a 2026-07-28
-/// input-required result: the call ends and the client will call again.
-#[derive(Debug)]
-pub struct InputRequired;
-
-impl std::fmt::Display for InputRequired {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("the call needs input from the client")
-    }
-}
-
-impl std::error::Error for InputRequired {}
-
 impl super::bindings::types::Host for super::call::CallState {}

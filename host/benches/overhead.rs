@@ -1,0 +1,264 @@
+//! Host overhead benchmark: prints figures, asserts nothing.
+//!
+//! - in-process: a `tools/call` of a trivial plugin tool through the registry
+//!   (fresh store and instance per call), p50/p99 and calls per second;
+//! - stdio end to end: the same call through `portcullis serve`, one call in
+//!   flight, beside the same round trip against a process that answers with
+//!   canned JSON-RPC (this binary with `--canned`), and the difference;
+//! - start-up: process start to the first answered `tools/list` with five
+//!   plugins, compile cache cold and warm;
+//! - peak resident memory of the stdio server.
+//!
+//! Run with `cargo bench -p portcullis --bench overhead` after
+//! `cargo build --target wasm32-wasip2 --profile plugin -p hello`.
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use portcullis::app::App;
+use portcullis::config::Config;
+use portcullis::plugins::CallContext;
+
+const CALLS: usize = 3000;
+const WARMUP: usize = 300;
+const STARTS: usize = 15;
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+}
+
+fn hello_wasm() -> PathBuf {
+    let path = repo().join("target/wasm32-wasip2/plugin/hello.wasm");
+    assert!(path.exists(), "build it first: cargo build --target wasm32-wasip2 --profile plugin -p hello");
+    path
+}
+
+fn portcullis_bin() -> PathBuf {
+    let path = repo().join("target/release/portcullis");
+    assert!(path.exists(), "build it first: cargo build --release -p portcullis");
+    path
+}
+
+/// Percentile of sorted durations, in microseconds.
+fn pct(sorted: &[Duration], p: f64) -> f64 {
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i].as_secs_f64() * 1e6
+}
+
+struct Stats {
+    p50: f64,
+    p99: f64,
+    per_second: f64,
+}
+
+fn stats(mut samples: Vec<Duration>) -> Stats {
+    let total: Duration = samples.iter().sum();
+    samples.sort();
+    Stats { p50: pct(&samples, 0.5), p99: pct(&samples, 0.99), per_second: samples.len() as f64 / total.as_secs_f64() }
+}
+
+fn print(label: &str, s: &Stats) {
+    println!("{label:<42} p50 {:>8.1} µs   p99 {:>8.1} µs   {:>9.0} calls/s", s.p50, s.p99, s.per_second);
+}
+
+fn plugin_dir_with(copies: usize) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let wasm = hello_wasm();
+    for i in 0..copies {
+        let name = if i == 0 { "hello".to_string() } else { format!("hello{i}") };
+        std::fs::copy(&wasm, dir.path().join(format!("{name}.wasm"))).unwrap();
+    }
+    dir
+}
+
+fn in_process() {
+    let dir = plugin_dir_with(1);
+    let cache = tempfile::tempdir().unwrap();
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+    runtime.block_on(async {
+        let config = Config {
+            plugin_dir: Some(dir.path().to_path_buf()),
+            bundled_plugins: false,
+            cache_dir: Some(cache.path().to_path_buf()),
+            ..Config::default()
+        };
+        let app = App::start(config).await.unwrap();
+        let services = app.mcp.services().clone();
+        let snapshot = services.registry.snapshot();
+        let route = snapshot.tools().get("hello").expect("the hello tool");
+        let mut samples = Vec::with_capacity(CALLS);
+        for i in 0..WARMUP + CALLS {
+            let started = Instant::now();
+            let result = route.plugin.call_tool(&services, CallContext::default(), "hello", r#"{"name":"bench"}"#).await;
+            let elapsed = started.elapsed();
+            assert!(matches!(result, Ok(Ok(_))));
+            if i >= WARMUP {
+                samples.push(elapsed);
+            }
+        }
+        print("in-process plugin call", &stats(samples));
+        app.stop().await;
+    });
+}
+
+/// A line-delimited JSON-RPC peer on a child's stdio.
+struct Peer {
+    child: Child,
+    stdin: ChildStdin,
+    stdout: BufReader<ChildStdout>,
+    next_id: u64,
+}
+
+impl Peer {
+    fn spawn(mut command: Command) -> Peer {
+        let mut child = command.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::null()).spawn().unwrap();
+        let stdin = child.stdin.take().unwrap();
+        let stdout = BufReader::new(child.stdout.take().unwrap());
+        Peer { child, stdin, stdout, next_id: 1 }
+    }
+
+    fn send(&mut self, message: serde_json::Value) {
+        let mut line = serde_json::to_vec(&message).unwrap();
+        line.push(b'\n');
+        self.stdin.write_all(&line).unwrap();
+        self.stdin.flush().unwrap();
+    }
+
+    /// Sends a request and reads lines until its response arrives.
+    fn request(&mut self, method: &str, params: serde_json::Value) -> serde_json::Value {
+        let id = self.next_id;
+        self.next_id += 1;
+        self.send(serde_json::json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}));
+        let mut line = String::new();
+        loop {
+            line.clear();
+            assert!(self.stdout.read_line(&mut line).unwrap() > 0, "the server closed stdout");
+            let message: serde_json::Value = serde_json::from_str(&line).unwrap();
+            if message["id"] == id {
+                return message;
+            }
+        }
+    }
+
+    fn initialize(&mut self) {
+        let params = serde_json::json!({"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "bench", "version": "0"}});
+        self.request("initialize", params);
+        self.send(serde_json::json!({"jsonrpc": "2.0", "method": "notifications/initialized"}));
+    }
+
+    fn peak_rss_kib(&self) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap();
+        status.lines().find_map(|l| l.strip_prefix("VmHWM:")).and_then(|v| v.split_whitespace().next()?.parse().ok()).unwrap()
+    }
+}
+
+impl Drop for Peer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn serve_command(plugins: &Path, cache: &Path, bundled: bool) -> Command {
+    let mut command = Command::new(portcullis_bin());
+    command
+        .args(["serve", "--plugins"])
+        .arg(plugins)
+        .env("PORTCULLIS_CACHE_DIR", cache)
+        .env("PORTCULLIS_BUNDLED_PLUGINS", bundled.to_string())
+        .env("LOG_LEVEL", "warn");
+    command
+}
+
+fn round_trips(peer: &mut Peer) -> Vec<Duration> {
+    let args = serde_json::json!({"name": "hello", "arguments": {"name": "bench"}});
+    let mut samples = Vec::with_capacity(CALLS);
+    for i in 0..WARMUP + CALLS {
+        let started = Instant::now();
+        let response = peer.request("tools/call", args.clone());
+        let elapsed = started.elapsed();
+        assert_eq!(response["result"]["content"][0]["text"], "Hello, bench!", "{response}");
+        if i >= WARMUP {
+            samples.push(elapsed);
+        }
+    }
+    samples
+}
+
+fn stdio_end_to_end() {
+    let dir = plugin_dir_with(1);
+    let cache = tempfile::tempdir().unwrap();
+    let mut canned = Peer::spawn({
+        let mut c = Command::new(std::env::current_exe().unwrap());
+        c.arg("--canned");
+        c
+    });
+    canned.initialize();
+    let floor = stats(round_trips(&mut canned));
+    let mut host = Peer::spawn(serve_command(dir.path(), cache.path(), false));
+    host.initialize();
+    let real = stats(round_trips(&mut host));
+    print("stdio: canned JSON-RPC responder (floor)", &floor);
+    print("stdio: portcullis, hello plugin", &real);
+    println!("{:<42} p50 {:>8.1} µs   p99 {:>8.1} µs", "stdio: host overhead above the floor", real.p50 - floor.p50, real.p99 - floor.p99);
+    println!("{:<42} {:>8.1} MiB", "peak resident memory (VmHWM), stdio server", host.peak_rss_kib() as f64 / 1024.0);
+}
+
+/// Time from spawning the server to the answer of its first `tools/list`.
+fn start_to_first_list(plugins: &Path, cache: &Path) -> Duration {
+    let started = Instant::now();
+    let mut peer = Peer::spawn(serve_command(plugins, cache, false));
+    peer.initialize();
+    let list = peer.request("tools/list", serde_json::json!({}));
+    let elapsed = started.elapsed();
+    assert_eq!(list["result"]["tools"].as_array().map(Vec::len), Some(5), "{list}");
+    elapsed
+}
+
+fn startup() {
+    let dir = plugin_dir_with(5);
+    let mut cold = Vec::new();
+    let mut warm = Vec::new();
+    for _ in 0..STARTS {
+        let cache = tempfile::tempdir().unwrap();
+        cold.push(start_to_first_list(dir.path(), cache.path()));
+        warm.push(start_to_first_list(dir.path(), cache.path()));
+    }
+    cold.sort();
+    warm.sort();
+    let ms = |d: &[Duration], p| pct(d, p) / 1000.0;
+    println!("{:<42} p50 {:>8.1} ms   max {:>7.1} ms", "start → first tools/list, 5 plugins, cold", ms(&cold, 0.5), ms(&cold, 1.0));
+    println!("{:<42} p50 {:>8.1} ms   max {:>7.1} ms", "start → first tools/list, 5 plugins, warm", ms(&warm, 0.5), ms(&warm, 1.0));
+}
+
+/// `--canned`: answers `initialize` and every other request with canned
+/// results shaped like the host's, so the stdio floor has the same payloads.
+fn canned() {
+    let stdin = std::io::stdin();
+    let mut stdout = std::io::stdout().lock();
+    for line in stdin.lock().lines() {
+        let message: serde_json::Value = serde_json::from_str(&line.unwrap()).unwrap();
+        let Some(id) = message.get("id") else { continue };
+        let result = if message["method"] == "initialize" {
+            serde_json::json!({"protocolVersion": "2025-11-25", "capabilities": {"tools": {}}, "serverInfo": {"name": "canned", "version": "0"}})
+        } else {
+            serde_json::json!({"content": [{"type": "text", "text": "Hello, bench!"}], "isError": false})
+        };
+        let reply = serde_json::json!({"jsonrpc": "2.0", "id": id, "result": result});
+        serde_json::to_writer(&mut stdout, &reply).unwrap();
+        stdout.write_all(b"\n").unwrap();
+        stdout.flush().unwrap();
+    }
+}
+
+fn main() {
+    if std::env::args().any(|a| a == "--canned") {
+        return canned();
+    }
+    println!("portcullis host overhead ({CALLS} calls after {WARMUP} warm-up, one in flight)");
+    in_process();
+    stdio_end_to_end();
+    startup();
+}

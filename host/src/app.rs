@@ -1,0 +1,52 @@
+//! The composition root: builds the runtime, registry and services from the
+//! configuration, loads plugins, watches the plugin directory, and tears it all
+//! down on shutdown.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+use tokio_util::sync::CancellationToken;
+
+use crate::config::Config;
+use crate::plugins::{CompileCache, HostServices, Loader, PluginRuntime, Registry};
+use crate::protocol::McpState;
+
+/// A running host: its MCP state and the tasks it owns.
+pub struct App {
+    /// Shared MCP state for every transport.
+    pub mcp: Arc<McpState>,
+    /// Fires on shutdown; background tasks stop.
+    pub shutdown: CancellationToken,
+}
+
+impl App {
+    /// Starts the host: loads every plugin (broken ones are reported and
+    /// skipped) and starts watching the plugin directory.
+    pub async fn start(config: Config) -> Result<App> {
+        let started = Instant::now();
+        let config = Arc::new(config);
+        let runtime = Arc::new(PluginRuntime::new(CompileCache::new(config.cache_dir.clone())).context("starting the plugin runtime")?);
+        let services = Arc::new(HostServices {
+            registry: Arc::new(Registry::default()),
+            index_urls: config.index_urls.clone(),
+            docker: None,
+        });
+        let loader = Arc::new(Loader::new(runtime, services.clone(), config.clone()));
+        let loaded = loader.load_all().await;
+        tracing::info!(plugins = loaded, ms = started.elapsed().as_millis() as u64, "plugins loaded");
+        let shutdown = CancellationToken::new();
+        if let Some(dir) = &config.plugin_dir {
+            if !dir.is_dir() {
+                tracing::warn!(dir = %dir.display(), "the plugin directory does not exist (yet); plugins added there later are loaded");
+            }
+            tokio::spawn(crate::plugins::watch(dir.clone(), loader, shutdown.clone()));
+        }
+        Ok(App { mcp: crate::protocol::McpState::new(services), shutdown })
+    }
+
+    /// Stops background work and releases what this instance owns.
+    pub async fn stop(&self) {
+        self.shutdown.cancel();
+    }
+}

@@ -1,0 +1,315 @@
+//! The client as a plugin call sees it ([`ClientLink`]), over an rmcp request.
+//!
+//! In sessions that began with `initialize`, elicitation, sampling and roots are
+//! real requests to the client. In the 2026-07-28 revision they travel as an
+//! input-required result: each unanswered request is recorded and fails in the
+//! plugin as pending; when the call returns, the client gets every open request
+//! at once, answers, and calls again. The call then runs from the start and each
+//! request, matched by its key, receives its answer. Earlier answers ride along
+//! in a signed `requestState`, so a retry can land on any server instance.
+
+use std::sync::Mutex;
+
+use futures::FutureExt;
+use futures::future::BoxFuture;
+use rmcp::model::{
+    ClientCapabilities, InputRequest, InputRequests, InputRequiredResult, InputResponses, LoggingLevel,
+    LoggingMessageNotificationParam, ProgressNotificationParam, ProgressToken,
+};
+use rmcp::service::{Peer, RequestContext};
+use rmcp::{ErrorData, RoleServer};
+use serde_json::{Value, json};
+
+use super::convert;
+use super::request_state::StateSigner;
+use crate::plugins::bindings::client::{ElicitRequest as WitElicit, ElicitResponse, Root, SamplingRequest, SamplingResponse};
+use crate::plugins::bindings::log::Level;
+use crate::plugins::{ClientLink, ClientRequestError};
+
+/// The severity rank of an MCP logging level (higher is more severe).
+fn level_rank(level: LoggingLevel) -> u8 {
+    match level {
+        LoggingLevel::Debug => 0,
+        LoggingLevel::Info => 1,
+        LoggingLevel::Notice => 2,
+        LoggingLevel::Warning => 3,
+        LoggingLevel::Error => 4,
+        LoggingLevel::Critical => 5,
+        LoggingLevel::Alert => 6,
+        LoggingLevel::Emergency => 7,
+    }
+}
+
+fn mcp_level(level: Level) -> LoggingLevel {
+    match level {
+        Level::Debug => LoggingLevel::Debug,
+        Level::Info => LoggingLevel::Info,
+        Level::Notice => LoggingLevel::Notice,
+        Level::Warning => LoggingLevel::Warning,
+        Level::Error => LoggingLevel::Error,
+    }
+}
+
+/// Which log records the client wants on this request.
+#[derive(Debug, Clone, Copy)]
+pub enum LogFilter {
+    /// Every record (a legacy session that never called `logging/setLevel`).
+    All,
+    /// Records at or above this level.
+    AtLeast(LoggingLevel),
+    /// None (a 2026-07-28 request without `logLevel` in `_meta`).
+    Nothing,
+}
+
+impl LogFilter {
+    fn wants(self, level: LoggingLevel) -> bool {
+        match self {
+            LogFilter::All => true,
+            LogFilter::AtLeast(min) => level_rank(level) >= level_rank(min),
+            LogFilter::Nothing => false,
+        }
+    }
+}
+
+/// Answers collected for a 2026-07-28 call, and what the call still needs.
+struct Replay {
+    binding: String,
+    answers: InputResponses,
+    capabilities: ClientCapabilities,
+    asked: usize,
+    open: InputRequests,
+    missing_capability: Option<&'static str>,
+    bad_answer: Option<String>,
+}
+
+/// How client requests are made on this call.
+enum Mode {
+    /// Real server-to-client requests (sessions that began with `initialize`).
+    Requests,
+    /// Input-required round trips (2026-07-28).
+    Replay(Mutex<Replay>),
+}
+
+/// How a call must end instead of with the plugin's own answer.
+pub enum Interruption {
+    /// The client must answer these requests and call again.
+    InputRequired(InputRequiredResult),
+    /// The call cannot go on (an invalid answer, a capability the client lacks).
+    Error(ErrorData),
+}
+
+/// One request's link to its client.
+pub struct RequestLink {
+    peer: Peer<RoleServer>,
+    progress_token: Option<ProgressToken>,
+    log_filter: LogFilter,
+    mode: Mode,
+}
+
+/// What kind of client request; its capability and default key prefix.
+#[derive(Clone, Copy)]
+enum Kind {
+    Elicitation,
+    Sampling,
+    Roots,
+}
+
+impl Kind {
+    fn prefix(self) -> &'static str {
+        match self {
+            Kind::Elicitation => "elicitation",
+            Kind::Sampling => "sampling",
+            Kind::Roots => "roots",
+        }
+    }
+
+    fn declared(self, capabilities: &ClientCapabilities) -> bool {
+        match self {
+            Kind::Elicitation => capabilities.elicitation.is_some(),
+            Kind::Sampling => capabilities.sampling.is_some(),
+            Kind::Roots => capabilities.roots.is_some(),
+        }
+    }
+}
+
+impl RequestLink {
+    /// The link for a request in a session that began with `initialize`.
+    pub fn session(ctx: &RequestContext<RoleServer>, log_filter: LogFilter) -> Self {
+        Self { peer: ctx.peer.clone(), progress_token: ctx.meta.get_progress_token(), log_filter, mode: Mode::Requests }
+    }
+
+    /// The link for a 2026-07-28 request. `binding` names the request (method
+    /// and target) that `request_state` must have been sealed for; a state that
+    /// fails verification is an invalid-params error.
+    pub fn replay(
+        ctx: &RequestContext<RoleServer>,
+        log_filter: LogFilter,
+        signer: &StateSigner,
+        binding: String,
+        request_state: Option<&str>,
+        responses: Option<&InputResponses>,
+    ) -> Result<Self, ErrorData> {
+        let mut answers = match request_state {
+            None => InputResponses::new(),
+            Some(state) => signer.open(&binding, state).ok_or_else(|| {
+                ErrorData::invalid_params("requestState is not one this server issued for this request", None)
+            })?,
+        };
+        answers.extend(responses.into_iter().flatten().map(|(k, v)| (k.clone(), v.clone())));
+        let replay = Replay {
+            binding,
+            answers,
+            capabilities: ctx.client_capabilities().unwrap_or_default(),
+            asked: 0,
+            open: InputRequests::new(),
+            missing_capability: None,
+            bad_answer: None,
+        };
+        Ok(Self {
+            peer: ctx.peer.clone(),
+            progress_token: ctx.meta.get_progress_token(),
+            log_filter,
+            mode: Mode::Replay(Mutex::new(replay)),
+        })
+    }
+
+    /// After the plugin returned: how the call must end instead, if it must.
+    pub fn interruption(&self, signer: &StateSigner) -> Option<Interruption> {
+        let Mode::Replay(replay) = &self.mode else { return None };
+        let replay = replay.lock().unwrap();
+        if let Some(why) = &replay.bad_answer {
+            return Some(Interruption::Error(ErrorData::invalid_params(why.clone(), None)));
+        }
+        if !replay.open.is_empty() {
+            let state = signer.seal(&replay.binding, &replay.answers);
+            return Some(Interruption::InputRequired(InputRequiredResult::new(Some(replay.open.clone()), Some(state))));
+        }
+        replay.missing_capability.map(|capability| {
+            Interruption::Error(ErrorData::new(
+                rmcp::model::ErrorCode(-32021),
+                format!("this tool needs the client capability `{capability}`, which the request did not declare"),
+                Some(json!({"requiredCapabilities": {capability: {}}})),
+            ))
+        })
+    }
+
+    /// The answer to the next request, or records it as open. `params` is the
+    /// request's wire form; `check` validates an answer's shape.
+    fn ask(
+        &self,
+        kind: Kind,
+        key: Option<String>,
+        params: Value,
+        check: impl Fn(&Value) -> Result<(), String>,
+    ) -> Result<Value, ClientRequestError> {
+        let Mode::Replay(replay) = &self.mode else { unreachable!("ask is only used in replay mode") };
+        let mut replay = replay.lock().unwrap();
+        let key = key.unwrap_or_else(|| format!("{}-{}", kind.prefix(), replay.asked));
+        replay.asked += 1;
+        if !kind.declared(&replay.capabilities) {
+            replay.missing_capability.get_or_insert(kind.prefix());
+            return Err(ClientRequestError::Failed(format!("the client does not support {}", kind.prefix())));
+        }
+        if let Some(answer) = replay.answers.get(&key).cloned() {
+            return match check(&answer) {
+                Ok(()) => Ok(answer),
+                Err(why) => {
+                    replay.bad_answer.get_or_insert(format!("inputResponses.{key}: {why}"));
+                    Err(ClientRequestError::Failed(why))
+                }
+            };
+        }
+        let method = match kind {
+            Kind::Elicitation => "elicitation/create",
+            Kind::Sampling => "sampling/createMessage",
+            Kind::Roots => "roots/list",
+        };
+        match serde_json::from_value::<InputRequest>(json!({"method": method, "params": params})) {
+            Ok(request) => {
+                replay.open.insert(key.clone(), request);
+                Err(ClientRequestError::Pending(format!(
+                    "the client has not answered `{key}` yet; make the call's other independent requests and return"
+                )))
+            }
+            Err(e) => Err(ClientRequestError::Failed(format!("invalid {method} request: {e}"))),
+        }
+    }
+}
+
+fn failed(error: impl std::fmt::Display) -> ClientRequestError {
+    ClientRequestError::Failed(error.to_string())
+}
+
+impl ClientLink for RequestLink {
+    fn log(&self, level: Level, logger: String, message: String) -> BoxFuture<'_, ()> {
+        let level = mcp_level(level);
+        let wanted = self.log_filter.wants(level);
+        async move {
+            if wanted {
+                let param = LoggingMessageNotificationParam::new(level, Value::String(message)).with_logger(logger);
+                let _ = self.peer.notify_logging_message(param).await;
+            }
+        }
+        .boxed()
+    }
+
+    fn progress(&self, progress: f64, total: Option<f64>, message: Option<String>) -> BoxFuture<'_, ()> {
+        async move {
+            let Some(token) = self.progress_token.clone() else { return };
+            let mut param = ProgressNotificationParam::new(token, progress);
+            if let Some(total) = total {
+                param = param.with_total(total);
+            }
+            if let Some(message) = message {
+                param = param.with_message(message);
+            }
+            let _ = self.peer.notify_progress(param).await;
+        }
+        .boxed()
+    }
+
+    fn elicit(&self, request: WitElicit) -> BoxFuture<'_, Result<ElicitResponse, ClientRequestError>> {
+        async move {
+            let answer = match &self.mode {
+                Mode::Requests => {
+                    let params = convert::elicit_params(&request).map_err(ClientRequestError::Failed)?;
+                    serde_json::to_value(self.peer.create_elicitation(params).await.map_err(failed)?).map_err(failed)?
+                }
+                Mode::Replay(_) => {
+                    let params = convert::elicit_wire(&request).map_err(ClientRequestError::Failed)?;
+                    self.ask(Kind::Elicitation, request.key.clone(), params, |a| convert::elicit_response(a).map(drop))?
+                }
+            };
+            convert::elicit_response(&answer).map_err(ClientRequestError::Failed)
+        }
+        .boxed()
+    }
+
+    fn sample(&self, request: SamplingRequest) -> BoxFuture<'_, Result<SamplingResponse, ClientRequestError>> {
+        async move {
+            let answer = match &self.mode {
+                Mode::Requests => {
+                    let params = convert::sampling_params(&request).map_err(ClientRequestError::Failed)?;
+                    serde_json::to_value(self.peer.create_message(params).await.map_err(failed)?).map_err(failed)?
+                }
+                Mode::Replay(_) => {
+                    let params = convert::sampling_wire(&request);
+                    self.ask(Kind::Sampling, request.key.clone(), params, |a| convert::sampling_response(a).map(drop))?
+                }
+            };
+            convert::sampling_response(&answer).map_err(ClientRequestError::Failed)
+        }
+        .boxed()
+    }
+
+    fn list_roots(&self, key: Option<String>) -> BoxFuture<'_, Result<Vec<Root>, ClientRequestError>> {
+        async move {
+            let answer = match &self.mode {
+                Mode::Requests => serde_json::to_value(self.peer.list_roots().await.map_err(failed)?).map_err(failed)?,
+                Mode::Replay(_) => self.ask(Kind::Roots, key, json!({}), |a| convert::roots(a).map(drop))?,
+            };
+            convert::roots(&answer).map_err(ClientRequestError::Failed)
+        }
+        .boxed()
+    }
+}

@@ -1,0 +1,15 @@
+//! The MCP surface over the plugin registry, with `rmcp`: one [`McpSession`]
+//! per connection (stdio, legacy HTTP session, SSE) or per stateless request,
+//! all sharing one [`McpState`].
+
+// Logging, setLevel, subscribe and sampling are deprecated by 2026-07-28 (SEP-2577)
+// but still part of the revisions this host serves.
+#![allow(deprecated)]
+
+mod changes;
+mod client_link;
+mod convert;
+mod request_state;
+mod server;
+
+pub use server::{McpSession, McpState};

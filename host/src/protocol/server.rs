@@ -1,0 +1,382 @@
+//! [`McpSession`]: rmcp's `ServerHandler` over the plugin registry.
+
+use std::collections::BTreeSet;
+use std::sync::{Arc, Mutex};
+
+use rmcp::model::*;
+use rmcp::service::{NotificationContext, RequestContext, SubscriptionContext};
+use rmcp::{ErrorData, RoleServer, ServerHandler};
+use tokio_util::sync::{CancellationToken, DropGuard};
+
+use super::changes;
+use super::client_link::{Interruption, LogFilter, RequestLink};
+use super::request_state::StateSigner;
+use super::convert;
+use crate::plugins::bindings::{completions, types};
+use crate::plugins::{CallContext, HostServices, Snapshot};
+
+/// State shared by every session: the host services and caches derived from
+/// the current registry snapshot.
+pub struct McpState {
+    services: Arc<HostServices>,
+    signer: StateSigner,
+    tools: Mutex<Option<(Arc<Snapshot>, Arc<Vec<Tool>>)>>,
+}
+
+impl McpState {
+    /// Shared state over `services`.
+    pub fn new(services: Arc<HostServices>) -> Arc<Self> {
+        Arc::new(Self { services, signer: StateSigner::default(), tools: Mutex::new(None) })
+    }
+
+    /// The host services.
+    pub fn services(&self) -> &Arc<HostServices> {
+        &self.services
+    }
+
+    /// The MCP tool list of `snapshot`, converted once per snapshot. Tools
+    /// whose schemas are not JSON objects are left out, with a warning.
+    fn tool_list(&self, snapshot: &Arc<Snapshot>) -> Arc<Vec<Tool>> {
+        let mut cache = self.tools.lock().unwrap();
+        if let Some((cached, tools)) = &*cache {
+            if Arc::ptr_eq(cached, snapshot) {
+                return tools.clone();
+            }
+        }
+        let tools: Vec<Tool> = snapshot
+            .tools()
+            .iter()
+            .filter_map(|(name, route)| match convert::tool(name, &route.tool) {
+                Ok(tool) => Some(tool),
+                Err(e) => {
+                    tracing::warn!(plugin = route.plugin.name(), tool = name, "tool left out: {e}");
+                    None
+                }
+            })
+            .collect();
+        let tools = Arc::new(tools);
+        *cache = Some((snapshot.clone(), tools.clone()));
+        tools
+    }
+
+    /// Called when a session ends: whatever it owns is released.
+    fn session_ended(&self, session_id: &str) {
+        if let Some(docker) = self.services.docker.clone() {
+            let session_id = session_id.to_string();
+            tokio::spawn(async move { docker.end_session(&session_id).await });
+        }
+    }
+}
+
+/// One MCP connection (or stateless request) to the host.
+pub struct McpSession {
+    state: Arc<McpState>,
+    session_id: String,
+    log_level: Mutex<Option<LoggingLevel>>,
+    subscribed: Arc<Mutex<BTreeSet<String>>>,
+    alive: CancellationToken,
+    _end: DropGuard,
+}
+
+impl McpSession {
+    /// A new session with a fresh random id.
+    pub fn new(state: Arc<McpState>) -> Self {
+        let alive = CancellationToken::new();
+        Self {
+            state,
+            session_id: uuid::Uuid::new_v4().simple().to_string(),
+            log_level: Mutex::new(None),
+            subscribed: Default::default(),
+            _end: alive.clone().drop_guard(),
+            alive,
+        }
+    }
+
+    /// The session's id, which owns its containers.
+    pub fn session_id(&self) -> &str {
+        &self.session_id
+    }
+
+    /// The call context of a request: its session, client link and cancellation.
+    /// Stateless HTTP requests belong to no session unless a tool names one.
+    fn call_context(&self, ctx: &RequestContext<RoleServer>, link: Arc<RequestLink>) -> CallContext {
+        let stateless = is_modern(ctx) && ctx.extensions.get::<http::request::Parts>().is_some();
+        CallContext {
+            session_id: (!stateless).then(|| self.session_id.clone()),
+            client: Some(link),
+            cancel: ctx.ct.clone(),
+        }
+    }
+
+    /// The client link of a request. `binding` names the request (method and
+    /// target) for input-required round trips.
+    fn link(
+        &self,
+        ctx: &RequestContext<RoleServer>,
+        binding: String,
+        state: Option<&str>,
+        answers: Option<&InputResponses>,
+    ) -> Result<Arc<RequestLink>, ErrorData> {
+        let modern = is_modern(ctx);
+        let level = if modern { ctx.meta.log_level() } else { *self.log_level.lock().unwrap() };
+        let filter = match level {
+            Some(level) => LogFilter::AtLeast(level),
+            None if modern => LogFilter::Nothing,
+            None => LogFilter::All,
+        };
+        let link = if modern {
+            RequestLink::replay(ctx, filter, &self.state.signer, binding, state, answers)?
+        } else {
+            RequestLink::session(ctx, filter)
+        };
+        Ok(Arc::new(link))
+    }
+
+    /// How the call must end instead of with the plugin's answer, if it must.
+    fn interrupted<T: From<InputRequiredResult>>(&self, link: &RequestLink) -> Option<Result<T, ErrorData>> {
+        link.interruption(&self.state.signer).map(|i| match i {
+            Interruption::InputRequired(input) => Ok(input.into()),
+            Interruption::Error(error) => Err(error),
+        })
+    }
+}
+
+impl Drop for McpSession {
+    fn drop(&mut self) {
+        self.state.session_ended(&self.session_id);
+    }
+}
+
+/// Whether the request follows the 2026-07-28 revision (no `initialize`).
+fn is_modern(ctx: &RequestContext<RoleServer>) -> bool {
+    ctx.protocol_version().is_some_and(|v| !v.has_initialize())
+}
+
+fn unknown(kind: &str, name: &str, list: &str) -> ErrorData {
+    ErrorData::invalid_params(format!("unknown {kind} `{name}`; call {list} to see what is available"), None)
+}
+
+impl ServerHandler for McpSession {
+    fn get_info(&self) -> ServerInfo {
+        ServerInfo::new(
+            ServerCapabilities::builder()
+                .enable_tools()
+                .enable_tool_list_changed()
+                .enable_resources()
+                .enable_resources_subscribe()
+                .enable_resources_list_changed()
+                .enable_prompts()
+                .enable_prompts_list_changed()
+                .enable_completions()
+                .enable_logging()
+                .build(),
+        )
+        .with_server_info(Implementation::new("portcullis", env!("CARGO_PKG_VERSION")))
+        .with_instructions(
+            "Portcullis serves tools from WebAssembly plugins. Tools named `plugin__tool` come from the plugin \
+             named before the double underscore (two plugins offer a tool of that name).",
+        )
+    }
+
+    async fn list_tools(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _ctx: RequestContext<RoleServer>,
+    ) -> Result<ListToolsResult, ErrorData> {
+        let snapshot = self.state.services.registry.snapshot();
+        Ok(ListToolsResult::with_all_items((*self.state.tool_list(&snapshot)).clone()))
+    }
+
+    fn get_tool(&self, name: &str) -> Option<Tool> {
+        let snapshot = self.state.services.registry.snapshot();
+        self.state.tool_list(&snapshot).iter().find(|t| t.name == name).cloned()
+    }
+
+    async fn call_tool(
+        &self,
+        request: CallToolRequestParams,
+        ctx: RequestContext<RoleServer>,
+    ) -> Result<CallToolResponse, ErrorData> {
+        let snapshot = self.state.services.registry.snapshot();
+        let Some(route) = snapshot.tools().get(request.name.as_ref()) else {
+            return Err(unknown("tool", &request.name, "tools/list"));
+        };
+        let arguments = serde_json::to_string(&request.arguments.unwrap_or_default()).expect("a JSON object");
+        let binding = format!("tools/call:{}", request.name);
+        let link = self.link(&ctx, binding, request.request_state.as_deref(), request.input_responses.as_ref())?;
+        let call = self.call_context(&ctx, link.clone());
+        let outcome = route.plugin.call_tool(&self.state.services, call, &route.tool.name, &arguments).await;
+        if let Some(interrupted) = self.interrupted(&link) {
+            return interrupted;
+        }
+        let result = match outcome {
+            Ok(Ok(result)) => convert::call_result(result)?,
+            Ok(Err(types::Failure::NotFound(what))) => return Err(unknown("tool", &what, "tools/list")),
+            Ok(Err(types::Failure::InvalidParams(why))) => convert::tool_error(format!("invalid arguments: {why}")),
+            Ok(Err(types::Failure::Denied(why))) => convert::tool_error(format!("denied: {why}")),
+            Ok(Err(types::Failure::Failed(why))) => convert::tool_error(why),
+            Err(fault) => convert::tool_error(fault.to_string()),
+        };
+        Ok(result.into())
+    }
+
+    async fn list_resources(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _ctx: RequestContext<RoleServer>,
+    ) -> Result<ListResourcesResult, ErrorData> {
+        let snapshot = self.state.services.registry.snapshot();
+        let resources = snapshot.resources().values().map(|(_, r)| convert::resource(r)).collect::<Result<_, _>>()?;
+        Ok(ListResourcesResult::with_all_items(resources))
+    }
+
+    async fn list_resource_templates(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _ctx: RequestContext<RoleServer>,
+    ) -> Result<ListResourceTemplatesResult, ErrorData> {
+        let snapshot = self.state.services.registry.snapshot();
+        let templates =
+            snapshot.templates().iter().map(|(_, t)| convert::resource_template(t)).collect::<Result<_, _>>()?;
+        Ok(ListResourceTemplatesResult::with_all_items(templates))
+    }
+
+    async fn read_resource(
+        &self,
+        request: ReadResourceRequestParams,
+        ctx: RequestContext<RoleServer>,
+    ) -> Result<ReadResourceResponse, ErrorData> {
+        let snapshot = self.state.services.registry.snapshot();
+        let not_found = || ErrorData::resource_not_found(format!("no resource at `{}`", request.uri), None);
+        let plugin = snapshot.resource_owner(&request.uri).ok_or_else(not_found)?;
+        let binding = format!("resources/read:{}", request.uri);
+        let link = self.link(&ctx, binding, request.request_state.as_deref(), request.input_responses.as_ref())?;
+        let call = self.call_context(&ctx, link.clone());
+        let outcome = plugin.read_resource(&self.state.services, call, &request.uri).await;
+        if let Some(interrupted) = self.interrupted(&link) {
+            return interrupted;
+        }
+        match outcome {
+            Ok(Ok(contents)) => Ok(convert::read_result(&contents)?.into()),
+            Ok(Err(types::Failure::NotFound(_))) => Err(not_found()),
+            Ok(Err(failure)) => Err(convert::failure(failure)),
+            Err(fault) => Err(convert::fault(fault)),
+        }
+    }
+
+    async fn subscribe(&self, request: SubscribeRequestParams, _ctx: RequestContext<RoleServer>) -> Result<(), ErrorData> {
+        self.subscribed.lock().unwrap().insert(request.uri);
+        Ok(())
+    }
+
+    async fn unsubscribe(
+        &self,
+        request: UnsubscribeRequestParams,
+        _ctx: RequestContext<RoleServer>,
+    ) -> Result<(), ErrorData> {
+        self.subscribed.lock().unwrap().remove(&request.uri);
+        Ok(())
+    }
+
+    async fn list_prompts(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _ctx: RequestContext<RoleServer>,
+    ) -> Result<ListPromptsResult, ErrorData> {
+        let snapshot = self.state.services.registry.snapshot();
+        let prompts =
+            snapshot.prompts().iter().map(|(name, r)| convert::prompt(name, &r.prompt)).collect::<Result<_, _>>()?;
+        Ok(ListPromptsResult::with_all_items(prompts))
+    }
+
+    async fn get_prompt(
+        &self,
+        request: GetPromptRequestParams,
+        ctx: RequestContext<RoleServer>,
+    ) -> Result<GetPromptResponse, ErrorData> {
+        let snapshot = self.state.services.registry.snapshot();
+        let Some(route) = snapshot.prompts().get(&request.name) else {
+            return Err(unknown("prompt", &request.name, "prompts/list"));
+        };
+        let missing: Vec<&str> = route
+            .prompt
+            .arguments
+            .iter()
+            .filter(|a| a.required && request.arguments.as_ref().is_none_or(|m| !m.contains_key(&a.name)))
+            .map(|a| a.name.as_str())
+            .collect();
+        if !missing.is_empty() {
+            return Err(ErrorData::invalid_params(format!("missing required arguments: {}", missing.join(", ")), None));
+        }
+        let arguments = convert::string_pairs(request.arguments.as_ref());
+        let binding = format!("prompts/get:{}", request.name);
+        let link = self.link(&ctx, binding, request.request_state.as_deref(), request.input_responses.as_ref())?;
+        let call = self.call_context(&ctx, link.clone());
+        let outcome = route.plugin.get_prompt(&self.state.services, call, &route.prompt.name, arguments).await;
+        if let Some(interrupted) = self.interrupted(&link) {
+            return interrupted;
+        }
+        match outcome {
+            Ok(Ok(result)) => Ok(convert::prompt_result(&result)?.into()),
+            Ok(Err(failure)) => Err(convert::failure(failure)),
+            Err(fault) => Err(convert::fault(fault)),
+        }
+    }
+
+    async fn complete(&self, request: CompleteRequestParams, ctx: RequestContext<RoleServer>) -> Result<CompleteResult, ErrorData> {
+        let snapshot = self.state.services.registry.snapshot();
+        let (plugin, reference) = match &request.r#ref {
+            Reference::Prompt(p) => {
+                let route = snapshot.prompts().get(&p.name).ok_or_else(|| unknown("prompt", &p.name, "prompts/list"))?;
+                (route.plugin.clone(), completions::Reference::Prompt(route.prompt.name.clone()))
+            }
+            Reference::Resource(r) => {
+                let (plugin, _) = snapshot
+                    .templates()
+                    .iter()
+                    .find(|(_, t)| t.uri_template == r.uri)
+                    .ok_or_else(|| unknown("resource template", &r.uri, "resources/templates/list"))?;
+                (plugin.clone(), completions::Reference::ResourceTemplate(r.uri.clone()))
+            }
+            _ => return Err(ErrorData::invalid_params("unsupported completion reference", None)),
+        };
+        if !plugin.catalog().completions {
+            return Ok(CompleteResult::default());
+        }
+        let context: Vec<(String, String)> =
+            request.context.and_then(|c| c.arguments).into_iter().flatten().collect();
+        let link = self.link(&ctx, "completion/complete".into(), None, None)?;
+        let call = self.call_context(&ctx, link);
+        let argument = &request.argument;
+        match plugin.complete(&self.state.services, call, reference, &argument.name, &argument.value, context).await {
+            Ok(Ok(completion)) => convert::completion(&completion),
+            Ok(Err(failure)) => Err(convert::failure(failure)),
+            Err(fault) => Err(convert::fault(fault)),
+        }
+    }
+
+    async fn set_level(&self, request: SetLevelRequestParams, _ctx: RequestContext<RoleServer>) -> Result<(), ErrorData> {
+        *self.log_level.lock().unwrap() = Some(request.level);
+        Ok(())
+    }
+
+    async fn on_initialized(&self, ctx: NotificationContext<RoleServer>) {
+        let changes = self.state.services.registry.subscribe();
+        let forward = changes::forward_to_peer(changes, ctx.peer, self.subscribed.clone(), self.alive.clone());
+        tokio::spawn(forward);
+    }
+
+    fn accepted_subscription_filter(&self, requested: &SubscriptionFilter) -> Option<SubscriptionFilter> {
+        Some(requested.clone())
+    }
+
+    async fn listen(&self, ctx: SubscriptionContext) -> Result<(), ErrorData> {
+        let changes = self.state.services.registry.subscribe();
+        let stop = self.alive.child_token();
+        tokio::select! {
+            _ = ctx.cancelled() => {}
+            _ = changes::forward_to_listener(changes, ctx.sink(), stop) => {}
+        }
+        Ok(())
+    }
+}

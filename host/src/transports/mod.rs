@@ -1,0 +1,4 @@
+//! Transports that carry MCP to clients. Each feeds the same
+//! [`McpSession`](crate::protocol::McpSession) handler.
+
+pub mod stdio;

@@ -1,0 +1,25 @@
+//! MCP over stdin/stdout: one session for the life of the connection. Only
+//! JSON-RPC is written to stdout; logs go to stderr.
+
+use std::sync::Arc;
+
+use anyhow::Result;
+use rmcp::service::{ServerInitializeError, serve_server_with_ct};
+use tokio_util::sync::CancellationToken;
+
+use crate::protocol::{McpSession, McpState};
+
+/// Serves one client on stdin/stdout until it disconnects or `shutdown` fires.
+/// A client that closes stdin before saying anything is a clean end.
+pub async fn serve(state: Arc<McpState>, shutdown: CancellationToken) -> Result<()> {
+    let session = McpSession::new(state);
+    tracing::info!(session = session.session_id(), "serving MCP on stdio");
+    let running = match serve_server_with_ct(session, rmcp::transport::stdio(), shutdown).await {
+        Ok(running) => running,
+        Err(ServerInitializeError::ConnectionClosed(_)) => return Ok(()),
+        Err(e) => return Err(e.into()),
+    };
+    let reason = running.waiting().await?;
+    tracing::info!(?reason, "stdio client disconnected");
+    Ok(())
+}

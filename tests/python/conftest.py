@@ -1,0 +1,77 @@
+"""Shared fixtures: the host binary, the example and test plugins, and helpers
+to start `portcullis serve` over stdio with the Python MCP SDK client.
+
+The binaries are built by scripts/test.sh before pytest runs; these fixtures
+only locate them (PORTCULLIS_BIN and PORTCULLIS_WASM_DIR override the paths).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from mcp import StdioServerParameters
+
+REPO = Path(__file__).resolve().parents[2]
+BIN = Path(os.environ.get("PORTCULLIS_BIN", REPO / "target" / "debug" / "portcullis"))
+WASM_DIR = Path(os.environ.get("PORTCULLIS_WASM_DIR", REPO / "target" / "wasm32-wasip2" / "plugin"))
+
+
+@pytest.fixture
+def anyio_backend():
+    return "asyncio"
+
+
+def wasm(name: str) -> Path:
+    """The built component of an example or test plugin."""
+    path = WASM_DIR / f"{name}.wasm"
+    if not path.exists():
+        pytest.fail(f"{path} is missing: run scripts/test.sh, which builds the plugins")
+    return path
+
+
+@pytest.fixture(scope="session")
+def portcullis_bin() -> Path:
+    if not BIN.exists():
+        pytest.fail(f"{BIN} is missing: run scripts/test.sh, which builds it")
+    return BIN
+
+
+@pytest.fixture
+def plugin_dir(tmp_path: Path) -> Path:
+    d = tmp_path / "plugins"
+    d.mkdir()
+    return d
+
+
+@pytest.fixture
+def cache_dir(tmp_path_factory) -> Path:
+    return tmp_path_factory.getbasetemp() / "compile-cache"
+
+
+def install(plugin_dir: Path, name: str, as_name: str | None = None) -> Path:
+    """Copies a built plugin into `plugin_dir` atomically (write, then rename)."""
+    target = plugin_dir / f"{as_name or name}.wasm"
+    tmp = plugin_dir / f".{target.name}.tmp"
+    shutil.copyfile(wasm(name), tmp)
+    tmp.rename(target)
+    return target
+
+
+def server(bin: Path, plugin_dir: Path, cache_dir: Path, *extra: str, env: dict[str, str] | None = None) -> StdioServerParameters:
+    """Parameters that start `portcullis serve` on stdio with `plugin_dir`."""
+    environment = {
+        "PATH": os.environ.get("PATH", ""),
+        "HOME": os.environ.get("HOME", "/tmp"),
+        "LOG_LEVEL": "info",
+        "PORTCULLIS_CACHE_DIR": str(cache_dir),
+    }
+    environment.update(env or {})
+    return StdioServerParameters(command=str(bin), args=["serve", "--plugins", str(plugin_dir), *extra], env=environment)
+
+
+def text_of(result) -> str:
+    """All text content of a tool result, joined."""
+    return "\n".join(c.text for c in result.content if getattr(c, "type", None) == "text")

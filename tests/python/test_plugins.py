@@ -1,0 +1,99 @@
+"""Plugin loading, hot reload, collisions and faults, through a real client."""
+
+from __future__ import annotations
+
+import anyio
+import pytest
+from mcp import Client
+
+from conftest import install, server, text_of
+
+pytestmark = pytest.mark.anyio
+
+
+async def wait_for(predicate, timeout: float = 10.0, interval: float = 0.1):
+    with anyio.fail_after(timeout):
+        while True:
+            value = await predicate()
+            if value:
+                return value
+            await anyio.sleep(interval)
+
+
+async def tool_names(client) -> set[str]:
+    return {t.name for t in (await client.list_tools(cache_mode="refresh") if hasattr(client, "_response_cache") else await client.list_tools()).tools}
+
+
+async def test_hot_reload_reaches_a_legacy_session(portcullis_bin, plugin_dir, cache_dir):
+    changed = anyio.Event()
+
+    async def on_message(message):
+        if getattr(message, "method", None) == "notifications/tools/list_changed":
+            changed.set()
+
+    async with Client(server(portcullis_bin, plugin_dir, cache_dir), mode="legacy", message_handler=on_message) as client:
+        assert "hello" not in await tool_names(client)
+        installed = install(plugin_dir, "hello")
+        with anyio.fail_after(10):
+            await changed.wait()
+        assert "hello" in await tool_names(client)
+        result = await client.call_tool("hello", {"name": "Ada"})
+        assert text_of(result) == "Hello, Ada!"
+
+        changed = anyio.Event()
+        installed.unlink()
+        with anyio.fail_after(10):
+            await changed.wait()
+        assert "hello" not in await tool_names(client)
+
+
+async def test_hot_reload_reaches_a_modern_listener(portcullis_bin, plugin_dir, cache_dir):
+    async with Client(server(portcullis_bin, plugin_dir, cache_dir), mode="2026-07-28") as client:
+        async with client.listen(tools_list_changed=True) as subscription:
+            install(plugin_dir, "hello")
+            with anyio.fail_after(10):
+                async for event in subscription:
+                    assert type(event).__name__ == "ToolsListChanged"
+                    break
+        assert "hello" in await tool_names(client)
+        result = await client.call_tool("hello", {"name": "Grace"})
+        assert text_of(result) == "Hello, Grace!"
+
+
+async def test_colliding_tool_names_are_namespaced(portcullis_bin, plugin_dir, cache_dir):
+    install(plugin_dir, "hello")
+    install(plugin_dir, "hello", as_name="hello-again")
+    async with Client(server(portcullis_bin, plugin_dir, cache_dir), mode="legacy") as client:
+        names = await tool_names(client)
+        assert {"hello__hello", "hello-again__hello"} <= names
+        assert "hello" not in names
+        assert text_of(await client.call_tool("hello-again__hello", {"name": "x"})) == "Hello, x!"
+
+
+async def test_a_broken_file_is_skipped_and_the_rest_serve(portcullis_bin, plugin_dir, cache_dir):
+    (plugin_dir / "broken.wasm").write_bytes(b"definitely not wasm")
+    install(plugin_dir, "hello")
+    async with Client(server(portcullis_bin, plugin_dir, cache_dir), mode="legacy") as client:
+        assert text_of(await client.call_tool("hello", {"name": "y"})) == "Hello, y!"
+
+
+@pytest.mark.parametrize(
+    ("tool", "expected"),
+    [
+        ("crash", "crashed"),
+        ("spin", "CPU time limit of 200 ms"),
+        ("hog", "memory limit of 16 MiB"),
+    ],
+)
+async def test_a_faulty_plugin_fails_only_its_own_call(portcullis_bin, plugin_dir, cache_dir, tmp_path, tool, expected):
+    install(plugin_dir, "faulty")
+    install(plugin_dir, "hello")
+    config = tmp_path / "portcullis.toml"
+    config.write_text("[plugins.faulty]\ncpu_ms = 200\nmemory_mib = 16\n")
+    async with Client(server(portcullis_bin, plugin_dir, cache_dir, "--config", str(config)), mode="legacy") as client:
+        result = await client.call_tool(tool, {})
+        assert result.is_error
+        assert expected in text_of(result)
+        # The same plugin and the others keep serving.
+        assert text_of(await client.call_tool("fine", {})) == "still fine"
+        assert text_of(await client.call_tool("hello", {"name": "z"})) == "Hello, z!"

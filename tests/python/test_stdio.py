@@ -1,0 +1,100 @@
+"""The stdio server with the Python SDK client, in both protocol eras."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+
+import pytest
+from mcp import Client
+
+from conftest import install, server, text_of
+
+pytestmark = pytest.mark.anyio
+
+MODES = ["legacy", "2026-07-28"]
+
+PY_SOURCE = """
+import os, json
+import numpy as np
+from PIL import Image
+from . import sibling
+import yaml.loader
+"""
+
+
+@pytest.mark.parametrize("mode", MODES)
+async def test_lists_and_calls_detect_packages(portcullis_bin, plugin_dir, cache_dir, mode):
+    async with Client(server(portcullis_bin, plugin_dir, cache_dir), mode=mode) as client:
+        tools = {t.name: t for t in (await client.list_tools()).tools}
+        # python and node both offer `detect_packages`: each is namespaced, none shadowed.
+        assert {"python__detect_packages", "node__detect_packages"} <= tools.keys()
+        assert "detect_packages" not in tools
+        assert tools["python__detect_packages"].input_schema["required"] == ["code"]
+
+        result = await client.call_tool("python__detect_packages", {"code": PY_SOURCE})
+        assert not result.is_error, text_of(result)
+        assert result.structured_content["packages"] == ["PyYAML", "numpy", "pillow"]
+
+        node = await client.call_tool(
+            "node__detect_packages",
+            {"code": "import fs from 'node:fs'; const x = require('lodash/fp'); import '@scope/pkg/sub';"},
+        )
+        assert node.structured_content["packages"] == ["@scope/pkg", "lodash"]
+
+
+@pytest.mark.parametrize("mode", MODES)
+async def test_invalid_arguments_and_unknown_tools_are_clear_errors(portcullis_bin, plugin_dir, cache_dir, mode):
+    async with Client(server(portcullis_bin, plugin_dir, cache_dir), mode=mode) as client:
+        bad = await client.call_tool("python__detect_packages", {"code": 42})
+        assert bad.is_error
+        assert "code" in text_of(bad)
+        with pytest.raises(Exception, match="unknown tool `no_such_tool`"):
+            await client.call_tool("no_such_tool", {})
+        # The session still works afterwards.
+        ok = await client.call_tool("python__detect_packages", {"code": "import requests"})
+        assert ok.structured_content["packages"] == ["requests"]
+
+
+def test_stdout_carries_only_json_rpc(portcullis_bin, plugin_dir, cache_dir):
+    """Raw stdio: every stdout line is a JSON-RPC message, even with a broken plugin and malformed input."""
+    (plugin_dir / "broken.wasm").write_bytes(b"\0asm not really")
+    messages = [
+        {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "raw", "version": "0"}}},
+        {"jsonrpc": "2.0", "method": "notifications/initialized"},
+        {"jsonrpc": "2.0", "id": 2, "method": "tools/list"},
+    ]
+    lines = "\n".join(json.dumps(m) for m in messages) + "\n{not json\n"
+    params = server(portcullis_bin, plugin_dir, cache_dir)
+    proc = subprocess.run(
+        [params.command, *params.args], input=lines.encode(), env=params.env, capture_output=True, timeout=60
+    )
+    out = [json.loads(line) for line in proc.stdout.decode().splitlines() if line.strip()]
+    assert all(m.get("jsonrpc") == "2.0" for m in out)
+    assert {m.get("id") for m in out} >= {1, 2}
+    stderr = proc.stderr.decode()
+    assert "broken.wasm" in stderr, stderr
+    assert proc.returncode == 0, stderr
+
+
+def test_configuration_error_exits_1_naming_the_key(portcullis_bin, tmp_path, plugin_dir, cache_dir):
+    config = tmp_path / "portcullis.toml"
+    config.write_text('[plugins.sandbox]\ngrants = ["dockr"]\n')
+    params = server(portcullis_bin, plugin_dir, cache_dir, "--config", str(config))
+    proc = subprocess.run([params.command, *params.args], env=params.env, capture_output=True, timeout=30, stdin=subprocess.DEVNULL)
+    assert proc.returncode == 1
+    assert "plugins.sandbox.grants" in proc.stderr.decode()
+    assert proc.stdout == b""
+
+
+def test_sigterm_shuts_down_cleanly(portcullis_bin, plugin_dir, cache_dir):
+    import signal
+    import time
+
+    params = server(portcullis_bin, plugin_dir, cache_dir)
+    proc = subprocess.Popen([params.command, *params.args], env=params.env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    time.sleep(1.0)
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=15)
+    assert proc.returncode == 0, err.decode()
+    assert b"SIGTERM" in err
