@@ -64,7 +64,10 @@ fn main() -> ExitCode {
             return ExitCode::from(EXIT_STARTUP);
         }
     };
-    runtime.block_on(serve(config))
+    let code = runtime.block_on(serve(config));
+    // The stdin reader is a blocking thread that only a new line would wake; do not wait for it.
+    runtime.shutdown_timeout(std::time::Duration::from_millis(200));
+    code
 }
 
 async fn serve(config: Config) -> ExitCode {
@@ -89,22 +92,37 @@ async fn serve(config: Config) -> ExitCode {
             return ExitCode::SUCCESS;
         }
     };
-    let stdio = portcullis::transports::stdio::serve(app.mcp.clone(), app.shutdown.child_token());
+    let mut stdio = tokio::spawn(portcullis::transports::stdio::serve(app.mcp.clone(), app.shutdown.child_token()));
     let code = tokio::select! {
-        result = stdio => match result {
-            Ok(()) => ExitCode::SUCCESS,
-            Err(e) => {
-                tracing::error!("fatal: {e:#}");
-                ExitCode::from(EXIT_RUNTIME)
-            }
-        },
+        result = &mut stdio => exit_code(result),
         signal = signals.recv() => {
-            tracing::info!("{signal}; shutting down");
-            ExitCode::SUCCESS
+            tracing::info!("{signal}; finishing in-flight requests (at most {} s) and shutting down", DRAIN.as_secs());
+            app.shutdown.cancel();
+            match tokio::time::timeout(DRAIN, stdio).await {
+                Ok(result) => exit_code(result),
+                Err(_) => ExitCode::SUCCESS,
+            }
         }
     };
     app.stop().await;
     code
+}
+
+/// How long in-flight requests may take to finish after a shutdown signal.
+const DRAIN: std::time::Duration = std::time::Duration::from_secs(10);
+
+fn exit_code(served: Result<anyhow::Result<()>, tokio::task::JoinError>) -> ExitCode {
+    match served {
+        Ok(Ok(())) => ExitCode::SUCCESS,
+        Ok(Err(e)) => {
+            tracing::error!("fatal: {e:#}");
+            ExitCode::from(EXIT_RUNTIME)
+        }
+        Err(e) => {
+            tracing::error!("fatal: the stdio server failed: {e}");
+            ExitCode::from(EXIT_RUNTIME)
+        }
+    }
 }
 
 /// SIGINT and SIGTERM, registered as soon as this is created.

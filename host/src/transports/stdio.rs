@@ -10,13 +10,14 @@ use tokio_util::sync::CancellationToken;
 use crate::protocol::{McpSession, McpState};
 
 /// Serves one client on stdin/stdout until it disconnects or `shutdown` fires.
-/// A client that closes stdin before saying anything is a clean end.
+/// A client that closes stdin before saying anything, or a shutdown before
+/// it does, is a clean end.
 pub async fn serve(state: Arc<McpState>, shutdown: CancellationToken) -> Result<()> {
     let session = McpSession::new(state);
     tracing::info!(session = session.session_id(), "serving MCP on stdio");
     let running = match serve_server_with_ct(session, rmcp::transport::stdio(), shutdown).await {
         Ok(running) => running,
-        Err(ServerInitializeError::ConnectionClosed(_)) => return Ok(()),
+        Err(ServerInitializeError::ConnectionClosed(_) | ServerInitializeError::Cancelled) => return Ok(()),
         Err(e) => return Err(e.into()),
     };
     let reason = running.waiting().await?;
