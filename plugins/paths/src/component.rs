@@ -1,0 +1,52 @@
+//! The component glue: the `portcullis:plugin/policy-plugin` bindings and the
+//! `policy` export over [`Rules`]. Conversions only; no behaviour.
+
+wit_bindgen::generate!({
+    path: "../../wit",
+    world: "portcullis:plugin/policy-plugin",
+    generate_all,
+});
+
+use crate::rules::{self, Rules, Verdict};
+use exports::portcullis::plugin::policy::{Access, ContainerRequest, Decision, Denial, Guest};
+use portcullis::plugin::config;
+
+/// Judges with `check` under the rules the settings give now (they are
+/// read on every check, so a configuration reload applies at once).
+fn judge(check: impl FnOnce(&Rules) -> Verdict) -> Decision {
+    match check(&Rules::load(config::get)) {
+        Verdict::Allow => Decision::Allow,
+        Verdict::Deny(d) => Decision::Deny(Denial {
+            reason: d.reason,
+            setting: d.setting,
+        }),
+    }
+}
+
+/// The component's `policy` export.
+struct Paths;
+
+impl Guest for Paths {
+    fn check_path(path: String, access: Access) -> Decision {
+        let access = match access {
+            Access::Read => rules::Access::Read,
+            Access::Write => rules::Access::Write,
+        };
+        judge(|rules| rules.check_path(&path, access))
+    }
+
+    fn check_container(request: ContainerRequest) -> Decision {
+        let mounts: Vec<rules::Mount> = request
+            .mounts
+            .into_iter()
+            .map(|m| rules::Mount {
+                host_path: m.host_path,
+                container_path: m.container_path,
+                read_only: m.read_only,
+            })
+            .collect();
+        judge(|rules| rules.check_mounts(&mounts))
+    }
+}
+
+export!(Paths);
