@@ -158,6 +158,29 @@ impl Args {
     }
 }
 
+impl Args {
+    /// The list of objects `name`, if given, each read as its own [`Args`]
+    /// that takes only `known` parameters; errors name `name[i]`.
+    pub fn object_list(&self, name: &str, known: &[&str]) -> Result<Option<Vec<Args>>, Fail> {
+        let Some(value) = self.get(name) else {
+            return Ok(None);
+        };
+        let Value::Array(items) = value else {
+            return Err(wrong_type(name, "an array of objects", value));
+        };
+        items
+            .iter()
+            .enumerate()
+            .map(|(i, item)| match item {
+                Value::Object(_) => Args::parse(&item.to_string(), known)
+                    .map_err(|f| Fail::InvalidParams(format!("`{name}[{i}]`: {}", f.message()))),
+                other => Err(wrong_type(&format!("{name}[{i}]"), "an object", other)),
+            })
+            .collect::<Result<_, _>>()
+            .map(Some)
+    }
+}
+
 /// `invalid-params`: parameter `name` should be `expected` but is `got`.
 fn wrong_type(name: &str, expected: &str, got: &Value) -> Fail {
     let kind = match got {

@@ -104,7 +104,15 @@ pub fn tools() -> Vec<ToolSpec> {
                     "memory_mib": {"type": "integer", "minimum": 6, "maximum": 1_048_576,
                         "description": "Memory limit in MiB; defaults to the operator's limit."},
                     "cpus": {"type": "number", "exclusiveMinimum": 0, "maximum": 1024,
-                        "description": "CPU limit in cores, fractions allowed; defaults to the operator's limit."}
+                        "description": "CPU limit in cores, fractions allowed; defaults to the operator's limit."},
+                    "mounts": {"type": "array", "default": [],
+                        "description": "Host directories to mount. Each must be allowed by the operator's mount allowlist and every policy; the Docker socket and system paths never are.",
+                        "items": {"type": "object", "additionalProperties": false, "required": ["host_path", "container_path"],
+                            "properties": {
+                                "host_path": {"type": "string", "description": "Absolute host path."},
+                                "container_path": {"type": "string", "description": "Absolute path inside the container."},
+                                "read_only": {"type": "boolean", "default": true, "description": "Mount read-only."}
+                            }}}
                 }),
                 &[],
             ),

@@ -80,7 +80,15 @@ impl Host for Imports {
             memory_bytes: spec.memory_bytes,
             cpus: spec.cpus,
             pids: None,
-            mounts: Vec::new(),
+            mounts: spec
+                .mounts
+                .into_iter()
+                .map(|m| docker::MountSpec {
+                    host_path: m.host_path,
+                    container_path: m.container_path,
+                    read_only: m.read_only,
+                })
+                .collect(),
             reuse_existing: spec.reuse_existing,
             session: spec.session,
         };

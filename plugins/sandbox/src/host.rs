@@ -39,6 +39,8 @@ pub struct ContainerSpec {
     pub reuse_existing: bool,
     /// The owning session; the caller's session when unset.
     pub session: Option<String>,
+    /// Host directories to mount.
+    pub mounts: Vec<crate::params::Mount>,
 }
 
 /// A container this host instance owns.

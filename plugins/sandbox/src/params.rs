@@ -29,7 +29,10 @@ pub const CREATE_CONTAINER: &[&str] = &[
     "environment",
     "memory_mib",
     "cpus",
+    "mounts",
 ];
+/// Parameters of one entry of `create_container`'s `mounts`.
+pub const MOUNT: &[&str] = &["host_path", "container_path", "read_only"];
 /// Parameters of `execute_code`.
 pub const EXECUTE_CODE: &[&str] = &[
     "container_id",
@@ -91,6 +94,19 @@ pub struct CreateRequest {
     pub memory_mib: Option<u64>,
     /// CPU limit in cores; the operator's default when unset.
     pub cpus: Option<f64>,
+    /// Host directories to mount; every policy must allow each.
+    pub mounts: Vec<Mount>,
+}
+
+/// A host path to mount into a container.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Mount {
+    /// The host path (the host resolves symlinks and `..` before its checks).
+    pub host_path: String,
+    /// Where it appears in the container (absolute).
+    pub container_path: String,
+    /// Whether the mount is read-only (the default).
+    pub read_only: bool,
 }
 
 /// Source code to write into the container and run with a language pack.
@@ -224,7 +240,28 @@ pub fn create_container(arguments: &str) -> Result<CreateRequest, Fail> {
         environment,
         memory_mib: args.integer("memory_mib", MIN_MEMORY_MIB, MAX_MEMORY_MIB)?,
         cpus: args.positive_number("cpus", MAX_CPUS)?,
+        mounts: mounts(&args)?,
     })
+}
+
+/// `create_container`'s `mounts`: absolute paths on both sides, read-only unless said otherwise.
+fn mounts(args: &Args) -> Result<Vec<Mount>, Fail> {
+    let entries = args.object_list("mounts", MOUNT)?.unwrap_or_default();
+    entries
+        .iter()
+        .enumerate()
+        .map(|(i, entry)| {
+            let host_path = entry.required_string("host_path", &format!("mounts[{i}] names the host directory to mount"))?;
+            let container_path =
+                entry.required_string("container_path", &format!("mounts[{i}] names where it appears in the container"))?;
+            for (what, path) in [("host_path", &host_path), ("container_path", &container_path)] {
+                if !path.starts_with('/') || path.contains('\0') {
+                    return Err(Fail::InvalidParams(format!("`mounts[{i}].{what}` must be an absolute path, not {path:?}")));
+                }
+            }
+            Ok(Mount { host_path, container_path, read_only: entry.bool("read_only", true)? })
+        })
+        .collect()
 }
 
 /// Parses `execute_code`'s arguments: `container_id` and either `command`,
@@ -541,6 +578,7 @@ mod tests {
                 environment: vec![],
                 memory_mib: None,
                 cpus: None,
+                mounts: vec![],
             }
         );
     }
@@ -556,6 +594,20 @@ mod tests {
         assert_eq!(request.name.as_deref(), Some("my-box"));
         assert_eq!(request.session_id.as_deref(), Some("s"));
         assert!(request.network_enabled && !request.reuse_existing);
+
+        let with_mount = create_container(
+            r#"{"mounts":[{"host_path":"/srv/data","container_path":"/data"},{"host_path":"/srv/out","container_path":"/out","read_only":false}]}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            with_mount.mounts,
+            vec![
+                Mount { host_path: "/srv/data".into(), container_path: "/data".into(), read_only: true },
+                Mount { host_path: "/srv/out".into(), container_path: "/out".into(), read_only: false },
+            ]
+        );
+        assert!(invalid(create_container(r#"{"mounts":[{"host_path":"relative","container_path":"/d"}]}"#)).contains("mounts[0].host_path"));
+        assert!(invalid(create_container(r#"{"mounts":[{"host_path":"/a","container_path":"/d","rw":true}]}"#)).contains("mounts[0]"));
         assert_eq!(
             request.environment,
             vec![("KEY".to_string(), "value".to_string())]

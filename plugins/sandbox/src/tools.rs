@@ -107,6 +107,7 @@ fn create_container(host: &impl Host, request: CreateRequest) -> Result<Outcome,
         cpus: request.cpus,
         reuse_existing: request.reuse_existing,
         session: request.session_id,
+        mounts: request.mounts,
     };
     let container = host
         .create_container(spec)
