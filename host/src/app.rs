@@ -9,6 +9,7 @@ use anyhow::{Context, Result};
 use tokio_util::sync::CancellationToken;
 
 use crate::config::Config;
+use crate::docker::DockerService;
 use crate::plugins::{CompileCache, HostServices, Loader, PluginRuntime, Registry};
 use crate::protocol::McpState;
 
@@ -27,10 +28,22 @@ impl App {
         let started = Instant::now();
         let config = Arc::new(config);
         let runtime = Arc::new(PluginRuntime::new(CompileCache::new(config.cache_dir.clone())).context("starting the plugin runtime")?);
+        let docker = config.docker.enabled.then(|| Arc::new(DockerService::connect(config.docker.clone())));
+        if let Some(docker) = &docker {
+            // Leftovers of a crashed run are swept in the background: an absent
+            // engine must neither delay nor fail start-up.
+            let sweeper = docker.clone();
+            tokio::spawn(async move {
+                if let Err(e) = sweeper.reap_leftovers().await {
+                    tracing::warn!("could not sweep containers left by crashed runs: {}", e.message());
+                }
+            });
+            docker.start_idle_reaper();
+        }
         let services = Arc::new(HostServices {
             registry: Arc::new(Registry::default()),
             index_urls: config.index_urls.clone(),
-            docker: None,
+            docker,
         });
         let loader = Arc::new(Loader::new(runtime, services.clone(), config.clone()));
         let loaded = loader.load_all().await;
@@ -45,8 +58,15 @@ impl App {
         Ok(App { mcp: crate::protocol::McpState::new(services), shutdown })
     }
 
-    /// Stops background work and releases what this instance owns.
+    /// Stops background work and releases what this instance owns: every
+    /// container and session volume it created.
     pub async fn stop(&self) {
         self.shutdown.cancel();
+        if let Some(docker) = &self.mcp.services().docker {
+            match docker.shutdown().await {
+                Ok(removed) => tracing::info!(containers = removed, "removed this instance's containers"),
+                Err(e) => tracing::warn!("could not remove this instance's containers: {}", e.message()),
+            }
+        }
     }
 }

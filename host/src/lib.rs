@@ -6,6 +6,10 @@
 //! plugin's limits. Plugins reach the world only through host imports, such as
 //! the [`docker`] primitives, which [`policy`] guards.
 
+pub mod app;
 pub mod config;
 pub mod docker;
 pub mod plugins;
+pub mod policy;
+pub mod protocol;
+pub mod transports;

@@ -24,6 +24,10 @@ pub struct ConfigFile {
     plugins: BTreeMap<String, PluginFile>,
     #[serde(default)]
     install: InstallFile,
+    #[serde(default)]
+    docker: DockerFile,
+    #[serde(default)]
+    http: super::http::HttpFile,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -51,6 +55,72 @@ struct PluginFile {
 struct InstallFile {
     pip_index_url: Option<String>,
     npm_registry: Option<String>,
+}
+
+/// `[docker]`: the engine, container limits, allowlists and bookkeeping.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DockerFile {
+    enabled: Option<bool>,
+    host: Option<String>,
+    memory_mib: Option<u64>,
+    cpus: Option<f64>,
+    pids: Option<u64>,
+    allow_network: Option<bool>,
+    images: Option<Vec<String>>,
+    mount_allow: Option<Vec<PathBuf>>,
+    idle_ttl_secs: Option<u64>,
+    exec_timeout_secs: Option<u64>,
+    output_cap_bytes: Option<u64>,
+    default_image: Option<String>,
+}
+
+impl DockerFile {
+    fn apply(self, docker: &mut crate::docker::DockerConfig) -> Result<(), ConfigError> {
+        if let Some(v) = self.enabled {
+            docker.enabled = v;
+        }
+        if let Some(v) = self.host {
+            docker.host = Some(v);
+        }
+        if let Some(mib) = positive("docker.memory_mib", self.memory_mib)? {
+            docker.memory_bytes = mib
+                .checked_mul(1 << 20)
+                .ok_or_else(|| ConfigError(format!("`docker.memory_mib` is too large: {mib}")))?;
+        }
+        if let Some(cpus) = self.cpus {
+            if !(cpus.is_finite() && cpus > 0.0) {
+                return Err(ConfigError(format!("`docker.cpus` must be a positive number, not {cpus}")));
+            }
+            docker.cpus = cpus;
+        }
+        if let Some(pids) = positive("docker.pids", self.pids)? {
+            docker.pids = u32::try_from(pids).map_err(|_| ConfigError(format!("`docker.pids` is too large: {pids}")))?;
+        }
+        if let Some(v) = self.allow_network {
+            docker.allow_network = v;
+        }
+        if let Some(v) = self.images {
+            docker.images = v;
+        }
+        if let Some(v) = self.mount_allow {
+            docker.mount_allow = v;
+        }
+        if let Some(secs) = positive("docker.idle_ttl_secs", self.idle_ttl_secs)? {
+            docker.idle_ttl = Duration::from_secs(secs);
+        }
+        if let Some(secs) = positive("docker.exec_timeout_secs", self.exec_timeout_secs)? {
+            docker.exec_timeout = Duration::from_secs(secs);
+        }
+        if let Some(bytes) = positive("docker.output_cap_bytes", self.output_cap_bytes)? {
+            docker.output_cap_bytes = usize::try_from(bytes)
+                .map_err(|_| ConfigError(format!("`docker.output_cap_bytes` is too large: {bytes}")))?;
+        }
+        if let Some(v) = self.default_image {
+            docker.default_image = v;
+        }
+        Ok(())
+    }
 }
 
 impl ConfigFile {
@@ -125,6 +195,8 @@ impl ConfigFile {
         if let Some(url) = self.install.npm_registry {
             config.index_urls.insert("npm".into(), url);
         }
+        self.docker.apply(&mut config.docker)?;
+        self.http.apply(&mut config.http)?;
         Ok(())
     }
 }

@@ -3,6 +3,7 @@
 //! Every error names the key and what is wrong with it.
 
 mod file;
+mod http;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
@@ -11,6 +12,7 @@ use std::time::Duration;
 use crate::plugins::{Grant, Limits, PluginPolicy};
 
 pub use file::ConfigFile;
+pub use http::{HttpConfig, OAuthConfig, RateLimit, parse_bind};
 
 /// A configuration problem, reported with exit code 1.
 #[derive(Debug, thiserror::Error)]
@@ -34,6 +36,10 @@ pub struct Config {
     pub plugins: BTreeMap<String, PluginSettings>,
     /// Package index or registry mirror per package manager.
     pub index_urls: BTreeMap<String, String>,
+    /// `[docker]`: the engine, container limits and allowlists.
+    pub docker: crate::docker::DockerConfig,
+    /// `[http]`: the HTTP transport's address and guards.
+    pub http: HttpConfig,
 }
 
 /// What `[plugins.<name>]` says about one plugin.
@@ -61,6 +67,8 @@ impl Default for Config {
             default_limits: Limits::default(),
             plugins: BTreeMap::new(),
             index_urls: BTreeMap::new(),
+            docker: crate::docker::DockerConfig::default(),
+            http: HttpConfig::default(),
         }
     }
 }
@@ -112,6 +120,14 @@ impl Config {
                 self.index_urls.insert(manager.into(), url);
             }
         }
+        if let Some(host) = env.var("DOCKER_HOST") {
+            self.docker.host = Some(host);
+        }
+        if let Some(images) = env.var("PORTCULLIS_DOCKER_IMAGES") {
+            self.docker.images =
+                images.split(',').map(str::trim).filter(|i| !i.is_empty()).map(String::from).collect();
+        }
+        self.http.apply_env(env)?;
         Ok(())
     }
 

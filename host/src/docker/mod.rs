@@ -1,19 +1,589 @@
 //! Docker primitives for plugins, backed by `bollard`.
+//!
+//! [`DockerService`] is the facade the plugin imports call. Each concern has
+//! its own module: the engine connection (`engine`), the hardened container
+//! configuration (`spec`), commands (`exec`, `output`), files (`files`),
+//! networks for installs (`network`), and ownership and reclaiming
+//! (`identity`, `sessions`). Every container and volume is labelled with the
+//! owning host instance and session, and is removed when its session ends,
+//! after an idle TTL, at shutdown, or at the next start-up if the host crashed.
 
-use crate::plugins::bindings::docker::{Container, ContainerSpec, EngineInfo, ExecResult, ExecSpec};
+mod config;
+mod engine;
+mod error;
+mod exec;
+mod files;
+mod identity;
+mod network;
+mod output;
+mod sessions;
+mod spec;
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use bollard::models::VolumeCreateRequest;
+use bollard::query_parameters::{CreateContainerOptionsBuilder, CreateImageOptionsBuilder};
+use futures::StreamExt;
+use tokio::task::AbortHandle;
+
+pub use config::{DEFAULT_HOST, DockerConfig};
+
+use crate::plugins::bindings::docker::{Container, ContainerSpec, EngineInfo, ExecResult, ExecSpec, ExitReason};
+use crate::plugins::bindings::policy::{ContainerRequest, Mount};
 use crate::plugins::bindings::types::Failure;
-use crate::plugins::Caller;
+use crate::plugins::{Caller, Grant, HostServices};
+use crate::policy::PolicyChain;
+use engine::{Client, Engine};
+use error::Error;
+use exec::{Job, Stop};
+use files::WorkspacePath;
+use identity::Identity;
+use sessions::Ledger;
+use spec::{Blueprint, Limits, WORKSPACE};
 
-/// The host's connection to the Docker engine and its bookkeeping.
-pub struct DockerService {}
+/// The host's connection to the Docker engine and the bookkeeping of every
+/// container and volume this host instance owns.
+pub struct DockerService {
+    config: DockerConfig,
+    engine: Engine,
+    policy: PolicyChain,
+    me: Identity,
+    ledger: Arc<Ledger>,
+    /// Numbers unnamed containers.
+    created: AtomicU64,
+    reaper: Mutex<Option<AbortHandle>>,
+}
+
+/// What [`DockerService::reap_leftovers`] removed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Reaped {
+    /// Containers of crashed runs.
+    pub containers: u32,
+    /// Workspace volumes of crashed runs.
+    pub volumes: u32,
+}
 
 impl DockerService {
-    pub async fn engine(&self) -> Result<EngineInfo, Failure> { todo!() }
-    pub async fn create_container(&self, _caller: &Caller, _spec: ContainerSpec) -> Result<Container, Failure> { todo!() }
-    pub async fn list_containers(&self, _all: bool, _session: Option<String>) -> Result<Vec<Container>, Failure> { todo!() }
-    pub async fn exec(&self, _caller: &Caller, _id: &str, _spec: ExecSpec) -> Result<ExecResult, Failure> { todo!() }
-    pub async fn write_file(&self, _id: &str, _path: &str, _data: Vec<u8>) -> Result<(), Failure> { todo!() }
-    pub async fn read_file(&self, _id: &str, _path: &str) -> Result<Vec<u8>, Failure> { todo!() }
-    pub async fn remove_container(&self, _id: &str, _volumes: bool) -> Result<(), Failure> { todo!() }
-    pub async fn remove_session(&self, _session: Option<String>, _volumes: bool) -> Result<u32, Failure> { todo!() }
+    /// A service for the engine `config` names. Never fails and contacts
+    /// nothing: the connection is made on first use and retried on every call
+    /// until it succeeds, so a host without Docker starts and serves, and
+    /// each Docker call fails with a message naming the engine address.
+    pub fn connect(config: DockerConfig) -> DockerService {
+        DockerService {
+            engine: Engine::new(config.engine_host()),
+            policy: PolicyChain::new(config.operator_policy()),
+            me: Identity::new(),
+            ledger: Arc::default(),
+            created: AtomicU64::new(0),
+            reaper: Mutex::new(None),
+            config,
+        }
+    }
+
+    /// This host instance's id, as in the `portcullis.instance` label.
+    pub fn instance_id(&self) -> &str {
+        &self.me.instance
+    }
+
+    /// The policy chain built from the operator's `[docker]` rules, which
+    /// this service consults for every container.
+    pub fn policy(&self) -> &PolicyChain {
+        &self.policy
+    }
+
+    /// The engine's version and platform, and how many containers this
+    /// instance owns; or why the engine cannot be reached.
+    pub async fn engine(&self) -> Result<EngineInfo, Failure> {
+        let client = self.engine.client().await?;
+        let version = client.api.version().await.map_err(client.err("report its version"))?;
+        let owned = sessions::list(&client, self.me.filters(None)).await?;
+        Ok(EngineInfo {
+            version: version.version.unwrap_or_default(),
+            api_version: version.api_version.unwrap_or_default(),
+            platform: format!("{}/{}", version.os.unwrap_or_default(), version.arch.unwrap_or_default()),
+            owned_containers: u32::try_from(owned.len()).unwrap_or(u32::MAX),
+        })
+    }
+
+    /// Creates and starts a hardened container (see the `spec` module) in
+    /// `spec.session`, else the caller's session, with the session's
+    /// `/workspace` volume. The request passes the policy chain first; a
+    /// network needs the `network` grant. With `reuse_existing` and a name,
+    /// the session's container of that name is returned (started if stopped)
+    /// instead, provided it runs the same image. A missing image is pulled.
+    pub async fn create_container(
+        &self,
+        services: &Arc<HostServices>,
+        caller: &Caller,
+        spec: ContainerSpec,
+    ) -> Result<Container, Failure> {
+        let session = session_of(caller, spec.session.as_deref())?;
+        let image = match spec.image.trim() {
+            "" => self.config.default_image.clone(),
+            image => image.to_string(),
+        };
+        if let Some(name) = &spec.name {
+            spec::check_name(name)?;
+        }
+        let env = spec::env(&spec.env)?;
+        let limits = Limits::resolve(&self.config, &spec)?;
+        for mount in &spec.mounts {
+            spec::check_mount_target(&mount.container_path)?;
+        }
+        if spec.network {
+            caller.require(Grant::Network).map_err(Failure::Denied)?;
+        }
+        let mounts = spec
+            .mounts
+            .into_iter()
+            .map(|m| Mount { host_path: m.host_path, container_path: m.container_path, read_only: m.read_only })
+            .collect();
+        let request = ContainerRequest { image, network: spec.network, mounts };
+        let approved = self.policy.check_container(services, request).await?;
+        let client = self.engine.client().await?;
+        if spec.reuse_existing
+            && let Some(name) = &spec.name
+            && let Some(existing) = self.reuse(&client, &session, name, &approved.image).await?
+        {
+            return Ok(existing);
+        }
+        let volume = self.me.volume_name(&session);
+        let volume_request = VolumeCreateRequest {
+            name: Some(volume.clone()),
+            labels: Some(self.me.labels(&session)),
+            ..Default::default()
+        };
+        client.api.create_volume(volume_request).await.map_err(client.err("create the workspace volume"))?;
+        let mut labels = self.me.labels(&session);
+        labels.extend(spec.name.clone().map(|n| (identity::NAME.to_string(), n)));
+        let blueprint = Blueprint {
+            image: &approved.image,
+            env,
+            network: approved.network,
+            mounts: &approved.mounts,
+            labels,
+            volume: &volume,
+            limits,
+        };
+        let engine_name = match &spec.name {
+            Some(name) => format!("portcullis-{}-{name}", self.me.session_hash(&session)),
+            None => format!(
+                "portcullis-{}-{}",
+                self.me.session_hash(&session),
+                self.created.fetch_add(1, Ordering::Relaxed) + 1
+            ),
+        };
+        let id = self.create_and_start(&client, &engine_name, blueprint, &session, spec.name.as_deref()).await?;
+        self.ledger.touch(&id, &session);
+        let inspected = client.api.inspect_container(&id, None).await.map_err(client.err("inspect the container"))?;
+        tracing::info!(container = %id, session, image = %approved.image, "created a container");
+        Ok(sessions::from_inspect(inspected))
+    }
+
+    /// This instance's containers, of one session or all; stopped ones only
+    /// with `include_stopped`.
+    pub async fn list_containers(
+        &self,
+        include_stopped: bool,
+        session: Option<String>,
+    ) -> Result<Vec<Container>, Failure> {
+        let client = self.engine.client().await?;
+        let listed = sessions::list(&client, self.me.filters(session.as_deref())).await?;
+        let mut containers: Vec<Container> = listed
+            .into_iter()
+            .map(sessions::from_summary)
+            .filter(|c| include_stopped || c.state == "running")
+            .collect();
+        containers.sort_by(|a, b| (&a.session_id, &a.name).cmp(&(&b.session_id, &b.name)));
+        Ok(containers)
+    }
+
+    /// Runs `spec.argv` (no shell unless it names one) in one of this
+    /// instance's containers, streaming output to the client when
+    /// `spec.stream`. The timeout (`spec.timeout_ms`, else the operator's) and
+    /// the caller's cancellation kill the command's process group, and so does
+    /// dropping this future. `with_network` needs the `install-network` grant
+    /// and attaches a network for the duration only. Output beyond the
+    /// operator's cap is dropped and marked `truncated`.
+    pub async fn exec(&self, caller: &Caller, container: &str, spec: ExecSpec) -> Result<ExecResult, Failure> {
+        if spec.argv.is_empty() {
+            return Err(Failure::InvalidParams("argv is empty: name the program to run".into()));
+        }
+        let workdir = spec.workdir.unwrap_or_else(|| WORKSPACE.into());
+        if !workdir.starts_with('/') {
+            return Err(Failure::InvalidParams(format!("workdir `{workdir}` must be an absolute path")));
+        }
+        let timeout = spec.timeout_ms.map(Duration::from_millis).unwrap_or(self.config.exec_timeout);
+        if timeout.is_zero() {
+            return Err(Failure::InvalidParams("timeout-ms must be greater than zero".into()));
+        }
+        let env = spec::env(&spec.env)?;
+        if spec.with_network {
+            caller.require(Grant::InstallNetwork).map_err(Failure::Denied)?;
+            self.policy.check_network()?;
+        }
+        let client = self.engine.client().await?;
+        let owned = sessions::resolve(&client, &self.me, container, caller.call.session_id.as_deref()).await?;
+        let in_use = self.ledger.in_use(&owned.id, &owned.session);
+        let cancel = caller.call.cancel.child_token();
+        let _kill_on_drop = cancel.clone().drop_guard();
+        let job = Job {
+            container: owned.id.clone(),
+            argv: spec.argv,
+            workdir,
+            env,
+            timeout,
+            output_cap: self.config.output_cap_bytes,
+            stream: caller.call.client.clone().filter(|_| spec.stream),
+            cancel,
+        };
+        let lease = (spec.with_network && !owned.networked).then(|| self.ledger.lease(&owned.id));
+        let task = tokio::spawn(run_job(client.clone(), self.ledger.clone(), lease, job, in_use));
+        let outcome = task.await.map_err(|e| Failure::Failed(format!("the exec did not complete: {e}")))??;
+        let reason = match outcome.stop {
+            Stop::Timeout => ExitReason::Timeout,
+            Stop::Cancelled => ExitReason::Cancelled,
+            Stop::Exited
+                if outcome.exit_code == Some(exec::SIGKILL_EXIT)
+                    && self.killed_for_memory(&client, &owned.id).await =>
+            {
+                ExitReason::OutOfMemory
+            }
+            Stop::Exited => ExitReason::Exited,
+        };
+        Ok(ExecResult {
+            exit_code: outcome.exit_code.filter(|_| outcome.stop == Stop::Exited),
+            stdout: outcome.output.stdout,
+            stderr: outcome.output.stderr,
+            truncated: outcome.output.truncated,
+            duration_ms: u64::try_from(outcome.duration.as_millis()).unwrap_or(u64::MAX),
+            reason,
+        })
+    }
+
+    /// Writes `data` to `path` (absolute, under `/workspace`, no `..`) in one
+    /// of this instance's containers, creating missing directories.
+    pub async fn write_file(&self, caller: &Caller, container: &str, path: &str, data: Vec<u8>) -> Result<(), Failure> {
+        let path = WorkspacePath::parse(path)?;
+        let (client, id) = self.use_container(caller, container).await?;
+        Ok(files::write(&client, &id, &path, data).await?)
+    }
+
+    /// Reads the regular file at `path` (absolute, under `/workspace`, no
+    /// `..`, at most 32 MiB) from one of this instance's containers.
+    pub async fn read_file(&self, caller: &Caller, container: &str, path: &str) -> Result<Vec<u8>, Failure> {
+        let path = WorkspacePath::parse(path)?;
+        let (client, id) = self.use_container(caller, container).await?;
+        Ok(files::read(&client, &id, &path).await?)
+    }
+
+    /// Removes one of this instance's containers; with `remove_volumes`, also
+    /// its session's volume once no container of that session remains.
+    pub async fn remove_container(
+        &self,
+        caller: &Caller,
+        container: &str,
+        remove_volumes: bool,
+    ) -> Result<(), Failure> {
+        let client = self.engine.client().await?;
+        let owned = sessions::resolve(&client, &self.me, container, caller.call.session_id.as_deref()).await?;
+        sessions::remove_container(&client, &owned.id).await?;
+        self.ledger.forget(&owned.id);
+        if remove_volumes && sessions::list(&client, self.me.filters(Some(&owned.session))).await?.is_empty() {
+            sessions::remove_volume(&client, &self.me.volume_name(&owned.session)).await?;
+            self.ledger.forget_session(Some(&owned.session));
+        }
+        Ok(())
+    }
+
+    /// Removes every container of `session`, or of this instance when
+    /// `session` is `None`, and with `remove_volumes` their volumes. Returns
+    /// how many containers were removed.
+    pub async fn remove_session(&self, session: Option<String>, remove_volumes: bool) -> Result<u32, Failure> {
+        let client = self.engine.client().await?;
+        let session = session.as_deref();
+        let containers = sessions::list(&client, self.me.filters(session)).await?;
+        let removed = sweep(containers.into_iter().filter_map(|c| c.id), |id| {
+            let client = &client;
+            async move {
+                sessions::remove_container(client, &id).await?;
+                self.ledger.forget(&id);
+                Ok(())
+            }
+        })
+        .await;
+        if remove_volumes {
+            let volumes = sessions::volumes(&client, self.me.filters(session)).await?;
+            sweep(volumes.into_iter().map(|(name, _)| name), |name| {
+                let client = &client;
+                async move { sessions::remove_volume(client, &name).await }
+            })
+            .await;
+            self.ledger.forget_session(session);
+        }
+        Ok(removed)
+    }
+
+    /// Ends `session`: removes its containers and its workspace volume.
+    /// The protocol layer calls this when a stdio connection or HTTP session
+    /// ends. Returns how many containers were removed.
+    pub async fn end_session(&self, session: &str) -> Result<u32, Failure> {
+        let removed = self.remove_session(Some(session.to_string()), true).await?;
+        tracing::debug!(session, removed, "ended a Docker session");
+        Ok(removed)
+    }
+
+    /// Removes the containers and volumes that hosts on this machine left
+    /// behind when they crashed: objects labelled with this hostname whose
+    /// owning process is gone. Call once at start-up.
+    pub async fn reap_leftovers(&self) -> Result<Reaped, Failure> {
+        let client = self.engine.client().await?;
+        let containers = sessions::list(&client, self.me.machine_filters()).await?;
+        let leftovers = containers.into_iter().filter(|c| c.labels.as_ref().is_some_and(|l| self.me.is_leftover(l)));
+        let containers = sweep(leftovers.filter_map(|c| c.id), |id| {
+            let client = &client;
+            async move { sessions::remove_container(client, &id).await }
+        })
+        .await;
+        let volumes = sessions::volumes(&client, self.me.machine_filters()).await?;
+        let leftovers = volumes.into_iter().filter(|(_, labels)| self.me.is_leftover(labels));
+        let volumes = sweep(leftovers.map(|(name, _)| name), |name| {
+            let client = &client;
+            async move { sessions::remove_volume(client, &name).await }
+        })
+        .await;
+        if containers + volumes > 0 {
+            tracing::info!(containers, volumes, "removed what crashed runs left behind");
+        }
+        Ok(Reaped { containers, volumes })
+    }
+
+    /// Removes this instance's containers that no exec or file operation has
+    /// used for the operator's idle TTL, and the volumes of sessions that have
+    /// been idle as long with no container left. Returns how many containers
+    /// were removed.
+    pub async fn reap_idle(&self) -> Result<u32, Failure> {
+        let ttl = self.config.idle_ttl;
+        let idle = self.ledger.idle_containers(ttl);
+        if idle.is_empty() && self.ledger.idle_sessions(ttl).is_empty() {
+            return Ok(0);
+        }
+        let client = self.engine.client().await?;
+        let removed = sweep(idle.into_iter(), |id| {
+            let client = &client;
+            async move {
+                sessions::remove_container(client, &id).await?;
+                self.ledger.forget(&id);
+                tracing::info!(container = %id, "removed an idle container");
+                Ok(())
+            }
+        })
+        .await;
+        sweep(self.ledger.idle_sessions(ttl).into_iter(), |session| {
+            let client = &client;
+            async move {
+                sessions::remove_volume(client, &self.me.volume_name(&session)).await?;
+                self.ledger.forget_session(Some(&session));
+                Ok(())
+            }
+        })
+        .await;
+        Ok(removed)
+    }
+
+    /// Starts the task that calls [`reap_idle`](Self::reap_idle) periodically
+    /// (every half TTL, between 1 s and 60 s). It stops at
+    /// [`shutdown`](Self::shutdown) or when the service is dropped; calling
+    /// this again replaces it.
+    pub fn start_idle_reaper(self: &Arc<Self>) {
+        let period = (self.config.idle_ttl / 2).clamp(Duration::from_secs(1), Duration::from_secs(60));
+        let service = Arc::downgrade(self);
+        let task = tokio::spawn(async move {
+            let mut ticks = tokio::time::interval(period);
+            ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            ticks.tick().await;
+            loop {
+                ticks.tick().await;
+                let Some(service) = service.upgrade() else { break };
+                if let Err(e) = service.reap_idle().await {
+                    tracing::warn!("idle container sweep failed: {e:?}");
+                }
+            }
+        });
+        if let Some(previous) = self.reaper.lock().unwrap_or_else(|p| p.into_inner()).replace(task.abort_handle()) {
+            previous.abort();
+        }
+    }
+
+    /// Stops the idle reaper and removes every container and volume this
+    /// instance owns. Returns how many containers were removed.
+    pub async fn shutdown(&self) -> Result<u32, Failure> {
+        if let Some(reaper) = self.reaper.lock().unwrap_or_else(|p| p.into_inner()).take() {
+            reaper.abort();
+        }
+        self.remove_session(None, true).await
+    }
+
+    /// Connects, resolves `container` among this instance's, and records its use.
+    async fn use_container(&self, caller: &Caller, container: &str) -> Result<(Client, String), Error> {
+        let client = self.engine.client().await?;
+        let owned = sessions::resolve(&client, &self.me, container, caller.call.session_id.as_deref()).await?;
+        self.ledger.touch(&owned.id, &owned.session);
+        Ok((client, owned.id))
+    }
+
+    /// The session's container named `name`, started if it had stopped, if
+    /// there is one; it must run `image`.
+    async fn reuse(&self, client: &Client, session: &str, name: &str, image: &str) -> Result<Option<Container>, Error> {
+        let mut filters = self.me.filters(Some(session));
+        filters.entry("label".into()).or_default().push(format!("{}={name}", identity::NAME));
+        let Some(found) = sessions::list(client, filters).await?.into_iter().next() else { return Ok(None) };
+        let existing = sessions::from_summary(found);
+        if existing.image != image {
+            return Err(Error::InvalidParams(format!(
+                "container `{name}` in session `{session}` runs image `{}`, not `{image}`; remove it or choose another name",
+                existing.image
+            )));
+        }
+        if existing.state != "running" {
+            client.api.start_container(&existing.id, None).await.map_err(client.err("restart the container"))?;
+        }
+        self.ledger.touch(&existing.id, session);
+        let inspected =
+            client.api.inspect_container(&existing.id, None).await.map_err(client.err("inspect the container"))?;
+        Ok(Some(sessions::from_inspect(inspected)))
+    }
+
+    /// Creates (pulling the image if the engine lacks it) and starts a
+    /// container; one that fails to start is removed again.
+    async fn create_and_start(
+        &self,
+        client: &Client,
+        engine_name: &str,
+        blueprint: Blueprint<'_>,
+        session: &str,
+        name: Option<&str>,
+    ) -> Result<String, Error> {
+        let image = blueprint.image.to_string();
+        let body = blueprint.body();
+        let options = || Some(CreateContainerOptionsBuilder::new().name(engine_name).build());
+        let created = match client
+            .api
+            .create_container(options(), body.clone())
+            .await
+            .map_err(client.err("create the container"))
+        {
+            Err(e) if e.is_missing() => {
+                pull(client, &image).await?;
+                client.api.create_container(options(), body).await.map_err(client.err("create the container"))?
+            }
+            Err(Error::Engine { status: 409, .. }) => {
+                return Err(Error::Failed(format!(
+                    "a container named `{}` already exists in session `{session}`; pass reuse-existing to use it, or remove it first",
+                    name.unwrap_or(engine_name)
+                )));
+            }
+            other => other?,
+        };
+        if let Err(e) = client.api.start_container(&created.id, None).await.map_err(client.err("start the container")) {
+            sessions::remove_container(client, &created.id).await?;
+            return Err(Error::Failed(format!(
+                "{e}. Portcullis keeps containers alive with `sleep infinity` and runs commands with `sh`; the image must provide both"
+            )));
+        }
+        Ok(created.id)
+    }
+
+    /// Whether the last SIGKILL in `container` came from the out-of-memory
+    /// killer: its cgroup's kill counter rose, or, where that cannot be read,
+    /// the engine flagged the container.
+    async fn killed_for_memory(&self, client: &Client, container: &str) -> bool {
+        match exec::oom_kills(client, container).await {
+            Some(count) => self.ledger.record_oom_kills(container, count),
+            None => client
+                .api
+                .inspect_container(container, None)
+                .await
+                .ok()
+                .and_then(|c| c.state?.oom_killed)
+                .unwrap_or(false),
+        }
+    }
+}
+
+/// Runs `job`, inside a network lease if given, and always releases the lease.
+/// A container whose network cannot be detached is removed: it must not keep
+/// a network it was only lent. Runs as its own task, so a caller that goes
+/// away cannot leave the process running or the network attached.
+async fn run_job(
+    client: Client,
+    ledger: Arc<Ledger>,
+    lease: Option<Arc<network::NetworkLease>>,
+    job: Job,
+    _in_use: sessions::InUse,
+) -> Result<exec::Outcome, Error> {
+    let Some(lease) = lease else { return exec::run(&client, job).await };
+    let id = job.container.clone();
+    lease.acquire(&client, &id).await?;
+    let outcome = exec::run(&client, job).await;
+    // A container removed meanwhile has no network left to detach.
+    if let Err(e) = lease.release(&client, &id).await
+        && !e.is_missing()
+    {
+        tracing::error!(container = %id, "removing a container whose install network could not be detached: {e}");
+        ledger.forget(&id);
+        sessions::remove_container(&client, &id).await?;
+        return Err(Error::Failed(format!(
+            "the install network could not be detached ({e}), so the container was removed"
+        )));
+    }
+    outcome
+}
+
+/// The session a container belongs to: the spec's, else the caller's.
+fn session_of(caller: &Caller, explicit: Option<&str>) -> Result<String, Error> {
+    explicit
+        .filter(|s| !s.is_empty())
+        .map(String::from)
+        .or_else(|| caller.call.session_id.clone())
+        .ok_or_else(|| Error::InvalidParams("no session: pass session_id (the container spec's `session`)".into()))
+}
+
+/// Pulls `image` (with tag `latest` if it names none).
+async fn pull(client: &Client, image: &str) -> Result<(), Error> {
+    let last = image.rsplit('/').next().unwrap_or(image);
+    let mut options = CreateImageOptionsBuilder::new().from_image(image);
+    if !last.contains([':', '@']) {
+        options = options.tag("latest");
+    }
+    tracing::info!(image, "pulling an image the engine lacks");
+    let mut progress = client.api.create_image(Some(options.build()), None, None);
+    while let Some(step) = progress.next().await {
+        step.map_err(|e| match client.err("pull the image")(e) {
+            Error::Engine { message, .. } => Error::Failed(format!(
+                "image `{image}` is not on the engine and could not be pulled ({message}); load or pull it on the engine first"
+            )),
+            other => other,
+        })?;
+    }
+    Ok(())
+}
+
+/// Applies `action` to each item, logging failures; returns how many succeeded.
+async fn sweep<T, F, Fut>(items: impl Iterator<Item = T>, action: F) -> u32
+where
+    T: std::fmt::Display + Clone,
+    F: Fn(T) -> Fut,
+    Fut: std::future::Future<Output = Result<(), Error>>,
+{
+    let mut done = 0;
+    for item in items {
+        match action(item.clone()).await {
+            Ok(()) => done += 1,
+            Err(e) => tracing::warn!(%item, "cleanup step failed: {e}"),
+        }
+    }
+    done
 }

@@ -12,3 +12,12 @@ wasmtime::component::bindgen!({
 
 pub use exports::portcullis::plugin::{completions, packages, policy, prompts, resources, tools};
 pub use portcullis::plugin::{client, config, dependencies, docker, events, log, progress, types};
+
+impl types::Failure {
+    /// The failure's text, without its kind.
+    pub fn message(&self) -> &str {
+        match self {
+            types::Failure::NotFound(m) | types::Failure::InvalidParams(m) | types::Failure::Denied(m) | types::Failure::Failed(m) => m,
+        }
+    }
+}

@@ -1,0 +1,151 @@
+//! Who owns a container or volume: the labels every object this host creates
+//! carries, this process's identity, and how to tell a crashed run's leftovers.
+
+use std::collections::HashMap;
+use std::time::SystemTime;
+
+use sha2::{Digest, Sha256};
+
+/// Marks every object a Portcullis host creates.
+pub(super) const MANAGED: &str = "portcullis.managed";
+/// The owning host instance (random per process).
+pub(super) const INSTANCE: &str = "portcullis.instance";
+/// The owning session.
+pub(super) const SESSION: &str = "portcullis.session";
+/// The owning host process's id.
+pub(super) const PID: &str = "portcullis.pid";
+/// The owning host's hostname.
+pub(super) const HOSTNAME: &str = "portcullis.hostname";
+/// The name the caller gave a container.
+pub(super) const NAME: &str = "portcullis.name";
+
+/// This host instance: a random id, the process id and the hostname.
+#[derive(Debug, Clone)]
+pub(super) struct Identity {
+    pub(super) instance: String,
+    pub(super) pid: u32,
+    pub(super) hostname: String,
+}
+
+impl Identity {
+    /// The identity of a new instance in this process.
+    pub(super) fn new() -> Self {
+        let pid = std::process::id();
+        let hostname = hostname();
+        let nanos = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).unwrap_or_default().as_nanos();
+        let entropy = std::hash::BuildHasher::hash_one(&std::collections::hash_map::RandomState::new(), nanos);
+        let instance = digest(&[&pid.to_string(), &hostname, &nanos.to_string(), &entropy.to_string()]);
+        Self { instance, pid, hostname }
+    }
+
+    /// The labels of an object owned by `session`.
+    pub(super) fn labels(&self, session: &str) -> HashMap<String, String> {
+        [
+            (MANAGED, "true".to_string()),
+            (INSTANCE, self.instance.clone()),
+            (SESSION, session.to_string()),
+            (PID, self.pid.to_string()),
+            (HOSTNAME, self.hostname.clone()),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect()
+    }
+
+    /// Engine list filters for this instance's objects, of one session or all.
+    pub(super) fn filters(&self, session: Option<&str>) -> HashMap<String, Vec<String>> {
+        let mut labels = vec![format!("{MANAGED}=true"), format!("{INSTANCE}={}", self.instance)];
+        labels.extend(session.map(|s| format!("{SESSION}={s}")));
+        HashMap::from([("label".to_string(), labels)])
+    }
+
+    /// Engine list filters for every managed object made on this machine.
+    pub(super) fn machine_filters(&self) -> HashMap<String, Vec<String>> {
+        let labels = vec![format!("{MANAGED}=true"), format!("{HOSTNAME}={}", self.hostname)];
+        HashMap::from([("label".to_string(), labels)])
+    }
+
+    /// Whether an object with `labels` is this instance's.
+    pub(super) fn owns(&self, labels: &HashMap<String, String>) -> bool {
+        labels.get(MANAGED).is_some_and(|v| v == "true") && labels.get(INSTANCE) == Some(&self.instance)
+    }
+
+    /// Whether an object with `labels` was left behind by a host on this
+    /// machine whose process is gone (a crashed or killed run).
+    pub(super) fn is_leftover(&self, labels: &HashMap<String, String>) -> bool {
+        labels.get(HOSTNAME) == Some(&self.hostname)
+            && labels.get(INSTANCE) != Some(&self.instance)
+            && labels.get(PID).and_then(|p| p.parse().ok()).is_some_and(|pid| !process_alive(pid))
+    }
+
+    /// The name of `session`'s workspace volume.
+    pub(super) fn volume_name(&self, session: &str) -> String {
+        format!("portcullis-{}", self.session_hash(session))
+    }
+
+    /// A short stable hash of this instance and `session`, safe in object names.
+    pub(super) fn session_hash(&self, session: &str) -> String {
+        digest(&[&self.instance, session])
+    }
+}
+
+/// Twelve hex digits of the SHA-256 of `parts`, each terminated by a NUL byte.
+fn digest(parts: &[&str]) -> String {
+    let mut hasher = Sha256::new();
+    for part in parts {
+        hasher.update(part.as_bytes());
+        hasher.update([0]);
+    }
+    hex::encode(&hasher.finalize()[..6])
+}
+
+#[cfg(unix)]
+fn hostname() -> String {
+    let mut buf = [0u8; 256];
+    // SAFETY: the buffer is valid for `buf.len()` bytes; gethostname writes at most that many.
+    let rc = unsafe { libc::gethostname(buf.as_mut_ptr().cast(), buf.len()) };
+    let end = buf.iter().position(|&b| b == 0).unwrap_or(buf.len());
+    if rc == 0 { String::from_utf8_lossy(&buf[..end]).into_owned() } else { "unknown".into() }
+}
+
+#[cfg(not(unix))]
+fn hostname() -> String {
+    std::env::var("COMPUTERNAME").unwrap_or_else(|_| "unknown".into())
+}
+
+/// Whether process `pid` exists on this machine. Errs towards "alive": only a
+/// definite "no such process" counts as dead.
+#[cfg(unix)]
+fn process_alive(pid: u32) -> bool {
+    let Ok(pid) = libc::pid_t::try_from(pid) else { return false };
+    if pid <= 0 {
+        return false;
+    }
+    // SAFETY: signal 0 performs the permission and existence checks only.
+    let rc = unsafe { libc::kill(pid, 0) };
+    rc == 0 || std::io::Error::last_os_error().raw_os_error() != Some(libc::ESRCH)
+}
+
+/// Without a way to probe processes, every owner counts as alive and nothing is reaped.
+#[cfg(not(unix))]
+fn process_alive(_pid: u32) -> bool {
+    true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn leftovers_are_dead_processes_of_other_instances_on_this_machine() {
+        let me = Identity::new();
+        let mut labels = me.labels("s");
+        assert!(!me.is_leftover(&labels), "own objects are not leftovers");
+        labels.insert(INSTANCE.into(), "other".into());
+        assert!(!me.is_leftover(&labels), "a live process's objects are not leftovers");
+        labels.insert(PID.into(), "999999999".into());
+        assert!(me.is_leftover(&labels));
+        labels.insert(HOSTNAME.into(), "elsewhere".into());
+        assert!(!me.is_leftover(&labels), "another machine's objects are never touched");
+    }
+}

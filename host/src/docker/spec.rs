@@ -1,0 +1,153 @@
+//! The hardened configuration of a container: limits within the operator's
+//! ceilings, no new privileges, no capabilities, no network unless approved,
+//! an init process, ownership labels and the session's `/workspace` volume.
+
+use std::collections::HashMap;
+
+use bollard::models::{ContainerCreateBody, HostConfig, Mount, MountType};
+
+use super::config::DockerConfig;
+use super::error::Error;
+use crate::plugins::bindings::docker::ContainerSpec;
+use crate::plugins::bindings::policy;
+
+/// Where the session's volume is mounted, and the default working directory.
+pub(super) const WORKSPACE: &str = "/workspace";
+
+/// The smallest memory limit the engine accepts.
+const MIN_MEMORY_BYTES: u64 = 6 << 20;
+
+/// A container's resource limits.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Limits {
+    memory_bytes: u64,
+    nano_cpus: i64,
+    pids: u32,
+}
+
+impl Limits {
+    /// The spec's limits, or the operator's where unset. A limit above the
+    /// operator's is denied, naming the setting that raises it.
+    pub(super) fn resolve(config: &DockerConfig, spec: &ContainerSpec) -> Result<Limits, Error> {
+        fn ceiling<T: PartialOrd + std::fmt::Display>(asked: T, max: T, what: &str, setting: &str) -> Result<T, Error> {
+            if asked > max {
+                return Err(Error::Denied(format!(
+                    "a {what} of {asked} exceeds the operator's maximum of {max}; the operator can raise `{setting}` under [docker] in portcullis.toml"
+                )));
+            }
+            Ok(asked)
+        }
+        let memory_bytes = ceiling(
+            spec.memory_bytes.unwrap_or(config.memory_bytes),
+            config.memory_bytes,
+            "memory limit (bytes)",
+            "docker.memory_mib",
+        )?;
+        if memory_bytes < MIN_MEMORY_BYTES {
+            return Err(Error::InvalidParams(format!("memory-bytes must be at least {MIN_MEMORY_BYTES} (6 MiB)")));
+        }
+        let cpus = ceiling(spec.cpus.unwrap_or(config.cpus), config.cpus, "CPU limit (cores)", "docker.cpus")?;
+        if !(cpus.is_finite() && cpus >= 0.01) {
+            return Err(Error::InvalidParams(format!("cpus must be at least 0.01, not {cpus}")));
+        }
+        let pids = ceiling(spec.pids.unwrap_or(config.pids), config.pids, "process limit", "docker.pids")?;
+        if pids == 0 {
+            return Err(Error::InvalidParams("pids must be at least 1".into()));
+        }
+        Ok(Limits { memory_bytes, nano_cpus: (cpus * 1e9).round() as i64, pids })
+    }
+}
+
+/// Everything that goes into a container beyond the image.
+pub(super) struct Blueprint<'a> {
+    pub(super) image: &'a str,
+    pub(super) env: Vec<String>,
+    pub(super) network: bool,
+    /// Host mounts, already approved by the policy chain (resolved paths).
+    pub(super) mounts: &'a [policy::Mount],
+    pub(super) labels: HashMap<String, String>,
+    pub(super) volume: &'a str,
+    pub(super) limits: Limits,
+}
+
+impl Blueprint<'_> {
+    /// The engine's create request. The container runs `sleep infinity` under
+    /// an init process, so it stays up for execs and stops at once.
+    pub(super) fn body(self) -> ContainerCreateBody {
+        let workspace = Mount {
+            target: Some(WORKSPACE.into()),
+            source: Some(self.volume.into()),
+            typ: Some(MountType::VOLUME),
+            ..Default::default()
+        };
+        let binds = self.mounts.iter().map(|m| Mount {
+            target: Some(m.container_path.clone()),
+            source: Some(m.host_path.clone()),
+            typ: Some(MountType::BIND),
+            read_only: Some(m.read_only),
+            ..Default::default()
+        });
+        let memory = i64::try_from(self.limits.memory_bytes).unwrap_or(i64::MAX);
+        let host_config = HostConfig {
+            memory: Some(memory),
+            memory_swap: Some(memory),
+            nano_cpus: Some(self.limits.nano_cpus),
+            pids_limit: Some(i64::from(self.limits.pids)),
+            cap_drop: Some(vec!["ALL".into()]),
+            security_opt: Some(vec!["no-new-privileges:true".into()]),
+            network_mode: Some(if self.network { "bridge" } else { "none" }.into()),
+            init: Some(true),
+            mounts: Some(std::iter::once(workspace).chain(binds).collect()),
+            ..Default::default()
+        };
+        ContainerCreateBody {
+            image: Some(self.image.into()),
+            entrypoint: Some(vec!["sleep".into()]),
+            cmd: Some(vec!["infinity".into()]),
+            env: Some(self.env),
+            working_dir: Some(WORKSPACE.into()),
+            labels: Some(self.labels),
+            host_config: Some(host_config),
+            ..Default::default()
+        }
+    }
+}
+
+/// `KEY=value` strings for the engine; keys must be non-empty, without `=` or NUL.
+pub(super) fn env(pairs: &[(String, String)]) -> Result<Vec<String>, Error> {
+    pairs
+        .iter()
+        .map(|(key, value)| {
+            if key.is_empty() || key.contains(['=', '\0']) || value.contains('\0') {
+                return Err(Error::InvalidParams(format!(
+                    "environment variable `{key}` is invalid: names must be non-empty and contain no `=` or NUL"
+                )));
+            }
+            Ok(format!("{key}={value}"))
+        })
+        .collect()
+}
+
+/// Checks a caller's container name: 1 to 64 of `A-Z a-z 0-9 _ . -`, starting alphanumeric.
+pub(super) fn check_name(name: &str) -> Result<(), Error> {
+    let valid = name.len() <= 64
+        && name.chars().next().is_some_and(|c| c.is_ascii_alphanumeric())
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c));
+    if valid {
+        return Ok(());
+    }
+    Err(Error::InvalidParams(format!(
+        "container name `{name}` is invalid: use 1 to 64 letters, digits, `_`, `.` or `-`, starting with a letter or digit"
+    )))
+}
+
+/// Checks where a host mount appears: absolute, no `..`, and not `/workspace` itself.
+pub(super) fn check_mount_target(path: &str) -> Result<(), Error> {
+    let valid = path.starts_with('/') && !path.split('/').any(|c| c == "..") && path.trim_end_matches('/') != WORKSPACE;
+    if valid && path != "/" {
+        return Ok(());
+    }
+    Err(Error::InvalidParams(format!(
+        "mount target `{path}` is invalid: it must be an absolute container path without `..`, other than `/` and `{WORKSPACE}`"
+    )))
+}

@@ -1,0 +1,216 @@
+//! The policy chain: what may be mounted, which images may run and whether a
+//! container may have a network. Two kinds of source judge every request: the
+//! operator's configuration (`[docker]` in `portcullis.toml`) and every loaded
+//! policy plugin. Any denial wins; the failure names the policy that denied and
+//! the setting that would allow the request.
+
+mod images;
+mod paths;
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use crate::plugins::HostServices;
+use crate::plugins::bindings::policy::{Access, ContainerRequest, Decision, Mount};
+use crate::plugins::bindings::types::Failure;
+
+use paths::{Forbidden, MountAllow, NeverMount};
+
+/// The operator's rules, as configured under `[docker]`.
+#[derive(Debug, Clone, Default)]
+pub struct OperatorPolicy {
+    /// Host directories under which mounts are allowed (`docker.mount_allow`);
+    /// empty denies every mount.
+    pub mount_allow: Vec<PathBuf>,
+    /// Image patterns with `*` wildcards (`docker.images`); empty allows every image.
+    pub images: Vec<String>,
+    /// Whether containers may have a network at all (`docker.allow_network`).
+    pub allow_network: bool,
+    /// Engine sockets besides `/var/run/docker.sock` and `/run/docker.sock`
+    /// (the one `DOCKER_HOST` names); they, and directories containing them,
+    /// can never be mounted.
+    pub engine_sockets: Vec<PathBuf>,
+}
+
+/// The policy chain. Cheap to share; plugins are looked up on every check, so
+/// policy plugins that come and go take effect at once.
+#[derive(Debug)]
+pub struct PolicyChain {
+    never_mount: NeverMount,
+    mount_allow: MountAllow,
+    images: Vec<String>,
+    allow_network: bool,
+}
+
+/// Who denied a request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Source {
+    Operator,
+    Plugin(String),
+}
+
+/// A denial on its way to the caller: the policy, why, and the setting that
+/// would allow the request (`None` when nothing can).
+#[derive(Debug, Clone)]
+struct Denial {
+    source: Source,
+    reason: String,
+    setting: Option<String>,
+}
+
+impl fmt::Display for Denial {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.source {
+            Source::Operator => write!(f, "denied by operator config: {}", self.reason)?,
+            Source::Plugin(name) => write!(f, "denied by plugin {name}: {}", self.reason)?,
+        }
+        match &self.setting {
+            Some(setting) => write!(f, " (the setting that would allow it: `{setting}`)"),
+            None => f.write_str(" (no setting allows it)"),
+        }
+    }
+}
+
+impl From<Denial> for Failure {
+    fn from(denial: Denial) -> Failure {
+        Failure::Denied(denial.to_string())
+    }
+}
+
+impl Denial {
+    fn operator(reason: String, setting: Option<&str>) -> Self {
+        Denial { source: Source::Operator, reason, setting: setting.map(String::from) }
+    }
+}
+
+impl PolicyChain {
+    /// Builds the chain from the operator's rules, resolving the allowlist and
+    /// the never-mount list once (entries that do not exist are logged and ignored).
+    pub fn new(operator: OperatorPolicy) -> Self {
+        Self {
+            never_mount: NeverMount::new(&operator.engine_sockets),
+            mount_allow: MountAllow::new(&operator.mount_allow),
+            images: operator.images,
+            allow_network: operator.allow_network,
+        }
+    }
+
+    /// Judges access to the host path `host_path`. The path is resolved first
+    /// (symlinks and `..`); a relative or nonexistent path is
+    /// `Failure::InvalidParams`. System paths and the engine socket are always
+    /// denied; otherwise the path must lie under `docker.mount_allow` and every
+    /// policy plugin must allow it. Returns the resolved path, which is what
+    /// the caller must use from then on.
+    pub async fn check_mount(
+        &self,
+        services: &Arc<HostServices>,
+        host_path: &str,
+        access: Access,
+    ) -> Result<PathBuf, Failure> {
+        let resolved = paths::resolve(host_path).map_err(Failure::InvalidParams)?;
+        self.operator_mount(host_path, &resolved)?;
+        let text = resolved.to_string_lossy().into_owned();
+        for plugin in services.registry.snapshot().policies() {
+            let decision = plugin.check_path(services, &text, access).await;
+            plugin_verdict(plugin.name(), decision)?;
+        }
+        Ok(resolved)
+    }
+
+    /// Judges a container request: each mount as in [`check_mount`](Self::check_mount),
+    /// then the image against `docker.images`, the network against
+    /// `docker.allow_network`, and finally the whole request (with resolved
+    /// mounts) against every policy plugin. Returns the request with its
+    /// mounts resolved.
+    pub async fn check_container(
+        &self,
+        services: &Arc<HostServices>,
+        request: ContainerRequest,
+    ) -> Result<ContainerRequest, Failure> {
+        let mut mounts = Vec::with_capacity(request.mounts.len());
+        for mount in request.mounts {
+            let access = if mount.read_only { Access::Read } else { Access::Write };
+            let resolved = self.check_mount(services, &mount.host_path, access).await?;
+            mounts.push(Mount { host_path: resolved.to_string_lossy().into_owned(), ..mount });
+        }
+        let request = ContainerRequest { mounts, ..request };
+        if !images::allowed(&self.images, &request.image) {
+            return Err(Denial::operator(
+                format!(
+                    "image `{}` matches none of the allowed images ({}); add a matching pattern to `docker.images` in portcullis.toml (or to PORTCULLIS_DOCKER_IMAGES)",
+                    request.image,
+                    self.images.join(", ")
+                ),
+                Some("docker.images"),
+            )
+            .into());
+        }
+        if request.network {
+            self.check_network()?;
+        }
+        for plugin in services.registry.snapshot().policies() {
+            let decision = plugin.check_container(services, request.clone()).await;
+            plugin_verdict(plugin.name(), decision)?;
+        }
+        Ok(request)
+    }
+
+    /// Whether the operator lets containers have a network at all
+    /// (`docker.allow_network`), for a container's lifetime or for an install.
+    pub fn check_network(&self) -> Result<(), Failure> {
+        if self.allow_network {
+            return Ok(());
+        }
+        Err(Denial::operator(
+            "network access for containers is switched off; set `allow_network = true` under [docker] in portcullis.toml".into(),
+            Some("docker.allow_network"),
+        )
+        .into())
+    }
+
+    fn operator_mount(&self, requested: &str, resolved: &Path) -> Result<(), Denial> {
+        let shown = if Path::new(requested) == resolved {
+            format!("`{requested}`")
+        } else {
+            format!("`{requested}` (resolved to `{}`)", resolved.display())
+        };
+        let forbidden = match self.never_mount.check(resolved) {
+            Some(Forbidden::System(dir)) => format!("`{}` is a system path", dir.display()),
+            Some(Forbidden::EngineSocket(socket)) => format!(
+                "it is or contains the Docker engine socket `{}`, which would give the container control of the host",
+                socket.display()
+            ),
+            None if self.mount_allow.allows(resolved) => return Ok(()),
+            None => {
+                return Err(Denial::operator(
+                    format!(
+                        "mounting {shown} is not allowed: it is not under any directory in `docker.mount_allow`; the operator can add one in portcullis.toml"
+                    ),
+                    Some("docker.mount_allow"),
+                ));
+            }
+        };
+        Err(Denial::operator(
+            format!("mounting {shown} is never allowed: {forbidden}; not even `docker.mount_allow` can allow it"),
+            None,
+        ))
+    }
+}
+
+/// A plugin's verdict as a result. A policy that fails to answer denies:
+/// the chain fails closed.
+fn plugin_verdict(name: &str, decision: Result<Decision, crate::plugins::PluginFault>) -> Result<(), Denial> {
+    let source = Source::Plugin(name.to_string());
+    match decision {
+        Ok(Decision::Allow) => Ok(()),
+        Ok(Decision::Deny(denial)) => {
+            Err(Denial { source, reason: denial.reason, setting: Some(denial.setting).filter(|s| !s.is_empty()) })
+        }
+        Err(fault) => Err(Denial {
+            source,
+            reason: format!("the policy could not decide ({fault}), so the request is denied"),
+            setting: Some(format!("plugins.{name}")),
+        }),
+    }
+}

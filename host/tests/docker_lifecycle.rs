@@ -1,0 +1,378 @@
+//! Containers against a real engine: hardened creation, files, reuse, the
+//! policy chain's denials, and reclaiming (session end, idle TTL, shutdown,
+//! crashed runs). Also the host without an engine, and the `[docker]` config.
+
+mod docker_support;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bollard::Docker;
+use bollard::models::{ContainerCreateBody, VolumeCreateRequest};
+use bollard::query_parameters::{
+    CreateContainerOptionsBuilder, ListContainersOptionsBuilder, RemoveContainerOptionsBuilder,
+};
+use docker_support::*;
+use portcullis::config::{Config, Environment, PluginSettings};
+use portcullis::docker::{DockerConfig, DockerService};
+use portcullis::plugins::bindings::docker::MountSpec;
+use portcullis::plugins::bindings::policy::Access;
+use portcullis::plugins::bindings::types::Failure;
+use portcullis::plugins::{BUNDLED, CompileCache, Grant, Loader, PluginRuntime};
+use portcullis::policy::{OperatorPolicy, PolicyChain};
+
+/// Containers of `session` on the engine, whoever owns them.
+async fn containers_of(docker: &Docker, session: &str) -> Vec<String> {
+    let filters = HashMap::from([("label", vec![format!("portcullis.session={session}")])]);
+    let options = ListContainersOptionsBuilder::new().all(true).filters(&filters).build();
+    docker.list_containers(Some(options)).await.unwrap().into_iter().filter_map(|c| c.id).collect()
+}
+
+/// The workspace volume mounted in `container`.
+async fn workspace_volume(docker: &Docker, container: &str) -> String {
+    let inspected = docker.inspect_container(container, None).await.unwrap();
+    let mounts = inspected.mounts.unwrap_or_default();
+    let workspace = mounts.iter().find(|m| m.destination.as_deref() == Some("/workspace")).expect("a /workspace mount");
+    workspace.name.clone().expect("a named volume")
+}
+
+async fn volume_exists(docker: &Docker, name: &str) -> bool {
+    docker.inspect_volume(name).await.is_ok()
+}
+
+fn denial(result: Result<impl std::fmt::Debug, Failure>) -> String {
+    match result {
+        Err(Failure::Denied(message)) => message,
+        other => panic!("expected a denial, got {other:?}"),
+    }
+}
+
+fn mount(host_path: &str, container_path: &str) -> MountSpec {
+    MountSpec { host_path: host_path.into(), container_path: container_path.into(), read_only: true }
+}
+
+#[tokio::test]
+async fn hardened_container_with_files_and_reuse() {
+    let docker = engine().await;
+    let service = &DockerService::connect(config());
+    in_session(service, "hardened", |session| async move {
+        let caller = caller(&session, &[]);
+        let mut named = spec("");
+        named.name = Some("box".into());
+        named.env = vec![("GREETING".into(), "hi".into())];
+        let c = create(service, &caller, named.clone()).await;
+        assert_eq!((c.name.as_str(), c.image.as_str(), c.state.as_str()), ("box", BUSYBOX, "running"));
+        assert_eq!(c.session_id, session);
+        assert!(!c.network);
+
+        let inspected = docker.inspect_container(&c.id, None).await.unwrap();
+        let host = inspected.host_config.unwrap();
+        assert_eq!(host.cap_drop, Some(vec!["ALL".to_string()]));
+        assert!(host.security_opt.unwrap_or_default().iter().any(|o| o.starts_with("no-new-privileges")));
+        assert_eq!((host.memory, host.memory_swap), (Some(1 << 30), Some(1 << 30)));
+        assert_eq!((host.nano_cpus, host.pids_limit), (Some(1_000_000_000), Some(512)));
+        assert_eq!((host.network_mode.as_deref(), host.init), (Some("none"), Some(true)));
+        let labels = inspected.config.unwrap().labels.unwrap();
+        assert_eq!(labels["portcullis.managed"], "true");
+        assert_eq!(labels["portcullis.instance"], service.instance_id());
+        assert_eq!(labels["portcullis.session"], session);
+        assert_eq!(labels["portcullis.pid"], std::process::id().to_string());
+        assert!(!labels["portcullis.hostname"].is_empty());
+        assert!(workspace_volume(&docker, &c.id).await.starts_with("portcullis-"));
+
+        named.reuse_existing = true;
+        assert_eq!(create(service, &caller, named.clone()).await.id, c.id, "reuse returns the same container");
+        named.reuse_existing = false;
+        let clash = service.create_container(&services(), &caller, named).await;
+        assert!(matches!(&clash, Err(Failure::Failed(m)) if m.contains("already exists")), "{clash:?}");
+
+        // Files, addressed by the container's name.
+        service.write_file(&caller, "box", "/workspace/sub/dir/hello.txt", b"hello".to_vec()).await.unwrap();
+        assert_eq!(service.read_file(&caller, "box", "/workspace/sub/dir/hello.txt").await.unwrap(), b"hello");
+        let cat = run(service, &caller, "box", exec_spec(&["cat", "sub/dir/hello.txt"])).await;
+        assert_eq!(cat.stdout, "hello");
+        assert_eq!(run(service, &caller, "box", exec_spec(&["sh", "-c", "echo $GREETING"])).await.stdout, "hi\n");
+        for bad in ["/etc/passwd", "/workspace/../etc/passwd", "relative.txt", "/workspace"] {
+            let written = service.write_file(&caller, "box", bad, b"x".to_vec()).await;
+            assert!(matches!(written, Err(Failure::InvalidParams(_))), "{bad}: {written:?}");
+            let read = service.read_file(&caller, "box", bad).await;
+            assert!(matches!(read, Err(Failure::InvalidParams(_))), "{bad}: {read:?}");
+        }
+        let missing = service.read_file(&caller, "box", "/workspace/missing.txt").await;
+        assert!(matches!(missing, Err(Failure::NotFound(_))), "{missing:?}");
+        let directory = service.read_file(&caller, "box", "/workspace/sub").await;
+        assert!(matches!(directory, Err(Failure::InvalidParams(_))), "{directory:?}");
+
+        let listed = service.list_containers(false, Some(session.clone())).await.unwrap();
+        assert_eq!(listed.iter().map(|c| c.id.as_str()).collect::<Vec<_>>(), [c.id.as_str()]);
+        let info = service.engine().await.unwrap();
+        assert!(info.owned_containers >= 1 && !info.version.is_empty(), "{info:?}");
+
+        let volume = workspace_volume(&docker, &c.id).await;
+        service.remove_container(&caller, "box", true).await.unwrap();
+        assert!(containers_of(&docker, &session).await.is_empty());
+        assert!(!volume_exists(&docker, &volume).await, "the volume outlived its last container");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn policy_denials_name_the_setting() {
+    engine().await;
+    let allowed = tempfile::tempdir().unwrap();
+    let outside = tempfile::tempdir().unwrap();
+    let data = allowed.path().join("data");
+    std::fs::create_dir(&data).unwrap();
+    std::fs::write(data.join("f.txt"), "from the host").unwrap();
+    std::os::unix::fs::symlink("/etc", allowed.path().join("etc-link")).unwrap();
+    std::os::unix::fs::symlink(outside.path(), allowed.path().join("outside-link")).unwrap();
+    let service = &DockerService::connect(DockerConfig {
+        mount_allow: vec![allowed.path().to_path_buf()],
+        images: vec!["portcullis-test/*".into()],
+        ..config()
+    });
+    let path = |p: &std::path::Path| p.to_str().unwrap().to_string();
+    in_session(service, "denials", |session| async move {
+        let caller = caller(&session, &[]);
+        let with_mount = |host: &str| {
+            let mut s = spec(BUSYBOX);
+            s.mounts = vec![mount(host, "/data")];
+            s
+        };
+        let host_services = services();
+        let attempt = |s| service.create_container(&host_services, &caller, s);
+
+        for (host, expect) in [
+            ("/var/run/docker.sock".to_string(), "engine socket"),
+            ("/etc".to_string(), "system path"),
+            (path(&allowed.path().join("etc-link")), "resolved to `/etc`"),
+        ] {
+            let message = denial(attempt(with_mount(&host)).await);
+            assert!(message.contains("operator config") && message.contains("docker.mount_allow"), "{message}");
+            assert!(message.contains(expect), "{host}: {message}");
+        }
+        for host in
+            [path(&allowed.path().join("outside-link")), format!("{}/..", path(allowed.path())), path(outside.path())]
+        {
+            let message = denial(attempt(with_mount(&host)).await);
+            assert!(message.contains("not under") && message.contains("`docker.mount_allow`"), "{host}: {message}");
+        }
+        for host in ["/no/such/dir", "relative/dir"] {
+            let result = attempt(with_mount(host)).await;
+            assert!(matches!(result, Err(Failure::InvalidParams(_))), "{host}: {result:?}");
+        }
+        let mut onto_workspace = with_mount(&path(&data));
+        onto_workspace.mounts[0].container_path = "/workspace".into();
+        assert!(matches!(attempt(onto_workspace).await, Err(Failure::InvalidParams(_))));
+
+        let message = denial(attempt(spec("python:3.12-slim")).await);
+        assert!(message.contains("operator config") && message.contains("docker.images"), "{message}");
+
+        let mut networked = spec(BUSYBOX);
+        networked.network = true;
+        let message = denial(attempt(networked.clone()).await);
+        assert!(message.contains("`network` grant"), "{message}");
+        let strict = DockerService::connect(DockerConfig { allow_network: false, ..config() });
+        let granted = docker_support::caller(&session, &[Grant::Network]);
+        let message = denial(strict.create_container(&services(), &granted, networked).await);
+        assert!(message.contains("docker.allow_network"), "{message}");
+
+        let mut greedy = spec(BUSYBOX);
+        greedy.memory_bytes = Some(2 << 30);
+        assert!(denial(attempt(greedy).await).contains("docker.memory_mib"));
+
+        let mut orphan = caller.clone();
+        orphan.call.session_id = None;
+        let result = service.create_container(&services(), &orphan, spec(BUSYBOX)).await;
+        assert!(matches!(&result, Err(Failure::InvalidParams(m)) if m.contains("no session")), "{result:?}");
+
+        // An allowed mount works, read-only.
+        let c = create(service, &caller, with_mount(&path(&data))).await;
+        assert_eq!(run(service, &caller, &c.id, exec_spec(&["cat", "/data/f.txt"])).await.stdout, "from the host");
+        let write = run(service, &caller, &c.id, exec_spec(&["touch", "/data/new"])).await;
+        assert_ne!(write.exit_code, Some(0), "the read-only mount was writable");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn policy_plugins_are_consulted_and_their_denial_wins() {
+    let Some(paths) = BUNDLED.iter().find(|b| b.name == "paths") else {
+        eprintln!("SKIPPED: this host was built with PORTCULLIS_NO_BUNDLE, so the bundled `paths` policy is absent");
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let root = std::fs::canonicalize(dir.path()).unwrap();
+    for sub in ["open", "secret"] {
+        std::fs::create_dir(root.join(sub)).unwrap();
+    }
+    let secret = root.join("secret").display().to_string();
+    let mut config = Config::default();
+    let settings = PluginSettings {
+        settings: [("deny".to_string(), serde_json::json!([secret]).to_string())].into(),
+        ..Default::default()
+    };
+    config.plugins.insert("paths".into(), settings);
+    let services = services();
+    let runtime = Arc::new(PluginRuntime::new(CompileCache::new(None)).unwrap());
+    Loader::new(runtime, services.clone(), Arc::new(config)).load_bundled(paths).await.unwrap();
+    let chain =
+        PolicyChain::new(OperatorPolicy { mount_allow: vec![root.clone()], allow_network: true, ..Default::default() });
+
+    let open = root.join("open").display().to_string();
+    assert_eq!(chain.check_mount(&services, &open, Access::Write).await.unwrap(), root.join("open"));
+    let message = denial(chain.check_mount(&services, &secret, Access::Read).await);
+    assert!(message.contains("denied by plugin paths") && message.contains("plugins.paths.settings.deny"), "{message}");
+}
+
+#[tokio::test]
+async fn end_session_leaves_no_container_or_volume() {
+    let docker = engine().await;
+    let service = &DockerService::connect(config());
+    let session = session("end");
+    let caller = caller(&session, &[]);
+    let first = create(service, &caller, spec(BUSYBOX)).await;
+    let mut named = spec(BUSYBOX);
+    named.name = Some("second".into());
+    create(service, &caller, named).await;
+    let volume = workspace_volume(&docker, &first.id).await;
+    assert_eq!(containers_of(&docker, &session).await.len(), 2);
+
+    assert_eq!(service.end_session(&session).await.unwrap(), 2);
+    assert!(containers_of(&docker, &session).await.is_empty());
+    assert!(!volume_exists(&docker, &volume).await);
+}
+
+#[tokio::test]
+async fn shutdown_removes_everything_this_instance_owns() {
+    let docker = engine().await;
+    let service = &DockerService::connect(config());
+    let (one, two) = (session("shutdown-a"), session("shutdown-b"));
+    let a = create(service, &caller(&one, &[]), spec(BUSYBOX)).await;
+    create(service, &caller(&two, &[]), spec(BUSYBOX)).await;
+    let volume = workspace_volume(&docker, &a.id).await;
+    assert_eq!(service.shutdown().await.unwrap(), 2);
+    assert!(containers_of(&docker, &one).await.is_empty() && containers_of(&docker, &two).await.is_empty());
+    assert!(!volume_exists(&docker, &volume).await);
+}
+
+#[tokio::test]
+async fn idle_containers_and_their_volumes_are_reaped() {
+    let docker = engine().await;
+    let service = &Arc::new(DockerService::connect(DockerConfig { idle_ttl: Duration::from_secs(1), ..config() }));
+    in_session(service, "idle", |session| async move {
+        let c = create(service, &caller(&session, &[]), spec(BUSYBOX)).await;
+        let volume = workspace_volume(&docker, &c.id).await;
+        service.start_idle_reaper();
+        let deadline = Instant::now() + Duration::from_secs(6);
+        while !containers_of(&docker, &session).await.is_empty() || volume_exists(&docker, &volume).await {
+            assert!(Instant::now() < deadline, "the idle container or its volume was not reaped");
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn leftovers_of_dead_processes_are_reaped_and_live_ones_kept() {
+    let docker = engine().await;
+    let service = &DockerService::connect(config());
+    in_session(service, "leftovers", |session| async move {
+        let own = create(service, &caller(&session, &[]), spec(BUSYBOX)).await;
+        let labels = docker.inspect_container(&own.id, None).await.unwrap().config.unwrap().labels.unwrap();
+        let fake = |instance: &str, pid: &str| {
+            let mut labels = labels.clone();
+            labels.insert("portcullis.instance".into(), instance.into());
+            labels.insert("portcullis.pid".into(), pid.into());
+            labels
+        };
+        let crashed = fake("crashed-run", "999999999");
+        let alive = fake("live-neighbour", &std::process::id().to_string());
+        let leftover_volume = format!("portcullis-leftover-{}", session.rsplit('-').next().unwrap());
+        let volume = VolumeCreateRequest {
+            name: Some(leftover_volume.clone()),
+            labels: Some(crashed.clone()),
+            ..Default::default()
+        };
+        docker.create_volume(volume).await.unwrap();
+        let mut ids = vec![];
+        for labels in [crashed, alive] {
+            let body = ContainerCreateBody { image: Some(BUSYBOX.into()), labels: Some(labels), ..Default::default() };
+            let options = CreateContainerOptionsBuilder::new().build();
+            ids.push(docker.create_container(Some(options), body).await.unwrap().id);
+        }
+
+        let reaped = service.reap_leftovers().await.unwrap();
+        assert!(reaped.containers >= 1 && reaped.volumes >= 1, "{reaped:?}");
+        assert!(docker.inspect_container(&ids[0], None).await.is_err(), "the crashed run's container survived");
+        assert!(!volume_exists(&docker, &leftover_volume).await, "the crashed run's volume survived");
+        assert!(docker.inspect_container(&ids[1], None).await.is_ok(), "a live process's container was reaped");
+        assert!(docker.inspect_container(&own.id, None).await.is_ok(), "this instance's container was reaped");
+        let force = RemoveContainerOptionsBuilder::new().force(true).build();
+        docker.remove_container(&ids[1], Some(force)).await.unwrap();
+    })
+    .await;
+}
+
+struct FakeEnv(Vec<(&'static str, &'static str)>);
+
+impl Environment for FakeEnv {
+    fn var(&self, name: &str) -> Option<String> {
+        self.0.iter().find(|(k, _)| *k == name).map(|(_, v)| v.to_string())
+    }
+}
+
+#[tokio::test]
+async fn without_an_engine_every_call_fails_clearly() {
+    let env = FakeEnv(vec![("DOCKER_HOST", "tcp://127.0.0.1:1"), ("PORTCULLIS_DOCKER_IMAGES", "a:*, b ,")]);
+    let loaded = Config::load(None, &env).unwrap();
+    assert_eq!(loaded.docker.images, ["a:*", "b"]);
+    let service = &DockerService::connect(DockerConfig { images: vec![], ..loaded.docker });
+    let expect_clear = |result: Result<String, Failure>| match result {
+        Err(Failure::Failed(message)) => {
+            assert!(message.contains("tcp://127.0.0.1:1") && message.contains("DOCKER_HOST"), "{message}");
+            assert!(message.contains("unreachable"), "{message}");
+        }
+        other => panic!("expected a failure naming the engine, got {other:?}"),
+    };
+    let caller = caller(&session("absent"), &[]);
+    expect_clear(service.engine().await.map(|i| format!("{i:?}")));
+    expect_clear(service.create_container(&services(), &caller, spec(BUSYBOX)).await.map(|c| c.id));
+    expect_clear(service.list_containers(true, None).await.map(|l| format!("{l:?}")));
+    expect_clear(service.exec(&caller, "x", exec_spec(&["true"])).await.map(|r| r.stdout));
+    expect_clear(service.end_session("absent").await.map(|n| n.to_string()));
+    expect_clear(service.reap_leftovers().await.map(|r| format!("{r:?}")));
+    expect_clear(service.shutdown().await.map(|n| n.to_string()));
+
+    let socket = DockerService::connect(DockerConfig { host: Some("unix:///no/such/docker.sock".into()), ..config() });
+    let message = format!("{:?}", socket.engine().await.unwrap_err());
+    assert!(message.contains("/no/such/docker.sock"), "{message}");
+}
+
+#[test]
+fn docker_section_of_the_config_file() {
+    let file = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(
+        file.path(),
+        "[docker]\nhost = \"unix:///srv/docker.sock\"\nmemory_mib = 256\ncpus = 0.5\npids = 64\nallow_network = false\nimages = [\"python:*\"]\nmount_allow = [\"/srv\"]\nidle_ttl_secs = 5\nexec_timeout_secs = 7\noutput_cap_bytes = 4096\ndefault_image = \"python:3\"\n",
+    )
+    .unwrap();
+    let docker = Config::load(Some(file.path()), &FakeEnv(vec![])).unwrap().docker;
+    assert_eq!(docker.host.as_deref(), Some("unix:///srv/docker.sock"));
+    assert_eq!((docker.memory_bytes, docker.cpus, docker.pids), (256 << 20, 0.5, 64));
+    assert!(!docker.allow_network);
+    assert_eq!((docker.images, docker.mount_allow), (vec!["python:*".to_string()], vec!["/srv".into()]));
+    assert_eq!((docker.idle_ttl, docker.exec_timeout), (Duration::from_secs(5), Duration::from_secs(7)));
+    assert_eq!((docker.output_cap_bytes, docker.default_image.as_str()), (4096, "python:3"));
+
+    let env = FakeEnv(vec![("DOCKER_HOST", "tcp://10.0.0.1:2375")]);
+    assert_eq!(Config::load(Some(file.path()), &env).unwrap().docker.host.as_deref(), Some("tcp://10.0.0.1:2375"));
+
+    std::fs::write(file.path(), "[docker]\nmemroy_mib = 1\n").unwrap();
+    let error = Config::load(Some(file.path()), &FakeEnv(vec![])).unwrap_err().to_string();
+    assert!(error.contains("memroy_mib"), "{error}");
+    std::fs::write(file.path(), "[docker]\ncpus = -1.0\n").unwrap();
+    let error = Config::load(Some(file.path()), &FakeEnv(vec![])).unwrap_err().to_string();
+    assert!(error.contains("docker.cpus"), "{error}");
+}
