@@ -17,8 +17,9 @@ log "building the host (with its bundled plugins) and the example and test plugi
 cargo build --locked -p portcullis
 cargo build --locked --target wasm32-wasip2 --profile plugin -p hello -p faulty -p conformance
 
-log "Rust tests"
-cargo nextest run --locked -p portcullis --no-fail-fast
+log "Rust tests (the host, and the plugins' own logic natively)"
+cargo nextest run --locked --no-fail-fast \
+    -p portcullis -p pack-kit -p python -p node -p apt -p apk -p sandbox -p paths
 
 log "Python client tests"
 .venv/bin/python -m pytest tests/python -q "$@"

@@ -12,22 +12,22 @@
 //! Run with `cargo bench -p portcullis --bench overhead` after
 //! `cargo build --target wasm32-wasip2 --profile plugin -p hello`.
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
+
+mod support;
 
 use portcullis::app::App;
 use portcullis::config::Config;
 use portcullis::plugins::CallContext;
+use support::{Peer, pct, portcullis_bin, print, repo, stats};
 
 const CALLS: usize = 3000;
 const WARMUP: usize = 300;
 const STARTS: usize = 15;
 
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
-}
 
 fn hello_wasm() -> PathBuf {
     let path = repo().join("target/wasm32-wasip2/plugin/hello.wasm");
@@ -35,33 +35,10 @@ fn hello_wasm() -> PathBuf {
     path
 }
 
-fn portcullis_bin() -> PathBuf {
-    let path = repo().join("target/release/portcullis");
-    assert!(path.exists(), "build it first: cargo build --release -p portcullis");
-    path
-}
 
-/// Percentile of sorted durations, in microseconds.
-fn pct(sorted: &[Duration], p: f64) -> f64 {
-    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[i].as_secs_f64() * 1e6
-}
 
-struct Stats {
-    p50: f64,
-    p99: f64,
-    per_second: f64,
-}
 
-fn stats(mut samples: Vec<Duration>) -> Stats {
-    let total: Duration = samples.iter().sum();
-    samples.sort();
-    Stats { p50: pct(&samples, 0.5), p99: pct(&samples, 0.99), per_second: samples.len() as f64 / total.as_secs_f64() }
-}
 
-fn print(label: &str, s: &Stats) {
-    println!("{label:<42} p50 {:>8.1} µs   p99 {:>8.1} µs   {:>9.0} calls/s", s.p50, s.p99, s.per_second);
-}
 
 fn plugin_dir_with(copies: usize) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
@@ -101,64 +78,6 @@ fn in_process() {
         print("in-process plugin call", &stats(samples));
         app.stop().await;
     });
-}
-
-/// A line-delimited JSON-RPC peer on a child's stdio.
-struct Peer {
-    child: Child,
-    stdin: ChildStdin,
-    stdout: BufReader<ChildStdout>,
-    next_id: u64,
-}
-
-impl Peer {
-    fn spawn(mut command: Command) -> Peer {
-        let mut child = command.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::null()).spawn().unwrap();
-        let stdin = child.stdin.take().unwrap();
-        let stdout = BufReader::new(child.stdout.take().unwrap());
-        Peer { child, stdin, stdout, next_id: 1 }
-    }
-
-    fn send(&mut self, message: serde_json::Value) {
-        let mut line = serde_json::to_vec(&message).unwrap();
-        line.push(b'\n');
-        self.stdin.write_all(&line).unwrap();
-        self.stdin.flush().unwrap();
-    }
-
-    /// Sends a request and reads lines until its response arrives.
-    fn request(&mut self, method: &str, params: serde_json::Value) -> serde_json::Value {
-        let id = self.next_id;
-        self.next_id += 1;
-        self.send(serde_json::json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}));
-        let mut line = String::new();
-        loop {
-            line.clear();
-            assert!(self.stdout.read_line(&mut line).unwrap() > 0, "the server closed stdout");
-            let message: serde_json::Value = serde_json::from_str(&line).unwrap();
-            if message["id"] == id {
-                return message;
-            }
-        }
-    }
-
-    fn initialize(&mut self) {
-        let params = serde_json::json!({"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "bench", "version": "0"}});
-        self.request("initialize", params);
-        self.send(serde_json::json!({"jsonrpc": "2.0", "method": "notifications/initialized"}));
-    }
-
-    fn peak_rss_kib(&self) -> u64 {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap();
-        status.lines().find_map(|l| l.strip_prefix("VmHWM:")).and_then(|v| v.split_whitespace().next()?.parse().ok()).unwrap()
-    }
-}
-
-impl Drop for Peer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 fn serve_command(plugins: &Path, cache: &Path, bundled: bool) -> Command {

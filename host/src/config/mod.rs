@@ -180,6 +180,14 @@ mod tests {
     }
 
     #[test]
+    fn the_example_configuration_is_valid() {
+        let example = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/portcullis.toml");
+        let config = Config::load(Some(&example), &FakeEnv(vec![])).unwrap();
+        assert_eq!(config.index_urls["pip"], "https://pypi.org/simple");
+        assert!(config.plugin_policy("sandbox", &[]).grants.contains(&Grant::InstallNetwork));
+    }
+
+    #[test]
     fn environment_overrides_file() {
         let file = write("log_level = \"warn\"\nplugin_dir = \"/from/file\"\n");
         let env = FakeEnv(vec![("PORTCULLIS_PLUGINS", "/from/env")]);
