@@ -15,7 +15,7 @@ use crate::protocol::{McpSession, McpState};
 pub async fn serve(state: Arc<McpState>, shutdown: CancellationToken) -> Result<()> {
     let session = McpSession::new(state);
     tracing::info!(session = session.session_id(), "serving MCP on stdio");
-    let running = match serve_server_with_ct(session, rmcp::transport::stdio(), shutdown).await {
+    let running = match serve_server_with_ct(session, rmcp::transport::stdio_pipes(), shutdown).await {
         Ok(running) => running,
         Err(ServerInitializeError::ConnectionClosed(_) | ServerInitializeError::Cancelled) => return Ok(()),
         Err(e) => return Err(e.into()),
