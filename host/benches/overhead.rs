@@ -176,8 +176,17 @@ fn main() {
     if std::env::args().any(|a| a == "--canned") {
         return canned();
     }
+    // `cargo bench --bench overhead -- in-process` (or `stdio`, `startup`) runs one part, for profiling.
+    let only: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with('-')).collect();
+    let run = |part: &str| only.is_empty() || only.iter().any(|o| o == part);
     println!("portcullis host overhead ({CALLS} calls after {WARMUP} warm-up, one in flight)");
-    in_process();
-    stdio_end_to_end();
-    startup();
+    if run("in-process") {
+        in_process();
+    }
+    if run("stdio") {
+        stdio_end_to_end();
+    }
+    if run("startup") {
+        startup();
+    }
 }
