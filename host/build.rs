@@ -30,11 +30,7 @@ fn main() {
     // host-only iteration; `portcullis serve` then needs `--plugins`).
     println!("cargo:rerun-if-env-changed=PORTCULLIS_NO_BUNDLE");
     let bundle = std::env::var_os("PORTCULLIS_NO_BUNDLE").is_none();
-    let present: Vec<_> = BUNDLED
-        .iter()
-        .filter(|_| bundle)
-        .filter(|(name, _)| workspace.join("plugins").join(name).join("Cargo.toml").exists())
-        .collect();
+    let present: Vec<_> = BUNDLED.iter().filter(|_| bundle).collect();
     let target_dir = workspace.join("target").join("bundled-plugins");
     if !present.is_empty() {
         build(&workspace, &target_dir, present.iter().map(|(n, _)| *n));
