@@ -20,33 +20,11 @@ pack_kit::export_pack!(crate::PACK);
 #[cfg(test)]
 mod tests {
     use super::*;
-    use pack_kit::Fail;
-
-    fn invalid<T: std::fmt::Debug>(result: Result<T, Fail>) -> String {
-        match result {
-            Err(Fail::InvalidParams(msg)) => msg,
-            other => panic!("expected invalid-params, got {other:?}"),
-        }
-    }
+    use pack_kit::testing::assert_os_pack;
 
     #[test]
-    fn no_languages_one_manager_no_tools() {
-        assert!(PACK.languages().is_empty());
-        assert_eq!(PACK.managers(), ["apk"]);
-        assert!(PACK.tools().is_empty());
-        assert!(matches!(
-            PACK.call_tool("detect_packages", "{}"),
-            Err(Fail::NotFound(_))
-        ));
-    }
-
-    #[test]
-    fn detects_and_runs_nothing() {
-        assert!(
-            invalid(PACK.detect("node", "require('x')"))
-                .starts_with("apk plans OS packages; it detects none")
-        );
-        assert!(invalid(PACK.run_command("node", "/a.js")).starts_with("apk plans OS packages"));
+    fn is_an_os_pack() {
+        assert_os_pack(&PACK);
     }
 
     #[test]
@@ -79,16 +57,5 @@ mod tests {
                 "curl"
             ]
         );
-    }
-
-    #[test]
-    fn plan_install_refuses_bad_names_managers_and_lists() {
-        let msg = invalid(PACK.plan_install("apk", &["curl".into(), "$(reboot)".into()], None));
-        assert!(
-            msg.contains("\"$(reboot)\"") && msg.contains("`$`"),
-            "{msg}"
-        );
-        assert!(invalid(PACK.plan_install("apt", &["curl".into()], None)).contains("supports apk"));
-        assert!(invalid(PACK.plan_install("apk", &[], None)).contains("no packages"));
     }
 }

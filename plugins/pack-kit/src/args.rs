@@ -48,10 +48,7 @@ mod tests {
     use super::*;
 
     fn invalid(arguments: &str) -> String {
-        match DetectArgs::parse(arguments) {
-            Err(Fail::InvalidParams(msg)) => msg,
-            other => panic!("expected invalid-params, got {other:?}"),
-        }
+        crate::testing::invalid(DetectArgs::parse(arguments))
     }
 
     #[test]

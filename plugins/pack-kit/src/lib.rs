@@ -14,11 +14,15 @@ mod export;
 mod fail;
 mod packages;
 mod spec;
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
 mod tool;
+#[cfg(test)]
+mod toy;
 mod validate;
 
 pub use fail::Fail;
 pub use packages::Language;
 pub use spec::{LanguageSpec, ManagerSpec, PackSpec, Plan};
 pub use tool::{Annotations, ToolOutput, ToolSpec};
-pub use validate::NameCheck;
+pub use validate::{NameCheck, check_pinned};

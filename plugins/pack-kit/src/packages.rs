@@ -127,59 +127,8 @@ impl PackSpec {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::spec::{LanguageSpec, ManagerSpec};
-    use crate::validate::NameCheck;
-
-    fn lower(name: &str) -> Result<(), &'static str> {
-        if name.chars().all(|c| c.is_ascii_lowercase()) {
-            Ok(())
-        } else {
-            Err("be lower-case letters")
-        }
-    }
-
-    fn words(source: &str) -> Vec<String> {
-        source.split_whitespace().map(String::from).collect()
-    }
-
-    const MANAGER: ManagerSpec = ManagerSpec {
-        name: "toy",
-        names: NameCheck {
-            grammar_specials: "",
-            grammar: lower,
-        },
-        argv: &["toy", "install"],
-        index_option: Some("--index"),
-        env: &[("TOY_QUIET", "1")],
-    };
-
-    const LANG: PackSpec = PackSpec {
-        name: "toylang",
-        language: Some(LanguageSpec {
-            name: "toylang",
-            aliases: &["tl"],
-            file_extension: "toy",
-            runner: "toyrun",
-            detect: words,
-        }),
-        manager: MANAGER,
-    };
-
-    const OS: PackSpec = PackSpec {
-        name: "toyos",
-        language: None,
-        manager: ManagerSpec {
-            index_option: None,
-            ..MANAGER
-        },
-    };
-
-    fn invalid(result: Result<impl std::fmt::Debug, Fail>) -> String {
-        match result {
-            Err(Fail::InvalidParams(msg)) => msg,
-            other => panic!("expected invalid-params, got {other:?}"),
-        }
-    }
+    use crate::testing::invalid;
+    use crate::toy::{LANG, OS};
 
     #[test]
     fn languages_and_managers() {

@@ -135,46 +135,8 @@ impl PackSpec {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::spec::{LanguageSpec, ManagerSpec};
-    use crate::validate::NameCheck;
+    use crate::toy::{LANG, OS};
     use serde_json::Value;
-
-    fn any(_: &str) -> Result<(), &'static str> {
-        Ok(())
-    }
-
-    fn words(source: &str) -> Vec<String> {
-        source.split_whitespace().map(String::from).collect()
-    }
-
-    const MANAGER: ManagerSpec = ManagerSpec {
-        name: "toy",
-        names: NameCheck {
-            grammar_specials: "",
-            grammar: any,
-        },
-        argv: &["toy"],
-        index_option: None,
-        env: &[],
-    };
-
-    const LANG: PackSpec = PackSpec {
-        name: "toylang",
-        language: Some(LanguageSpec {
-            name: "toylang",
-            aliases: &["tl"],
-            file_extension: "toy",
-            runner: "toyrun",
-            detect: words,
-        }),
-        manager: MANAGER,
-    };
-
-    const OS: PackSpec = PackSpec {
-        name: "toyos",
-        language: None,
-        manager: MANAGER,
-    };
 
     #[test]
     fn language_pack_offers_detect_packages_with_valid_schemas() {

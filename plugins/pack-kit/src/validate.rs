@@ -80,6 +80,27 @@ pub fn check_argument(value: &str) -> Result<(), &'static str> {
     }
 }
 
+/// Checks `name` or `name=version`, the pinning syntax of OS package
+/// managers: `Err(name_rule)` when the part before the first `=` fails
+/// `is_name`, `Err(version_rule)` when the rest fails `is_version`.
+pub fn check_pinned(
+    spec: &str,
+    (is_name, name_rule): (fn(&str) -> bool, &'static str),
+    (is_version, version_rule): (fn(&str) -> bool, &'static str),
+) -> Result<(), &'static str> {
+    let (name, version) = match spec.split_once('=') {
+        Some((name, version)) => (name, Some(version)),
+        None => (spec, None),
+    };
+    if !is_name(name) {
+        return Err(name_rule);
+    }
+    match version {
+        Some(version) if !is_version(version) => Err(version_rule),
+        _ => Ok(()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -171,6 +192,22 @@ mod tests {
             panic!("expected invalid-params");
         };
         assert!(msg.contains("\"a\\nb\""), "{msg}");
+    }
+
+    #[test]
+    fn check_pinned_checks_the_name_then_the_version() {
+        let digits = |v: &str| !v.is_empty() && v.chars().all(|c| c.is_ascii_digit());
+        let check = |spec| check_pinned(spec, (|n| n == "pkg", "name"), (digits, "version"));
+        assert_eq!(check("pkg"), Ok(()));
+        assert_eq!(check("pkg=12"), Ok(()));
+        assert_eq!(check("other=12"), Err("name"));
+        assert_eq!(check("other=x"), Err("name"), "the name is checked first");
+        assert_eq!(check("pkg="), Err("version"));
+        assert_eq!(
+            check("pkg=1=2"),
+            Err("version"),
+            "only the first `=` splits"
+        );
     }
 
     #[test]

@@ -197,6 +197,13 @@ mod tests {
         }
     }
 
+    fn denied(setting: &str, reason: &str) -> Verdict {
+        Verdict::Deny(Denial {
+            reason: reason.into(),
+            setting: setting.into(),
+        })
+    }
+
     #[test]
     fn unset_settings_allow_everything() {
         let rules = rules(None, None);
@@ -223,11 +230,12 @@ mod tests {
             rules.check_path("/srv/data/x.csv", Access::Read),
             Verdict::Allow
         );
-        let d = denial(rules.check_path("/home/me/projects2", Access::Write));
-        assert_eq!(d.setting, "plugins.paths.settings.allow");
         assert_eq!(
-            d.reason,
-            "write access to /home/me/projects2 is denied: it is not under any path in plugins.paths.settings.allow (/home/me/projects, /srv)"
+            rules.check_path("/home/me/projects2", Access::Write),
+            denied(
+                "plugins.paths.settings.allow",
+                "write access to /home/me/projects2 is denied: it is not under any path in plugins.paths.settings.allow (/home/me/projects, /srv)"
+            )
         );
         assert_eq!(
             denial(rules.check_path("/home/me", Access::Read)).setting,
@@ -248,11 +256,12 @@ mod tests {
     #[test]
     fn denylist_wins_and_names_the_matching_prefix() {
         let rules = rules(Some(r#"["/data"]"#), Some(r#"["/data/secret"]"#));
-        let d = denial(rules.check_path("/data/secret/key.pem", Access::Read));
-        assert_eq!(d.setting, "plugins.paths.settings.deny");
         assert_eq!(
-            d.reason,
-            "read access to /data/secret/key.pem is denied: it is under /data/secret, which plugins.paths.settings.deny lists"
+            rules.check_path("/data/secret/key.pem", Access::Read),
+            denied(
+                "plugins.paths.settings.deny",
+                "read access to /data/secret/key.pem is denied: it is under /data/secret, which plugins.paths.settings.deny lists"
+            )
         );
         assert_eq!(
             rules.check_path("/data/secrets", Access::Read),

@@ -197,13 +197,7 @@ fn wrong_type(name: &str, expected: &str, got: &Value) -> Fail {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn invalid<T: std::fmt::Debug>(result: Result<T, Fail>) -> String {
-        match result {
-            Err(Fail::InvalidParams(msg)) => msg,
-            other => panic!("expected invalid-params, got {other:?}"),
-        }
-    }
+    use crate::fail::invalid;
 
     fn args(json: &str) -> Args {
         Args::parse(json, &["s", "b", "n", "f", "l", "m"]).unwrap()

@@ -41,6 +41,24 @@ const LOOK: Annotations = Annotations {
     open_world: Some(false),
 };
 
+/// Hints for tools that run caller code in a container: anything may change,
+/// and whether it reaches the network depends on the container.
+const RUNS_CODE: Annotations = Annotations {
+    read_only: false,
+    destructive: true,
+    idempotent: false,
+    open_world: None,
+};
+
+/// Hints for tools that overwrite or remove state in place: repeating the
+/// call changes nothing more, and no network is involved.
+const REPLACES: Annotations = Annotations {
+    read_only: false,
+    destructive: true,
+    idempotent: true,
+    open_world: Some(false),
+};
+
 /// Every tool, in a fixed order.
 pub fn tools() -> Vec<ToolSpec> {
     vec![
@@ -152,12 +170,7 @@ pub fn tools() -> Vec<ToolSpec> {
                 &["container_id"],
             ),
             output_schema: Some(exec_schema()),
-            annotations: Annotations {
-                read_only: false,
-                destructive: true,
-                idempotent: false,
-                open_world: None,
-            },
+            annotations: RUNS_CODE,
         },
         ToolSpec {
             name: "execute_python_script",
@@ -178,12 +191,7 @@ pub fn tools() -> Vec<ToolSpec> {
                 &["container_id", "script"],
             ),
             output_schema: Some(exec_schema()),
-            annotations: Annotations {
-                read_only: false,
-                destructive: true,
-                idempotent: false,
-                open_world: None,
-            },
+            annotations: RUNS_CODE,
         },
         ToolSpec {
             name: "add_dependencies",
@@ -253,12 +261,7 @@ pub fn tools() -> Vec<ToolSpec> {
                 json!({"removed": {"type": "integer", "description": "How many containers were removed."}}),
                 &["removed"],
             )),
-            annotations: Annotations {
-                read_only: false,
-                destructive: true,
-                idempotent: true,
-                open_world: Some(false),
-            },
+            annotations: REPLACES,
         },
         ToolSpec {
             name: "write_file",
@@ -279,12 +282,7 @@ pub fn tools() -> Vec<ToolSpec> {
                 }),
                 &["path", "bytes"],
             )),
-            annotations: Annotations {
-                read_only: false,
-                destructive: true,
-                idempotent: true,
-                open_world: Some(false),
-            },
+            annotations: REPLACES,
         },
         ToolSpec {
             name: "read_file",

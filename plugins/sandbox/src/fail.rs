@@ -35,6 +35,15 @@ impl Fail {
     }
 }
 
+/// The text of an `invalid-params` failure; panics on any other result.
+#[cfg(test)]
+pub(crate) fn invalid<T: std::fmt::Debug>(result: Result<T, Fail>) -> String {
+    match result {
+        Err(Fail::InvalidParams(msg)) => msg,
+        other => panic!("expected invalid-params, got {other:?}"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -527,13 +527,7 @@ fn check_env(key: &str, value: &str) -> Result<(), Fail> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn invalid<T: std::fmt::Debug>(result: Result<T, Fail>) -> String {
-        match result {
-            Err(Fail::InvalidParams(msg)) => msg,
-            other => panic!("expected invalid-params, got {other:?}"),
-        }
-    }
+    use crate::fail::invalid;
 
     #[test]
     fn check_engine_takes_nothing() {
@@ -688,55 +682,46 @@ mod tests {
 
     #[test]
     fn execute_code_refuses_conflicting_or_missing_programs() {
-        assert!(
-            invalid(execute_code(r#"{"command":"ls"}"#)).starts_with("`container_id` is required")
-        );
-        assert!(
-            invalid(execute_code(r#"{"container_id":"c"}"#)).starts_with("`command` is required")
-        );
+        for (arguments, start) in [
+            (r#"{"command":"ls"}"#, "`container_id` is required"),
+            (r#"{"container_id":"c"}"#, "`command` is required"),
+            (
+                r#"{"container_id":"c","code":"x"}"#,
+                "`language` is required",
+            ),
+            (
+                r#"{"container_id":"c","command":"ls","language":"python"}"#,
+                "`language` applies only",
+            ),
+            (
+                r#"{"container_id":"c","command":"ls","auto_install":true}"#,
+                "`auto_install` applies only",
+            ),
+            (
+                r#"{"container_id":"c","command":"  "}"#,
+                "`command` must not be empty",
+            ),
+            (
+                r#"{"container_id":"c","command":"ls","working_dir":"tmp"}"#,
+                "`working_dir`",
+            ),
+            (
+                r#"{"container_id":"c","command":"ls","timeout":0}"#,
+                "`timeout`",
+            ),
+            (
+                r#"{"container_id":"c","command":"ls","timeout":86401}"#,
+                "`timeout`",
+            ),
+        ] {
+            let msg = invalid(execute_code(arguments));
+            assert!(msg.starts_with(start), "{arguments}: {msg}");
+        }
         assert!(
             invalid(execute_code(
                 r#"{"container_id":"c","command":"ls","code":"x"}"#
             ))
             .contains("not both")
-        );
-        assert!(
-            invalid(execute_code(r#"{"container_id":"c","code":"x"}"#))
-                .starts_with("`language` is required")
-        );
-        assert!(
-            invalid(execute_code(
-                r#"{"container_id":"c","command":"ls","language":"python"}"#
-            ))
-            .starts_with("`language` applies only")
-        );
-        assert!(
-            invalid(execute_code(
-                r#"{"container_id":"c","command":"ls","auto_install":true}"#
-            ))
-            .starts_with("`auto_install` applies only")
-        );
-        assert!(
-            invalid(execute_code(r#"{"container_id":"c","command":"  "}"#))
-                .starts_with("`command` must not be empty")
-        );
-        assert!(
-            invalid(execute_code(
-                r#"{"container_id":"c","command":"ls","working_dir":"tmp"}"#
-            ))
-            .starts_with("`working_dir`")
-        );
-        assert!(
-            invalid(execute_code(
-                r#"{"container_id":"c","command":"ls","timeout":0}"#
-            ))
-            .starts_with("`timeout`")
-        );
-        assert!(
-            invalid(execute_code(
-                r#"{"container_id":"c","command":"ls","timeout":86401}"#
-            ))
-            .starts_with("`timeout`")
         );
     }
 
