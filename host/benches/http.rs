@@ -16,27 +16,19 @@
 //! `cargo build --release -p portcullis` and
 //! `cargo build --target wasm32-wasip2 --profile plugin -p hello`.
 
+mod support;
+
 use std::io::{BufRead, BufReader};
-use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
+use support::{pct, portcullis_bin, repo};
 
 /// Calls per row, spread over the clients.
 const CALLS: usize = 4000;
 const WARMUP: usize = 300;
 const CONCURRENCY: [usize; 3] = [1, 16, 64];
-
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
-}
-
-fn built(path: &str, how: &str) -> PathBuf {
-    let path = repo().join(path);
-    assert!(path.exists(), "build it first: {how}");
-    path
-}
 
 /// The server process, killed when dropped.
 struct Server {
@@ -53,14 +45,11 @@ impl Drop for Server {
 }
 
 fn start_server() -> Server {
-    let bin = built("target/release/portcullis", "cargo build --release -p portcullis");
-    let hello = built(
-        "target/wasm32-wasip2/plugin/hello.wasm",
-        "cargo build --target wasm32-wasip2 --profile plugin -p hello",
-    );
+    let hello = repo().join("target/wasm32-wasip2/plugin/hello.wasm");
+    assert!(hello.exists(), "build it first: cargo build --target wasm32-wasip2 --profile plugin -p hello");
     let plugins = tempfile::tempdir().unwrap();
     std::fs::copy(hello, plugins.path().join("hello.wasm")).unwrap();
-    let mut child = Command::new(bin)
+    let mut child = Command::new(portcullis_bin())
         .args(["serve", "--http", "127.0.0.1:0", "--plugins"])
         .arg(plugins.path())
         .env("PORTCULLIS_BUNDLED_PLUGINS", "false")
@@ -159,7 +148,7 @@ impl Client {
         if let Some(session) = &self.session {
             request = request.header("mcp-session-id", session).header("mcp-protocol-version", "2025-11-25");
         }
-        if let Some(op) = op.filter(|op| op.modern()) {
+        if op.is_some_and(Op::modern) {
             let method = body["method"].as_str().unwrap();
             request = request.header("mcp-protocol-version", "2026-07-28").header("mcp-method", method);
             if let Some(name) = body["params"]["name"].as_str() {
@@ -205,12 +194,6 @@ async fn run(url: &str, op: Op, clients: usize, calls: usize) -> (Vec<Duration>,
         latencies.extend(task.await.unwrap());
     }
     (latencies, started.elapsed())
-}
-
-/// Percentile of sorted durations, in microseconds.
-fn pct(sorted: &[Duration], p: f64) -> f64 {
-    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[i].as_secs_f64() * 1e6
 }
 
 fn main() {

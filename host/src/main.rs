@@ -7,8 +7,11 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use futures::stream::{FuturesUnordered, StreamExt};
 use portcullis::app::App;
-use portcullis::config::{Config, ProcessEnv};
+use portcullis::config::{Config, ProcessEnv, parse_bind};
+use portcullis::transports::http::{HttpServer, StartError};
+use tokio_util::sync::CancellationToken;
 use tracing_subscriber::EnvFilter;
 
 #[derive(Parser)]
@@ -20,7 +23,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Serve MCP on stdio with the bundled plugins and any in --plugins.
+    /// Serve MCP with the bundled plugins and any in --plugins: on stdio, or
+    /// over HTTP with --http.
     Serve {
         /// The configuration file (else CONFIG_FILE).
         #[arg(long, value_name = "FILE")]
@@ -28,8 +32,18 @@ enum Command {
         /// A directory of *.wasm plugins, watched while running (else PORTCULLIS_PLUGINS).
         #[arg(long, value_name = "DIR")]
         plugins: Option<PathBuf>,
+        /// Serve MCP over HTTP (Streamable HTTP at /mcp, legacy SSE at /sse) on
+        /// ADDR, else on `http.bind` (127.0.0.1:8808; HTTP_PORT sets the port).
+        #[arg(long, value_name = "ADDR", num_args = 0..=1)]
+        http: Option<Option<String>>,
+        /// With --http, serve on stdio as well.
+        #[arg(long)]
+        stdio: bool,
     },
 }
+
+/// The default log filter for rmcp (see `main`).
+const RMCP_LOGS: &str = "rmcp=warn";
 
 const EXIT_CONFIG: u8 = 1;
 const EXIT_STARTUP: u8 = 2;
@@ -37,7 +51,7 @@ const EXIT_RUNTIME: u8 = 3;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let Command::Serve { config, plugins } = cli.command;
+    let Command::Serve { config, plugins, http, stdio } = cli.command;
     let mut config = match Config::load(config.as_deref(), &ProcessEnv) {
         Ok(config) => config,
         Err(e) => {
@@ -48,7 +62,20 @@ fn main() -> ExitCode {
     if let Some(dir) = plugins {
         config.plugin_dir = Some(dir);
     }
+    if let Some(Some(addr)) = &http {
+        match parse_bind("--http", addr) {
+            Ok(addr) => config.http.bind = addr,
+            Err(e) => {
+                eprintln!("portcullis: {e}");
+                return ExitCode::from(EXIT_CONFIG);
+            }
+        }
+    }
+    let transports = Transports { http: http.is_some(), stdio: http.is_none() || stdio };
     let filter = match EnvFilter::try_new(&config.log_level) {
+        // rmcp logs every request's start and end at `info`; keep it to warnings
+        // unless the filter names it.
+        Ok(filter) if !config.log_level.contains("rmcp") => filter.add_directive(RMCP_LOGS.parse().expect("a valid directive")),
         Ok(filter) => filter,
         Err(e) => {
             eprintln!("portcullis: configuration error: `log_level` / LOG_LEVEL `{}` is not a valid filter: {e}", config.log_level);
@@ -64,13 +91,19 @@ fn main() -> ExitCode {
             return ExitCode::from(EXIT_STARTUP);
         }
     };
-    let code = runtime.block_on(serve(config));
+    let code = runtime.block_on(serve(config, transports));
     // The stdin reader is a blocking thread that only a new line would wake; do not wait for it.
     runtime.shutdown_timeout(std::time::Duration::from_millis(200));
     code
 }
 
-async fn serve(config: Config) -> ExitCode {
+/// Which transports to serve.
+struct Transports {
+    http: bool,
+    stdio: bool,
+}
+
+async fn serve(config: Config, transports: Transports) -> ExitCode {
     // Listen for signals before anything slow, so a signal during start-up is a clean exit too.
     let mut signals = match ShutdownSignals::install() {
         Ok(signals) => signals,
@@ -78,6 +111,21 @@ async fn serve(config: Config) -> ExitCode {
             tracing::error!("cannot install signal handlers: {e}");
             return ExitCode::from(EXIT_STARTUP);
         }
+    };
+    // Bind before loading plugins: a port in use is reported at once.
+    let http = match transports.http {
+        false => None,
+        true => match HttpServer::bind(config.http.clone()).await {
+            Ok(server) => Some(server),
+            Err(e @ StartError::Config(_)) => {
+                tracing::error!("{e}");
+                return ExitCode::from(EXIT_CONFIG);
+            }
+            Err(e) => {
+                tracing::error!("{e}");
+                return ExitCode::from(EXIT_STARTUP);
+            }
+        },
     };
     let app = tokio::select! {
         app = App::start(config) => match app {
@@ -92,34 +140,62 @@ async fn serve(config: Config) -> ExitCode {
             return ExitCode::SUCCESS;
         }
     };
-    let mut stdio = tokio::spawn(portcullis::transports::stdio::serve(app.mcp.clone(), app.shutdown.child_token()));
+    let stop_accepting = CancellationToken::new();
+    let mut running = FuturesUnordered::new();
+    if let Some(server) = http {
+        match server.local_addr() {
+            Ok(addr) => tracing::info!("serving MCP over HTTP at http://{addr}/mcp (legacy SSE at /sse)"),
+            Err(e) => tracing::warn!("serving MCP over HTTP on an address the OS will not name: {e}"),
+        }
+        let serve = server.serve(app.mcp.clone(), stop_accepting.clone(), app.shutdown.child_token());
+        running.push(named("HTTP", tokio::spawn(serve)));
+    }
+    if transports.stdio {
+        let serve = portcullis::transports::stdio::serve(app.mcp.clone(), app.shutdown.child_token());
+        running.push(named("stdio", tokio::spawn(serve)));
+    }
     let code = tokio::select! {
-        result = &mut stdio => exit_code(result),
+        Some((transport, result)) = running.next() => exit_code(transport, result),
         signal = signals.recv() => {
             tracing::info!("{signal}; finishing in-flight requests (at most {} s) and shutting down", DRAIN.as_secs());
-            app.shutdown.cancel();
-            match tokio::time::timeout(DRAIN, stdio).await {
-                Ok(result) => exit_code(result),
-                Err(_) => ExitCode::SUCCESS,
-            }
+            ExitCode::SUCCESS
         }
     };
+    // Stop taking new work, let what is in flight finish, then close the streams.
+    stop_accepting.cancel();
+    if !app.mcp.drain(DRAIN).await {
+        tracing::warn!("requests still in flight after {} s are cancelled", DRAIN.as_secs());
+    }
+    app.shutdown.cancel();
+    let closed = tokio::time::timeout(CLOSE, async { while running.next().await.is_some() {} }).await;
+    if closed.is_err() {
+        tracing::warn!("connections still open after {} s are dropped", CLOSE.as_secs());
+    }
     app.stop().await;
     code
 }
 
 /// How long in-flight requests may take to finish after a shutdown signal.
 const DRAIN: std::time::Duration = std::time::Duration::from_secs(10);
+/// How long transports may take to close their streams after the drain.
+const CLOSE: std::time::Duration = std::time::Duration::from_secs(3);
 
-fn exit_code(served: Result<anyhow::Result<()>, tokio::task::JoinError>) -> ExitCode {
+type Served = Result<anyhow::Result<()>, tokio::task::JoinError>;
+
+/// A transport's task, resolving to its name and outcome.
+async fn named(transport: &'static str, task: tokio::task::JoinHandle<anyhow::Result<()>>) -> (&'static str, Served) {
+    (transport, task.await)
+}
+
+fn exit_code(transport: &str, served: Served) -> ExitCode {
     match served {
         Ok(Ok(())) => ExitCode::SUCCESS,
         Ok(Err(e)) => {
-            tracing::error!("fatal: {e:#}");
+            tracing::error!("fatal: the {transport} transport failed: {e:#}");
             ExitCode::from(EXIT_RUNTIME)
         }
         Err(e) => {
-            tracing::error!("fatal: the stdio server failed: {e}");
+            tracing::error!("fatal: the {transport} transport failed: {e}");
             ExitCode::from(EXIT_RUNTIME)
         }
     }

@@ -98,8 +98,10 @@ impl HttpConfig {
         if let Some(key) = env.var("API_KEY") {
             self.api_keys.insert("API_KEY".into(), key);
         }
-        let requests = env.var("RATE_LIMIT_REQUESTS").map(|v| parse_number::<u32>("RATE_LIMIT_REQUESTS", &v)).transpose()?;
-        let window_ms = env.var("RATE_LIMIT_WINDOW").map(|v| parse_number::<u64>("RATE_LIMIT_WINDOW", &v)).transpose()?;
+        let requests =
+            env.var("RATE_LIMIT_REQUESTS").map(|v| parse_number::<u32>("RATE_LIMIT_REQUESTS", &v)).transpose()?;
+        let window_ms =
+            env.var("RATE_LIMIT_WINDOW").map(|v| parse_number::<u64>("RATE_LIMIT_WINDOW", &v)).transpose()?;
         self.set_rate_limit(("RATE_LIMIT_REQUESTS", requests), ("RATE_LIMIT_WINDOW", window_ms))
     }
 
@@ -117,10 +119,9 @@ impl HttpConfig {
         let window = window_ms.map(Duration::from_millis);
         self.rate_limit = match (requests, self.rate_limit) {
             (Some(0), _) => None,
-            (Some(requests), current) => Some(RateLimit {
-                requests,
-                window: window.or(current.map(|c| c.window)).unwrap_or(DEFAULT_WINDOW),
-            }),
+            (Some(requests), current) => {
+                Some(RateLimit { requests, window: window.or(current.map(|c| c.window)).unwrap_or(DEFAULT_WINDOW) })
+            }
             (None, Some(current)) => Some(RateLimit { window: window.unwrap_or(current.window), ..current }),
             (None, None) if window.is_some() => {
                 return Err(ConfigError(format!("`{window_key}` is set but `{requests_key}` is not")));
@@ -227,7 +228,9 @@ impl OAuthFile {
 /// errors name `key`.
 pub fn parse_bind(key: &str, value: &str) -> Result<SocketAddr, ConfigError> {
     value.trim().parse().map_err(|_| {
-        ConfigError(format!("`{key}` must be an IP address and port such as `127.0.0.1:8808` or `[::]:8808`, not `{value}`"))
+        ConfigError(format!(
+            "`{key}` must be an IP address and port such as `127.0.0.1:8808` or `[::]:8808`, not `{value}`"
+        ))
     })
 }
 
@@ -276,7 +279,11 @@ mod tests {
             ("[http]\nrate_limit_window_ms = 10\n", vec![], "http.rate_limit_requests"),
             ("[http]\nmax_body_bytes = 0\n", vec![], "http.max_body_bytes"),
             ("[http.api_keys]\nshort = \"abc\"\n", vec![], "http.api_keys.short"),
-            ("[http.oauth]\nissuer = \"example\"\naudience = \"a\"\njwks_url = \"https://x/jwks\"\n", vec![], "http.oauth.issuer"),
+            (
+                "[http.oauth]\nissuer = \"example\"\naudience = \"a\"\njwks_url = \"https://x/jwks\"\n",
+                vec![],
+                "http.oauth.issuer",
+            ),
             ("[http]\nbindd = \"x\"\n", vec![], "bindd"),
             ("", vec![("HTTP_PORT", "eighty")], "HTTP_PORT"),
             ("", vec![("RATE_LIMIT_WINDOW", "0")], "RATE_LIMIT_WINDOW"),

@@ -133,6 +133,11 @@ impl Plugin {
         &self.source
     }
 
+    /// The operator's policy for it: limits, grants and settings.
+    pub fn policy(&self) -> &PluginPolicy {
+        &self.policy
+    }
+
     /// What it offers now.
     pub fn catalog(&self) -> Arc<Catalog> {
         self.catalog.read().unwrap().clone()

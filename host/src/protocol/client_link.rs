@@ -87,7 +87,7 @@ enum Mode {
     /// Real server-to-client requests (sessions that began with `initialize`).
     Requests,
     /// Input-required round trips (2026-07-28).
-    Replay(Mutex<Replay>),
+    Replay(Box<Mutex<Replay>>),
 }
 
 /// How a call must end instead of with the plugin's own answer.
@@ -169,7 +169,7 @@ impl RequestLink {
             peer: ctx.peer.clone(),
             progress_token: ctx.meta.get_progress_token(),
             log_filter,
-            mode: Mode::Replay(Mutex::new(replay)),
+            mode: Mode::Replay(Box::new(Mutex::new(replay))),
         })
     }
 

@@ -9,7 +9,9 @@
 mod changes;
 mod client_link;
 mod convert;
+mod metrics;
 mod request_state;
 mod server;
 
+pub use metrics::Metrics;
 pub use server::{McpSession, McpState};

@@ -1,32 +1,48 @@
 //! [`McpSession`]: rmcp's `ServerHandler` over the plugin registry.
 
 use std::collections::BTreeSet;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use rmcp::model::*;
 use rmcp::service::{NotificationContext, RequestContext, SubscriptionContext};
 use rmcp::{ErrorData, RoleServer, ServerHandler};
+use serde_json::json;
 use tokio_util::sync::{CancellationToken, DropGuard};
+use tokio_util::task::{TaskTracker, task_tracker::TaskTrackerToken};
 
 use super::changes;
 use super::client_link::{Interruption, LogFilter, RequestLink};
-use super::request_state::StateSigner;
 use super::convert;
+use super::metrics::Metrics;
+use super::request_state::StateSigner;
 use crate::plugins::bindings::{completions, types};
-use crate::plugins::{CallContext, HostServices, Snapshot};
+use crate::plugins::{CallContext, HostServices, PluginFault, Snapshot, ToolRoute};
+
+/// The MCP tool list converted from one registry snapshot.
+type ToolCache = (Arc<Snapshot>, Arc<Vec<Tool>>);
 
 /// State shared by every session: the host services and caches derived from
 /// the current registry snapshot.
 pub struct McpState {
     services: Arc<HostServices>,
     signer: StateSigner,
-    tools: Mutex<Option<(Arc<Snapshot>, Arc<Vec<Tool>>)>>,
+    tools: Mutex<Option<ToolCache>>,
+    metrics: Metrics,
+    in_flight: TaskTracker,
 }
 
 impl McpState {
     /// Shared state over `services`.
     pub fn new(services: Arc<HostServices>) -> Arc<Self> {
-        Arc::new(Self { services, signer: StateSigner::default(), tools: Mutex::new(None) })
+        Arc::new(Self {
+            services,
+            signer: StateSigner::default(),
+            tools: Mutex::new(None),
+            metrics: Metrics::default(),
+            in_flight: TaskTracker::new(),
+        })
     }
 
     /// The host services.
@@ -34,14 +50,38 @@ impl McpState {
         &self.services
     }
 
+    /// The host's metrics.
+    pub fn metrics(&self) -> &Metrics {
+        &self.metrics
+    }
+
+    /// Marks work in flight (a call into a plugin, a response still being
+    /// sent) until the token is dropped; [`drain`](Self::drain) waits for it.
+    pub fn track(&self) -> TaskTrackerToken {
+        self.in_flight.token()
+    }
+
+    /// Waits until no work is in flight, for at most `bound`; returns whether
+    /// everything finished. Work that starts meanwhile is waited for too.
+    pub async fn drain(&self, bound: Duration) -> bool {
+        self.in_flight.close();
+        tokio::time::timeout(bound, self.in_flight.wait()).await.is_ok()
+    }
+
+    /// Counts a plugin fault, then hands it on.
+    fn fault(&self, fault: PluginFault) -> PluginFault {
+        self.metrics.fault(&fault);
+        fault
+    }
+
     /// The MCP tool list of `snapshot`, converted once per snapshot. Tools
     /// whose schemas are not JSON objects are left out, with a warning.
     fn tool_list(&self, snapshot: &Arc<Snapshot>) -> Arc<Vec<Tool>> {
         let mut cache = self.tools.lock().unwrap();
-        if let Some((cached, tools)) = &*cache {
-            if Arc::ptr_eq(cached, snapshot) {
-                return tools.clone();
-            }
+        if let Some((cached, tools)) = &*cache
+            && Arc::ptr_eq(cached, snapshot)
+        {
+            return tools.clone();
         }
         let tools: Vec<Tool> = snapshot
             .tools()
@@ -74,6 +114,10 @@ pub struct McpSession {
     session_id: String,
     log_level: Mutex<Option<LoggingLevel>>,
     subscribed: Arc<Mutex<BTreeSet<String>>>,
+    /// Whether the client initialized this session (counted as live).
+    initialized: AtomicBool,
+    /// Whether a call ran on behalf of this session (so it may own containers).
+    claimed: AtomicBool,
     alive: CancellationToken,
     _end: DropGuard,
 }
@@ -87,6 +131,8 @@ impl McpSession {
             session_id: uuid::Uuid::new_v4().simple().to_string(),
             log_level: Mutex::new(None),
             subscribed: Default::default(),
+            initialized: AtomicBool::new(false),
+            claimed: AtomicBool::new(false),
             _end: alive.clone().drop_guard(),
             alive,
         }
@@ -101,6 +147,9 @@ impl McpSession {
     /// Stateless HTTP requests belong to no session unless a tool names one.
     fn call_context(&self, ctx: &RequestContext<RoleServer>, link: Arc<RequestLink>) -> CallContext {
         let stateless = is_modern(ctx) && ctx.extensions.get::<http::request::Parts>().is_some();
+        if !stateless {
+            self.claimed.store(true, Ordering::Relaxed);
+        }
         CallContext {
             session_id: (!stateless).then(|| self.session_id.clone()),
             client: Some(link),
@@ -132,6 +181,32 @@ impl McpSession {
         Ok(Arc::new(link))
     }
 
+    /// Calls the plugin behind `route` and turns its answer into the response.
+    async fn run_tool(
+        &self,
+        route: &ToolRoute,
+        request: CallToolRequestParams,
+        ctx: &RequestContext<RoleServer>,
+    ) -> Result<CallToolResponse, ErrorData> {
+        let arguments = serde_json::to_string(&request.arguments.unwrap_or_default()).expect("a JSON object");
+        let binding = format!("tools/call:{}", request.name);
+        let link = self.link(ctx, binding, request.request_state.as_deref(), request.input_responses.as_ref())?;
+        let call = self.call_context(ctx, link.clone());
+        let outcome = route.plugin.call_tool(&self.state.services, call, &route.tool.name, &arguments).await;
+        if let Some(interrupted) = self.interrupted(&link) {
+            return interrupted;
+        }
+        let result = match outcome {
+            Ok(Ok(result)) => convert::call_result(result)?,
+            Ok(Err(types::Failure::NotFound(what))) => return Err(unknown("tool", &what, "tools/list")),
+            Ok(Err(types::Failure::InvalidParams(why))) => convert::tool_error(format!("invalid arguments: {why}")),
+            Ok(Err(types::Failure::Denied(why))) => convert::tool_error(format!("denied: {why}")),
+            Ok(Err(types::Failure::Failed(why))) => convert::tool_error(why),
+            Err(fault) => convert::tool_error(self.state.fault(fault).to_string()),
+        };
+        Ok(result.into())
+    }
+
     /// How the call must end instead of with the plugin's answer, if it must.
     fn interrupted<T: From<InputRequiredResult>>(&self, link: &RequestLink) -> Option<Result<T, ErrorData>> {
         link.interruption(&self.state.signer).map(|i| match i {
@@ -143,7 +218,12 @@ impl McpSession {
 
 impl Drop for McpSession {
     fn drop(&mut self) {
-        self.state.session_ended(&self.session_id);
+        if self.initialized.load(Ordering::Relaxed) {
+            self.state.metrics.sessions(-1);
+        }
+        if self.claimed.load(Ordering::Relaxed) {
+            self.state.session_ended(&self.session_id);
+        }
     }
 }
 
@@ -201,23 +281,12 @@ impl ServerHandler for McpSession {
         let Some(route) = snapshot.tools().get(request.name.as_ref()) else {
             return Err(unknown("tool", &request.name, "tools/list"));
         };
-        let arguments = serde_json::to_string(&request.arguments.unwrap_or_default()).expect("a JSON object");
-        let binding = format!("tools/call:{}", request.name);
-        let link = self.link(&ctx, binding, request.request_state.as_deref(), request.input_responses.as_ref())?;
-        let call = self.call_context(&ctx, link.clone());
-        let outcome = route.plugin.call_tool(&self.state.services, call, &route.tool.name, &arguments).await;
-        if let Some(interrupted) = self.interrupted(&link) {
-            return interrupted;
-        }
-        let result = match outcome {
-            Ok(Ok(result)) => convert::call_result(result)?,
-            Ok(Err(types::Failure::NotFound(what))) => return Err(unknown("tool", &what, "tools/list")),
-            Ok(Err(types::Failure::InvalidParams(why))) => convert::tool_error(format!("invalid arguments: {why}")),
-            Ok(Err(types::Failure::Denied(why))) => convert::tool_error(format!("denied: {why}")),
-            Ok(Err(types::Failure::Failed(why))) => convert::tool_error(why),
-            Err(fault) => convert::tool_error(fault.to_string()),
-        };
-        Ok(result.into())
+        let _in_flight = self.state.track();
+        let started = Instant::now();
+        let name = request.name.clone();
+        let response = self.run_tool(route, request, &ctx).await;
+        self.state.metrics.tool_call(&name, started.elapsed(), &response);
+        response
     }
 
     async fn list_resources(
@@ -247,8 +316,10 @@ impl ServerHandler for McpSession {
         ctx: RequestContext<RoleServer>,
     ) -> Result<ReadResourceResponse, ErrorData> {
         let snapshot = self.state.services.registry.snapshot();
-        let not_found = || ErrorData::resource_not_found(format!("no resource at `{}`", request.uri), None);
+        let not_found =
+            || ErrorData::resource_not_found(format!("no resource at `{}`", request.uri), Some(json!({"uri": request.uri})));
         let plugin = snapshot.resource_owner(&request.uri).ok_or_else(not_found)?;
+        let _in_flight = self.state.track();
         let binding = format!("resources/read:{}", request.uri);
         let link = self.link(&ctx, binding, request.request_state.as_deref(), request.input_responses.as_ref())?;
         let call = self.call_context(&ctx, link.clone());
@@ -260,7 +331,7 @@ impl ServerHandler for McpSession {
             Ok(Ok(contents)) => Ok(convert::read_result(&contents)?.into()),
             Ok(Err(types::Failure::NotFound(_))) => Err(not_found()),
             Ok(Err(failure)) => Err(convert::failure(failure)),
-            Err(fault) => Err(convert::fault(fault)),
+            Err(fault) => Err(convert::fault(self.state.fault(fault))),
         }
     }
 
@@ -308,6 +379,7 @@ impl ServerHandler for McpSession {
         if !missing.is_empty() {
             return Err(ErrorData::invalid_params(format!("missing required arguments: {}", missing.join(", ")), None));
         }
+        let _in_flight = self.state.track();
         let arguments = convert::string_pairs(request.arguments.as_ref());
         let binding = format!("prompts/get:{}", request.name);
         let link = self.link(&ctx, binding, request.request_state.as_deref(), request.input_responses.as_ref())?;
@@ -319,7 +391,7 @@ impl ServerHandler for McpSession {
         match outcome {
             Ok(Ok(result)) => Ok(convert::prompt_result(&result)?.into()),
             Ok(Err(failure)) => Err(convert::failure(failure)),
-            Err(fault) => Err(convert::fault(fault)),
+            Err(fault) => Err(convert::fault(self.state.fault(fault))),
         }
     }
 
@@ -343,6 +415,7 @@ impl ServerHandler for McpSession {
         if !plugin.catalog().completions {
             return Ok(CompleteResult::default());
         }
+        let _in_flight = self.state.track();
         let context: Vec<(String, String)> =
             request.context.and_then(|c| c.arguments).into_iter().flatten().collect();
         let link = self.link(&ctx, "completion/complete".into(), None, None)?;
@@ -351,7 +424,7 @@ impl ServerHandler for McpSession {
         match plugin.complete(&self.state.services, call, reference, &argument.name, &argument.value, context).await {
             Ok(Ok(completion)) => convert::completion(&completion),
             Ok(Err(failure)) => Err(convert::failure(failure)),
-            Err(fault) => Err(convert::fault(fault)),
+            Err(fault) => Err(convert::fault(self.state.fault(fault))),
         }
     }
 
@@ -361,6 +434,9 @@ impl ServerHandler for McpSession {
     }
 
     async fn on_initialized(&self, ctx: NotificationContext<RoleServer>) {
+        if !self.initialized.swap(true, Ordering::Relaxed) {
+            self.state.metrics.sessions(1);
+        }
         let changes = self.state.services.registry.subscribe();
         let forward = changes::forward_to_peer(changes, ctx.peer, self.subscribed.clone(), self.alive.clone());
         tokio::spawn(forward);

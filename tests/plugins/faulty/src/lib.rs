@@ -1,5 +1,6 @@
 //! A plugin that misbehaves on purpose, for the host's fault tests: each tool
-//! ends its call in a different way that must not harm the host.
+//! ends its call in a different way that must not harm the host. `sleep` is
+//! merely slow, for tests of calls in flight (shutdown, timeouts).
 
 wit_bindgen::generate!({
     path: "../../../wit",
@@ -13,14 +14,26 @@ use portcullis::plugin::types::{Content, Failure};
 struct Faulty;
 
 fn tool(name: &str, description: &str) -> Tool {
+    tool_with(name, description, r#"{"type":"object","properties":{}}"#)
+}
+
+fn tool_with(name: &str, description: &str, input_schema: &str) -> Tool {
     Tool {
         name: name.into(),
         title: None,
         description: description.into(),
-        input_schema: r#"{"type":"object","properties":{}}"#.into(),
+        input_schema: input_schema.into(),
         output_schema: None,
         annotations: None,
     }
+}
+
+fn text(text: String) -> Result<CallResult, Failure> {
+    Ok(CallResult {
+        content: vec![Content::Text(text)],
+        structured_content: None,
+        is_error: false,
+    })
 }
 
 impl Guest for Faulty {
@@ -30,10 +43,15 @@ impl Guest for Faulty {
             tool("spin", "Loops forever."),
             tool("hog", "Allocates memory without bound."),
             tool("fine", "Answers normally."),
+            tool_with(
+                "sleep",
+                "Sleeps `ms` milliseconds (default 1000) on the monotonic clock, then answers (a slow call).",
+                r#"{"type":"object","properties":{"ms":{"type":"integer","minimum":0}}}"#,
+            ),
         ]
     }
 
-    fn call_tool(name: String, _arguments: String) -> Result<CallResult, Failure> {
+    fn call_tool(name: String, arguments: String) -> Result<CallResult, Failure> {
         match name.as_str() {
             "crash" => panic!("the faulty plugin crashed on purpose"),
             "spin" => {
@@ -49,11 +67,14 @@ impl Guest for Faulty {
                     std::hint::black_box(&hoard);
                 }
             }
-            "fine" => Ok(CallResult {
-                content: vec![Content::Text("still fine".into())],
-                structured_content: None,
-                is_error: false,
-            }),
+            "fine" => text("still fine".into()),
+            "sleep" => {
+                let arguments: serde_json::Value = serde_json::from_str(&arguments)
+                    .map_err(|e| Failure::InvalidParams(e.to_string()))?;
+                let ms = arguments["ms"].as_u64().unwrap_or(1000);
+                std::thread::sleep(std::time::Duration::from_millis(ms));
+                text(format!("slept {ms} ms"))
+            }
             other => Err(Failure::NotFound(other.into())),
         }
     }

@@ -1,0 +1,150 @@
+//! What the MCP surface counts, for Prometheus: tool calls, their errors and
+//! latency, plugin faults, live sessions, loaded plugins and live containers.
+
+use std::time::Duration;
+
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
+use prometheus_client::registry::Registry;
+use rmcp::ErrorData;
+use rmcp::model::CallToolResponse;
+
+use crate::plugins::PluginFault;
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ToolLabels {
+    tool: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ErrorLabels {
+    tool: String,
+    /// `tool_error` (a result the model reads, faults included) or `protocol_error`.
+    kind: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct FaultLabels {
+    plugin: String,
+    kind: &'static str,
+}
+
+type LatencyFamily = Family<ToolLabels, Histogram, fn() -> Histogram>;
+
+/// The host's metrics. Labels are tool and plugin names the registry knows,
+/// never names a client made up, so their number stays bounded.
+pub struct Metrics {
+    registry: Registry,
+    calls: Family<ToolLabels, Counter>,
+    errors: Family<ErrorLabels, Counter>,
+    latency: LatencyFamily,
+    faults: Family<FaultLabels, Counter>,
+    sessions: Gauge,
+    plugins: Gauge,
+    containers: Gauge,
+}
+
+fn latency_histogram() -> Histogram {
+    // 0.25 ms to about 8 s.
+    Histogram::new(exponential_buckets(0.000_25, 2.0, 16))
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        let mut registry = Registry::with_prefix("portcullis");
+        let calls = Family::<ToolLabels, Counter>::default();
+        let errors = Family::<ErrorLabels, Counter>::default();
+        let latency = LatencyFamily::new_with_constructor(latency_histogram);
+        let faults = Family::<FaultLabels, Counter>::default();
+        let (sessions, plugins, containers) = (Gauge::default(), Gauge::default(), Gauge::default());
+        registry.register("tool_calls", "Tool calls, by tool", calls.clone());
+        registry.register("tool_errors", "Tool calls that failed, by tool and kind", errors.clone());
+        registry.register("tool_call_duration_seconds", "Tool call latency, by tool", latency.clone());
+        registry.register(
+            "plugin_faults",
+            "Plugin calls that trapped or hit a limit, by plugin and kind",
+            faults.clone(),
+        );
+        registry.register("sessions", "Live sessions that began with initialize (stdio, HTTP, SSE)", sessions.clone());
+        registry.register("plugins", "Loaded plugins", plugins.clone());
+        registry.register("containers", "Live containers this host instance owns", containers.clone());
+        Self { registry, calls, errors, latency, faults, sessions, plugins, containers }
+    }
+}
+
+impl Metrics {
+    /// Records one call of `tool` that took `elapsed` and answered `response`.
+    pub fn tool_call(&self, tool: &str, elapsed: Duration, response: &Result<CallToolResponse, ErrorData>) {
+        let labels = ToolLabels { tool: tool.to_string() };
+        self.calls.get_or_create(&labels).inc();
+        self.latency.get_or_create(&labels).observe(elapsed.as_secs_f64());
+        let kind = match response {
+            Ok(CallToolResponse::Complete(result)) if result.is_error == Some(true) => "tool_error",
+            Ok(_) => return,
+            Err(_) => "protocol_error",
+        };
+        self.errors.get_or_create(&ErrorLabels { tool: labels.tool, kind }).inc();
+    }
+
+    /// Records a plugin fault.
+    pub fn fault(&self, fault: &PluginFault) {
+        let (plugin, kind) = match fault {
+            PluginFault::Trap { plugin, .. } => (plugin, "trap"),
+            PluginFault::MemoryLimit { plugin, .. } => (plugin, "memory_limit"),
+            PluginFault::CpuLimit { plugin, .. } => (plugin, "cpu_limit"),
+            PluginFault::WallTimeout { plugin, .. } => (plugin, "wall_timeout"),
+            PluginFault::Cancelled { plugin } => (plugin, "cancelled"),
+            PluginFault::MissingExport { plugin, .. } => (plugin, "missing_export"),
+        };
+        self.faults.get_or_create(&FaultLabels { plugin: plugin.clone(), kind }).inc();
+    }
+
+    /// A session began (`+1`) or ended (`-1`).
+    pub fn sessions(&self, delta: i64) {
+        self.sessions.inc_by(delta);
+    }
+
+    /// The metrics in the Prometheus text format, with the current number of
+    /// loaded plugins and, if known, of live containers.
+    pub fn encode(&self, plugins: usize, containers: Option<u32>) -> String {
+        self.plugins.set(plugins as i64);
+        if let Some(containers) = containers {
+            self.containers.set(i64::from(containers));
+        }
+        let mut text = String::new();
+        prometheus_client::encoding::text::encode(&mut text, &self.registry).expect("writing to a String cannot fail");
+        text
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rmcp::model::{CallToolResult, ContentBlock};
+
+    #[test]
+    fn counts_calls_errors_and_faults() {
+        let metrics = Metrics::default();
+        let ok = Ok(CallToolResult::success(vec![ContentBlock::text("fine")]).into());
+        let failed = Ok(CallToolResult::error(vec![ContentBlock::text("no")]).into());
+        metrics.tool_call("hello", Duration::from_millis(2), &ok);
+        metrics.tool_call("hello", Duration::from_millis(3), &failed);
+        metrics.fault(&PluginFault::CpuLimit { plugin: "faulty".into(), limit_ms: 5 });
+        metrics.sessions(1);
+        let text = metrics.encode(3, Some(2));
+        for line in [
+            "portcullis_tool_calls_total{tool=\"hello\"} 2",
+            "portcullis_tool_errors_total{tool=\"hello\",kind=\"tool_error\"} 1",
+            "portcullis_tool_call_duration_seconds_count{tool=\"hello\"} 2",
+            "portcullis_plugin_faults_total{plugin=\"faulty\",kind=\"cpu_limit\"} 1",
+            "portcullis_sessions 1",
+            "portcullis_plugins 3",
+            "portcullis_containers 2",
+        ] {
+            assert!(text.contains(line), "missing `{line}` in:\n{text}");
+        }
+    }
+}

@@ -1,0 +1,245 @@
+//! MCP over HTTP for remote agents, with axum.
+//!
+//! Routes:
+//! - `/mcp`: Streamable HTTP through rmcp, in both eras (2025-11-25 sessions
+//!   with `Mcp-Session-Id`, a GET stream and DELETE; stateless 2026-07-28
+//!   requests).
+//! - `/sse` and `/messages`: the legacy HTTP+SSE transport ([`sse`]).
+//! - `/healthz`, `/readyz`, `/metrics`: operations ([`ops`]).
+//! - `/.well-known/oauth-protected-resource`: OAuth resource metadata ([`auth`]).
+//!
+//! The MCP routes pass, outermost first: Host and Origin validation
+//! ([`origin`]), CORS, authentication ([`auth`]), the per-client rate limit,
+//! the body cap and the response deadline ([`limits`]), and in-flight
+//! tracking for graceful shutdown ([`shutdown`]). `/metrics` needs
+//! authentication too; health, readiness and the resource metadata are open.
+
+mod auth;
+mod limits;
+mod ops;
+mod origin;
+mod shutdown;
+mod sse;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use anyhow::{Context, Result};
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
+use axum::middleware::from_fn_with_state;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::serve::ListenerExt;
+use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
+use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
+use serde_json::json;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+use tower::ServiceBuilder;
+use tower_http::cors::{AllowOrigin, CorsLayer};
+
+use crate::config::HttpConfig;
+use crate::protocol::{McpSession, McpState};
+
+/// Why the HTTP transport could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// A setting under `[http]` cannot be used; the message names it.
+    #[error("configuration error: {0:#}")]
+    Config(anyhow::Error),
+    /// Something else listens on the address.
+    #[error(
+        "cannot listen on {addr}: the port is already in use (is another portcullis running?); choose another with `--http ADDR`, HTTP_PORT or `http.bind`"
+    )]
+    InUse {
+        /// The address asked for.
+        addr: SocketAddr,
+    },
+    /// Any other failure (no such address, no permission for the port).
+    #[error("cannot listen on {addr}: {source}")]
+    Listen {
+        /// The address asked for.
+        addr: SocketAddr,
+        /// What the OS said.
+        source: std::io::Error,
+    },
+}
+
+/// An HTTP listener bound to its address, with its guards, ready to serve.
+pub struct HttpServer {
+    listener: TcpListener,
+    config: HttpConfig,
+    guards: Guards,
+}
+
+/// The guards of the MCP routes, built from `[http]`.
+struct Guards {
+    origins: Arc<origin::OriginPolicy>,
+    auth: Arc<auth::Authenticator>,
+    limiter: Arc<limits::RateLimiter>,
+    cors: CorsLayer,
+}
+
+impl Guards {
+    fn new(config: &HttpConfig) -> Result<Guards> {
+        Ok(Guards {
+            origins: Arc::new(origin::OriginPolicy::new(config)?),
+            auth: Arc::new(auth::Authenticator::new(config)?),
+            limiter: Arc::new(limits::RateLimiter::new(config.rate_limit)),
+            cors: cors(config)?,
+        })
+    }
+}
+
+impl HttpServer {
+    /// Checks the `[http]` settings and binds `config.bind`. This happens
+    /// before plugins load, so a bad setting or a port in use is a quick and
+    /// clear start-up failure.
+    pub async fn bind(config: HttpConfig) -> Result<HttpServer, StartError> {
+        let guards = Guards::new(&config).map_err(StartError::Config)?;
+        let addr = config.bind;
+        let listener = TcpListener::bind(addr).await.map_err(|source| match source.kind() {
+            std::io::ErrorKind::AddrInUse => StartError::InUse { addr },
+            _ => StartError::Listen { addr, source },
+        })?;
+        warn_if_exposed(&config);
+        Ok(HttpServer { listener, config, guards })
+    }
+
+    /// The address actually bound (the port is chosen by the OS for port 0).
+    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    /// Serves until `stop_accepting` fires and every connection has closed.
+    /// After `stop_accepting`, no new connection is accepted, but requests
+    /// in flight finish; `close_streams` then ends the long-lived streams
+    /// (the GET streams, legacy SSE sessions, subscriptions) and the sessions.
+    pub async fn serve(
+        self,
+        state: Arc<McpState>,
+        stop_accepting: CancellationToken,
+        close_streams: CancellationToken,
+    ) -> Result<()> {
+        self.guards.auth.prefetch_keys();
+        let app = router(state, &self.config, self.guards, close_streams);
+        // Without TCP_NODELAY, the small writes of a streamed answer wait for
+        // the client's delayed ACK (about 40 ms per response).
+        let listener = self.listener.tap_io(|tcp| {
+            if let Err(e) = tcp.set_nodelay(true) {
+                tracing::debug!("cannot set TCP_NODELAY: {e}");
+            }
+        });
+        axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+            .with_graceful_shutdown(stop_accepting.cancelled_owned())
+            .await
+            .context("the HTTP server failed")
+    }
+}
+
+/// Warns about a listener other machines can reach that lacks authentication
+/// or that only loopback names may reach.
+fn warn_if_exposed(config: &HttpConfig) {
+    if config.bind.ip().is_loopback() {
+        return;
+    }
+    if config.api_keys.is_empty() && config.oauth.is_none() {
+        tracing::warn!(
+            "HTTP on {} has no authentication: anyone who reaches it can call every tool; set API_KEY, `http.api_keys` or `[http.oauth]`",
+            config.bind
+        );
+    }
+    if config.allowed_hosts == HttpConfig::default().allowed_hosts {
+        tracing::warn!(
+            "HTTP on {} accepts only loopback Host names; add the names clients use to `http.allowed_hosts`",
+            config.bind
+        );
+    }
+}
+
+/// The headers MCP clients send and read, for CORS.
+const MCP_HEADERS: [&str; 6] =
+    ["mcp-session-id", "mcp-protocol-version", "mcp-method", "mcp-name", "last-event-id", "authorization"];
+
+fn router(state: Arc<McpState>, config: &HttpConfig, guards: Guards, close_streams: CancellationToken) -> Router {
+    let Guards { origins, auth, limiter, cors } = guards;
+    let session_state = state.clone();
+    let streamable = StreamableHttpService::new(
+        move || Ok(McpSession::new(session_state.clone())),
+        Arc::new(LocalSessionManager::default()),
+        // Hosts and origins are checked by `origin` for every route.
+        StreamableHttpServerConfig::default()
+            .disable_allowed_hosts()
+            // Stateless answers with nothing before them are plain JSON; the
+            // others (progress, logs) stream as SSE.
+            .with_json_response(true)
+            .with_max_request_body_bytes(config.max_body_bytes)
+            .with_cancellation_token(close_streams.clone()),
+    );
+    let layers = ServiceBuilder::new()
+        .layer(from_fn_with_state(origins, origin::check))
+        .layer(cors)
+        .layer(from_fn_with_state(auth.clone(), auth::require))
+        .layer(from_fn_with_state(limiter, limits::rate_limit))
+        .layer(from_fn_with_state(config.max_body_bytes, limits::cap_body))
+        .layer(DefaultBodyLimit::max(config.max_body_bytes))
+        .layer(from_fn_with_state(config.request_timeout, limits::deadline))
+        .layer(from_fn_with_state(state.clone(), shutdown::track_responses));
+    let mcp =
+        Router::new().route_service("/mcp", streamable).merge(sse::routes(state.clone(), close_streams)).layer(layers);
+    let metrics = Router::new()
+        .route("/metrics", get(ops::metrics))
+        .layer(from_fn_with_state(auth.clone(), auth::require))
+        .with_state(state.clone());
+    let open = Router::new()
+        .route("/healthz", get(ops::healthz))
+        .route("/readyz", get(ops::readyz))
+        .with_state(state)
+        .merge(auth::metadata_routes(auth));
+    mcp.merge(metrics).merge(open)
+}
+
+/// CORS for the configured browser origins (none by default; `*` for any).
+fn cors(config: &HttpConfig) -> Result<CorsLayer> {
+    let origins = if config.cors_origins.iter().any(|o| o.trim() == "*") {
+        AllowOrigin::any()
+    } else {
+        let list = config
+            .cors_origins
+            .iter()
+            .map(|o| {
+                HeaderValue::from_str(o).with_context(|| format!("`http.cors_origins` has an invalid origin `{o}`"))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        AllowOrigin::list(list)
+    };
+    let headers: Vec<HeaderName> =
+        MCP_HEADERS.iter().map(|h| HeaderName::from_static(h)).chain([header::CONTENT_TYPE, header::ACCEPT]).collect();
+    Ok(CorsLayer::new()
+        .allow_origin(origins)
+        .allow_methods([Method::GET, Method::POST, Method::DELETE, Method::OPTIONS])
+        .allow_headers(headers)
+        .expose_headers([HeaderName::from_static("mcp-session-id"), header::WWW_AUTHENTICATE]))
+}
+
+/// A refusal with a JSON body: `{"error": code, "error_description": why}`.
+fn reject(status: StatusCode, code: &str, why: impl Into<String>) -> Response {
+    let body = json!({"error": code, "error_description": why.into()});
+    (status, axum::Json(body)).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cors_takes_a_list_or_a_wildcard_and_names_a_bad_entry() {
+        for origins in [vec![], vec!["https://chatgpt.com".to_string()], vec!["*".to_string()]] {
+            assert!(cors(&HttpConfig { cors_origins: origins, ..HttpConfig::default() }).is_ok());
+        }
+        let bad = HttpConfig { cors_origins: vec!["https://bad\norigin".into()], ..HttpConfig::default() };
+        assert!(cors(&bad).unwrap_err().to_string().contains("http.cors_origins"));
+    }
+}

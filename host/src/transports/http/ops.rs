@@ -1,0 +1,67 @@
+//! Operations endpoints: liveness (`/healthz`), readiness (`/readyz`) and
+//! Prometheus metrics (`/metrics`).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+use crate::plugins::Grant;
+use crate::protocol::McpState;
+
+/// How long readiness and metrics wait for the Docker engine.
+const ENGINE_WAIT: Duration = Duration::from_secs(2);
+
+/// `GET /healthz`: the process is alive and serving.
+pub async fn healthz() -> Response {
+    Json(json!({"status": "ok"})).into_response()
+}
+
+/// `GET /readyz`: plugins are loaded (the server serves only after the first
+/// load) and, when a loaded plugin holds the `docker` grant, the Docker engine
+/// answers. 503 names what is missing.
+pub async fn readyz(State(state): State<Arc<McpState>>) -> Response {
+    let snapshot = state.services().registry.snapshot();
+    let plugins = snapshot.plugins().len();
+    let docker_users: Vec<&str> =
+        snapshot.plugins().values().filter(|p| p.policy().grants.contains(&Grant::Docker)).map(|p| p.name()).collect();
+    let docker = if docker_users.is_empty() {
+        Ok("not used".to_string())
+    } else {
+        match &state.services().docker {
+            None => Err("Docker is not configured".to_string()),
+            Some(docker) => match tokio::time::timeout(ENGINE_WAIT, docker.engine()).await {
+                Ok(Ok(info)) => Ok(format!("reachable (engine {})", info.version)),
+                Ok(Err(failure)) => Err(format!("unreachable: {}", failure.message())),
+                Err(_) => Err(format!("no answer within {} s", ENGINE_WAIT.as_secs())),
+            },
+        }
+    };
+    match docker {
+        Ok(docker) => Json(json!({"status": "ready", "plugins": plugins, "docker": docker})).into_response(),
+        Err(why) => {
+            let body =
+                json!({"status": "not ready", "plugins": plugins, "docker": why, "docker_plugins": docker_users});
+            (StatusCode::SERVICE_UNAVAILABLE, Json(body)).into_response()
+        }
+    }
+}
+
+/// `GET /metrics`: the Prometheus text format. The live-container gauge is
+/// read from the Docker engine when Docker is configured.
+pub async fn metrics(State(state): State<Arc<McpState>>) -> Response {
+    let plugins = state.services().registry.snapshot().plugins().len();
+    let containers = match &state.services().docker {
+        None => Some(0),
+        Some(docker) => match tokio::time::timeout(ENGINE_WAIT, docker.engine()).await {
+            Ok(Ok(info)) => Some(info.owned_containers),
+            _ => None,
+        },
+    };
+    let text = state.metrics().encode(plugins, containers);
+    ([(header::CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")], text).into_response()
+}

@@ -1,0 +1,445 @@
+"""The HTTP transport with the Python SDK client: Streamable HTTP in both eras,
+the legacy SSE transport, and the guards around them (API keys, OAuth JWTs,
+Host/Origin checks, rate limits, body caps, deadlines), operations endpoints,
+and graceful shutdown."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import threading
+import time
+from contextlib import asynccontextmanager, contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import anyio
+import httpx
+import jwt
+import mcp_types as types
+import pytest
+from cryptography.hazmat.primitives.asymmetric import rsa
+from mcp import Client
+from mcp.client.sse import sse_client
+from mcp.client.streamable_http import streamable_http_client
+from mcp.shared._httpx_utils import create_mcp_http_client
+
+from conftest import install, text_of
+
+pytestmark = pytest.mark.anyio
+
+MODES = ["legacy", "2026-07-28"]
+LISTENING = re.compile(r"serving MCP over HTTP at (http://\S+/mcp)")
+API_KEY = "test-key-0123456789abcdef"
+
+
+class HttpServer:
+    """A `portcullis serve --http` process on a free port, its stderr collected."""
+
+    def __init__(self, proc: subprocess.Popen):
+        self.proc = proc
+        self.lines: list[str] = []
+        self.url: str | None = None
+        self._ready = threading.Event()
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self):
+        for raw in self.proc.stderr:
+            line = raw.decode(errors="replace")
+            self.lines.append(line)
+            if self.url is None and (m := LISTENING.search(line)):
+                self.url = m.group(1)
+                self._ready.set()
+        self._ready.set()
+
+    @property
+    def base(self) -> str:
+        return self.url.removesuffix("/mcp")
+
+    @property
+    def log(self) -> str:
+        return "".join(self.lines)
+
+    def wait_ready(self, timeout: float = 60):
+        self._ready.wait(timeout)
+        assert self.url, f"the server did not start:\n{self.log}"
+
+    def terminate(self, timeout: float = 20) -> int:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+        return self.proc.wait(timeout)
+
+
+@contextmanager
+def http_server(bin: Path, plugin_dir: Path, cache_dir: Path, *extra: str, config: str | None = None, env=None, addr="127.0.0.1:0"):
+    """Starts the server with `plugin_dir` (bundled plugins off) and yields it once it listens."""
+    environment = {
+        "PATH": os.environ.get("PATH", ""),
+        "HOME": os.environ.get("HOME", "/tmp"),
+        "LOG_LEVEL": "info",
+        "PORTCULLIS_CACHE_DIR": str(cache_dir),
+        "PORTCULLIS_BUNDLED_PLUGINS": "false",
+    }
+    environment.update(env or {})
+    args = [str(bin), "serve", "--http", addr, "--plugins", str(plugin_dir), *extra]
+    if config is not None:
+        path = plugin_dir.parent / "portcullis.toml"
+        path.write_text(config)
+        args += ["--config", str(path)]
+    proc = subprocess.Popen(args, env=environment, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    server = HttpServer(proc)
+    try:
+        server.wait_ready()
+        yield server
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+@asynccontextmanager
+async def client_with_token(url: str, token: str, mode: str):
+    async with create_mcp_http_client(headers={"Authorization": f"Bearer {token}"}) as http:
+        async with Client(streamable_http_client(url, http_client=http), mode=mode) as client:
+            yield client
+
+
+def initialize_body() -> dict:
+    return {
+        "jsonrpc": "2.0",
+        "id": 1,
+        "method": "initialize",
+        "params": {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "raw", "version": "0"}},
+    }
+
+
+def modern_call(name: str, arguments: dict) -> tuple[dict, dict]:
+    """A raw 2026-07-28 tools/call: its headers and body."""
+    meta = {
+        "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+        "io.modelcontextprotocol/clientCapabilities": {},
+    }
+    body = {"jsonrpc": "2.0", "id": 7, "method": "tools/call", "params": {"name": name, "arguments": arguments, "_meta": meta}}
+    headers = {
+        "Accept": "application/json, text/event-stream",
+        "MCP-Protocol-Version": "2026-07-28",
+        "Mcp-Method": "tools/call",
+        "Mcp-Name": name,
+    }
+    return headers, body
+
+
+def post_initialize(url: str, **headers) -> httpx.Response:
+    headers.setdefault("Accept", "application/json, text/event-stream")
+    with httpx.Client(timeout=10) as http:
+        return http.post(url, json=initialize_body(), headers=headers)
+
+
+# --- Serving -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("mode", MODES)
+async def test_streamable_http_lists_and_calls_in_both_eras(portcullis_bin, plugin_dir, cache_dir, mode):
+    install(plugin_dir, "hello")
+    with http_server(portcullis_bin, plugin_dir, cache_dir) as srv:
+        async with Client(srv.url, mode=mode) as client:
+            assert "hello" in {t.name for t in (await client.list_tools()).tools}
+            assert text_of(await client.call_tool("hello", {"name": "Ada"})) == "Hello, Ada!"
+
+
+async def test_legacy_sse_transport_lists_calls_and_hears_list_changes(portcullis_bin, plugin_dir, cache_dir):
+    changed = anyio.Event()
+
+    async def on_message(message):
+        if getattr(message, "method", None) == "notifications/tools/list_changed":
+            changed.set()
+
+    with http_server(portcullis_bin, plugin_dir, cache_dir) as srv:
+        async with Client(sse_client(f"{srv.base}/sse"), mode="legacy", message_handler=on_message) as client:
+            assert (await client.list_tools()).tools == []
+            install(plugin_dir, "hello")
+            with anyio.fail_after(10):
+                await changed.wait()
+            assert text_of(await client.call_tool("hello", {"name": "SSE"})) == "Hello, SSE!"
+
+
+async def test_list_changes_reach_a_streamable_http_session(portcullis_bin, plugin_dir, cache_dir):
+    changed = anyio.Event()
+
+    async def on_message(message):
+        if getattr(message, "method", None) == "notifications/tools/list_changed":
+            changed.set()
+
+    with http_server(portcullis_bin, plugin_dir, cache_dir) as srv:
+        async with Client(srv.url, mode="legacy", message_handler=on_message) as client:
+            await client.list_tools()
+            install(plugin_dir, "hello")
+            with anyio.fail_after(10):
+                await changed.wait()
+            assert "hello" in {t.name for t in (await client.list_tools()).tools}
+
+
+async def test_list_changes_reach_a_2026_listener(portcullis_bin, plugin_dir, cache_dir):
+    with http_server(portcullis_bin, plugin_dir, cache_dir) as srv:
+        async with Client(srv.url, mode="2026-07-28") as client:
+            async with client.listen(tools_list_changed=True) as subscription:
+                install(plugin_dir, "hello")
+                with anyio.fail_after(10):
+                    async for event in subscription:
+                        assert type(event).__name__ == "ToolsListChanged"
+                        break
+            assert "hello" in {t.name for t in (await client.list_tools(cache_mode="refresh")).tools}
+
+
+@pytest.mark.parametrize("mode", MODES)
+async def test_elicitation_over_http_in_both_eras(portcullis_bin, plugin_dir, cache_dir, mode):
+    """Legacy: a real elicitation request on the call's stream; 2026: an input-required round trip."""
+    install(plugin_dir, "conformance")
+    asked = []
+
+    async def answer(context, params):
+        asked.append(params.message)
+        return types.ElicitResult(action="accept", content={"name": "Ada"})
+
+    with http_server(portcullis_bin, plugin_dir, cache_dir) as srv:
+        async with Client(srv.url, mode=mode, elicitation_callback=answer) as client:
+            result = await client.call_tool("test_input_required_result_elicitation", {})
+            assert text_of(result) == "Hello, Ada!"
+            assert asked == ["What is your name?"]
+
+
+# --- Security ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("mode", MODES)
+async def test_api_keys_are_required_and_checked(portcullis_bin, plugin_dir, cache_dir, mode):
+    install(plugin_dir, "hello")
+    config = '[http.api_keys]\nci = "ci-key-0123456789abcdef"\n'
+    with http_server(portcullis_bin, plugin_dir, cache_dir, config=config, env={"API_KEY": API_KEY}) as srv:
+        missing = post_initialize(srv.url)
+        assert missing.status_code == 401
+        assert missing.headers["www-authenticate"].startswith("Bearer")
+        wrong = post_initialize(srv.url, Authorization="Bearer not-the-key-0123456789")
+        assert wrong.status_code == 401
+        assert 'error="invalid_token"' in wrong.headers["www-authenticate"]
+        assert httpx.get(f"{srv.base}/sse", headers={"Authorization": "Bearer nope"}).status_code == 401
+        assert httpx.get(f"{srv.base}/metrics").status_code == 401
+        assert httpx.get(f"{srv.base}/healthz").status_code == 200
+        for key in (API_KEY, "ci-key-0123456789abcdef"):
+            async with client_with_token(srv.url, key, mode) as client:
+                assert text_of(await client.call_tool("hello", {"name": "key"})) == "Hello, key!"
+
+
+async def test_foreign_origins_and_hosts_are_refused(portcullis_bin, plugin_dir, cache_dir):
+    config = '[http]\ncors_origins = ["https://chat.example.com"]\n'
+    with http_server(portcullis_bin, plugin_dir, cache_dir, config=config) as srv:
+        port = srv.url.split(":")[2].split("/")[0]
+        bad_origin = post_initialize(srv.url, Origin="http://evil.example.com")
+        assert bad_origin.status_code == 403
+        assert "http.allowed_origins" in bad_origin.json()["error_description"]
+        bad_host = post_initialize(srv.url, Host="evil.example.com")
+        assert bad_host.status_code == 403
+        assert "http.allowed_hosts" in bad_host.json()["error_description"]
+        assert post_initialize(srv.url, Host=f"localhost:{port}", Origin=f"http://localhost:{port}").status_code == 200
+        cors = post_initialize(srv.url, Origin="https://chat.example.com")
+        assert cors.status_code == 200
+        assert cors.headers["access-control-allow-origin"] == "https://chat.example.com"
+
+
+async def test_rate_limit_answers_429_with_retry_after(portcullis_bin, plugin_dir, cache_dir):
+    env = {"RATE_LIMIT_REQUESTS": "3", "RATE_LIMIT_WINDOW": "60000"}
+    with http_server(portcullis_bin, plugin_dir, cache_dir, env=env) as srv:
+        statuses = [post_initialize(srv.url).status_code for _ in range(3)]
+        assert statuses == [200, 200, 200]
+        limited = post_initialize(srv.url)
+        assert limited.status_code == 429
+        assert 1 <= int(limited.headers["retry-after"]) <= 60
+        assert httpx.get(f"{srv.base}/healthz").status_code == 200, "operations endpoints are not rate limited"
+
+
+async def test_oversized_bodies_are_refused_with_413(portcullis_bin, plugin_dir, cache_dir):
+    with http_server(portcullis_bin, plugin_dir, cache_dir, config="[http]\nmax_body_bytes = 2048\n") as srv:
+        body = initialize_body()
+        body["params"]["clientInfo"]["name"] = "x" * 4096
+        headers = {"Accept": "application/json, text/event-stream"}
+        big = httpx.post(srv.url, json=body, headers=headers)
+        assert big.status_code == 413
+        assert "http.max_body_bytes" in big.json()["error_description"]
+
+        def chunks():
+            yield json.dumps(body).encode()
+
+        streamed = httpx.post(srv.url, content=chunks(), headers={**headers, "Content-Type": "application/json"})
+        assert streamed.status_code == 413
+        assert post_initialize(srv.url).status_code == 200
+
+
+async def test_a_slow_answer_meets_the_request_deadline(portcullis_bin, plugin_dir, cache_dir):
+    install(plugin_dir, "faulty")
+    with http_server(portcullis_bin, plugin_dir, cache_dir, config="[http]\nrequest_timeout_secs = 1\n") as srv:
+        headers, body = modern_call("sleep", {"ms": 3000})
+        started = time.monotonic()
+        response = httpx.post(srv.url, json=body, headers=headers, timeout=10)
+        assert response.status_code == 504
+        assert "http.request_timeout_secs" in response.json()["error_description"]
+        assert time.monotonic() - started < 2.5
+        headers, body = modern_call("sleep", {"ms": 10})
+        assert httpx.post(srv.url, json=body, headers=headers, timeout=10).status_code == 200
+
+
+# --- OAuth -------------------------------------------------------------------------------------
+
+ISSUER = "https://issuer.test"
+AUDIENCE = "https://mcp.test/mcp"
+
+
+@pytest.fixture
+def jwks():
+    """An RSA signing key, published as a JWK Set by a local HTTP server; yields (key, jwks URL)."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    jwk = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(key.public_key()))
+    jwk.update(kid="test-key", alg="RS256", use="sig")
+    document = json.dumps({"keys": [jwk]}).encode()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(document)))
+            self.end_headers()
+            self.wfile.write(document)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield key, f"http://127.0.0.1:{server.server_address[1]}/jwks.json"
+    server.shutdown()
+
+
+def token(key, **claims) -> str:
+    now = int(time.time())
+    payload = {"iss": ISSUER, "aud": AUDIENCE, "sub": "agent-7", "iat": now, "exp": now + 600, **claims}
+    return jwt.encode(payload, key, algorithm="RS256", headers={"kid": "test-key"})
+
+
+async def test_oauth_resource_server_checks_jwts(portcullis_bin, plugin_dir, cache_dir, jwks):
+    key, jwks_url = jwks
+    install(plugin_dir, "hello")
+    config = f'[http.oauth]\nissuer = "{ISSUER}"\naudience = "{AUDIENCE}"\njwks_url = "{jwks_url}"\n'
+    with http_server(portcullis_bin, plugin_dir, cache_dir, config=config) as srv:
+        metadata = httpx.get(f"{srv.base}/.well-known/oauth-protected-resource").json()
+        assert metadata["resource"] == AUDIENCE
+        assert metadata["authorization_servers"] == [ISSUER]
+        assert httpx.get(f"{srv.base}/.well-known/oauth-protected-resource/mcp").json() == metadata
+
+        missing = post_initialize(srv.url)
+        assert missing.status_code == 401
+        assert 'resource_metadata="https://mcp.test/.well-known/oauth-protected-resource/mcp"' in missing.headers["www-authenticate"]
+
+        forger = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        refused = {
+            "forged": (token(forger), "signature"),
+            "expired": (token(key, exp=int(time.time()) - 3600), "expired"),
+            "wrong audience": (token(key, aud="https://elsewhere.test"), "not meant for"),
+            "wrong issuer": (token(key, iss="https://evil.test"), "not issued by"),
+        }
+        for case, (bad, why) in refused.items():
+            response = post_initialize(srv.url, Authorization=f"Bearer {bad}")
+            assert response.status_code == 401, case
+            challenge = response.headers["www-authenticate"]
+            assert 'error="invalid_token"' in challenge and why in challenge, (case, challenge)
+
+        async with client_with_token(srv.url, token(key), "2026-07-28") as client:
+            assert text_of(await client.call_tool("hello", {"name": "JWT"})) == "Hello, JWT!"
+
+
+# --- Operations --------------------------------------------------------------------------------
+
+
+async def test_health_readiness_and_metrics(portcullis_bin, plugin_dir, cache_dir):
+    install(plugin_dir, "hello")
+    install(plugin_dir, "faulty")
+    config = "[plugins.faulty]\ncpu_ms = 100\n"
+    with http_server(portcullis_bin, plugin_dir, cache_dir, config=config) as srv:
+        assert httpx.get(f"{srv.base}/healthz").json() == {"status": "ok"}
+        ready = httpx.get(f"{srv.base}/readyz")
+        assert ready.status_code == 200
+        assert ready.json()["plugins"] == 2 and ready.json()["docker"] == "not used"
+        async with Client(srv.url, mode="legacy") as client:
+            await client.call_tool("hello", {"name": "m"})
+            assert (await client.call_tool("spin", {})).is_error
+            metrics = httpx.get(f"{srv.base}/metrics").text
+        assert 'portcullis_tool_calls_total{tool="hello"} 1' in metrics
+        assert 'portcullis_tool_errors_total{tool="spin",kind="tool_error"} 1' in metrics
+        assert 'portcullis_tool_call_duration_seconds_count{tool="hello"} 1' in metrics
+        assert 'portcullis_plugin_faults_total{plugin="faulty",kind="cpu_limit"} 1' in metrics
+        assert "portcullis_sessions 1" in metrics
+        assert "portcullis_plugins 2" in metrics
+
+
+def test_a_port_in_use_is_a_clear_start_up_failure(portcullis_bin, plugin_dir, cache_dir):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        proc = subprocess.run(
+            [str(portcullis_bin), "serve", "--http", f"127.0.0.1:{port}", "--plugins", str(plugin_dir)],
+            env={"PATH": os.environ.get("PATH", ""), "PORTCULLIS_BUNDLED_PLUGINS": "false", "PORTCULLIS_CACHE_DIR": str(cache_dir)},
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            timeout=30,
+        )
+    assert proc.returncode == 2, proc.stderr.decode()
+    assert "already in use" in proc.stderr.decode()
+
+
+@pytest.mark.parametrize(
+    "addr, config, key",
+    [
+        ("localhost", "", "--http"),
+        ("127.0.0.1:0", '[http]\nallowed_hosts = ["host:port"]\n', "http.allowed_hosts"),
+        ("127.0.0.1:0", '[http]\ncors_origins = ["chatgpt.com"]\n', "http.cors_origins"),
+        ("127.0.0.1:0", "[http]\nrate_limit_window_ms = 0\n", "http.rate_limit_window_ms"),
+    ],
+)
+def test_invalid_http_settings_are_configuration_errors(portcullis_bin, plugin_dir, tmp_path, addr, config, key):
+    path = tmp_path / "portcullis.toml"
+    path.write_text(config)
+    proc = subprocess.run(
+        [str(portcullis_bin), "serve", "--http", addr, "--plugins", str(plugin_dir), "--config", str(path)],
+        env={"PATH": os.environ.get("PATH", ""), "PORTCULLIS_BUNDLED_PLUGINS": "false"},
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        timeout=30,
+    )
+    assert proc.returncode == 1, proc.stderr.decode()
+    assert key in proc.stderr.decode()
+
+
+@pytest.mark.parametrize("mode", MODES)
+async def test_sigterm_lets_a_call_in_flight_finish_then_exits_0(portcullis_bin, plugin_dir, cache_dir, mode):
+    install(plugin_dir, "faulty")
+    with http_server(portcullis_bin, plugin_dir, cache_dir) as srv:
+        async with Client(srv.url, mode=mode) as client:
+            await client.list_tools()  # the SDK checks results against the listed output schemas
+            result = {}
+
+            async def slow_call():
+                result["value"] = await client.call_tool("sleep", {"ms": 2000})
+
+            async with anyio.create_task_group() as tasks:
+                tasks.start_soon(slow_call)
+                await anyio.sleep(0.7)
+                srv.proc.send_signal(signal.SIGTERM)
+                await anyio.sleep(0.3)
+                with pytest.raises(httpx.ConnectError):
+                    httpx.get(f"{srv.base}/healthz")
+            assert text_of(result["value"]) == "slept 2000 ms"
+        assert srv.terminate() == 0, srv.log
+        assert "SIGTERM" in srv.log
