@@ -84,7 +84,14 @@ fn main() -> ExitCode {
     };
     tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_ansi(false).init();
 
-    let runtime = match tokio::runtime::Runtime::new() {
+    // One stdio client is served best on one thread (no cross-thread wake-up
+    // per message); HTTP serves many clients on every core.
+    let runtime = if transports.http {
+        tokio::runtime::Builder::new_multi_thread().enable_all().build()
+    } else {
+        tokio::runtime::Builder::new_current_thread().enable_all().build()
+    };
+    let runtime = match runtime {
         Ok(runtime) => runtime,
         Err(e) => {
             tracing::error!("cannot start the async runtime: {e}");

@@ -97,3 +97,24 @@ async def test_a_faulty_plugin_fails_only_its_own_call(portcullis_bin, plugin_di
         # The same plugin and the others keep serving.
         assert text_of(await client.call_tool("fine", {})) == "still fine"
         assert text_of(await client.call_tool("hello", {"name": "z"})) == "Hello, z!"
+
+
+async def test_a_computing_plugin_does_not_hold_up_other_calls(portcullis_bin, plugin_dir, cache_dir, tmp_path):
+    """A plugin spinning on the CPU yields at every epoch tick: other calls are answered meanwhile."""
+    install(plugin_dir, "faulty")
+    install(plugin_dir, "hello")
+    config = tmp_path / "portcullis.toml"
+    config.write_text("[plugins.faulty]\ncpu_ms = 3000\n")
+    async with Client(server(portcullis_bin, plugin_dir, cache_dir, "--config", str(config)), mode="legacy") as client:
+        spin_ended = anyio.Event()
+
+        async def spin():
+            result = await client.call_tool("spin", {})
+            assert result.is_error and "CPU time limit of 3000 ms" in text_of(result)
+            spin_ended.set()
+
+        async with anyio.create_task_group() as group:
+            group.start_soon(spin)
+            await anyio.sleep(0.5)
+            assert text_of(await client.call_tool("hello", {"name": "meanwhile"})) == "Hello, meanwhile!"
+            assert not spin_ended.is_set(), "hello waited for the spinning call"

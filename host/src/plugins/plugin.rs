@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::{Result, anyhow};
-use wasmtime::Store;
+use wasmtime::{Store, UpdateDeadline};
 use wasmtime::component::{Instance, InstancePre};
 
 use super::bindings::{completions, packages, policy, prompts, resources, tools, types};
@@ -342,8 +342,16 @@ impl Plugin {
         );
         let mut store = Store::new(self.pre.engine(), state);
         store.limiter(|s| &mut s.limiter);
-        store.set_epoch_deadline(limits.epoch_ticks());
-        store.epoch_deadline_trap();
+        // Yield to the executor at every epoch tick, so a computing plugin never
+        // holds up other requests or its own cancellation, and interrupt it once
+        // it has used its CPU budget.
+        let budget = limits.epoch_ticks();
+        let mut ticks = 0;
+        store.set_epoch_deadline(1);
+        store.epoch_deadline_callback(move |_| {
+            ticks += 1;
+            Ok(if ticks >= budget { UpdateDeadline::Interrupt } else { UpdateDeadline::Yield(1) })
+        });
         let call = async {
             let instance = self.pre.instantiate_async(&mut store).await?;
             work(store, instance).await
