@@ -237,15 +237,7 @@ pub fn parse_bind(key: &str, value: &str) -> Result<SocketAddr, ConfigError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::Config;
-
-    struct FakeEnv(Vec<(&'static str, &'static str)>);
-
-    impl Environment for FakeEnv {
-        fn var(&self, name: &str) -> Option<String> {
-            self.0.iter().find(|(k, _)| *k == name).map(|(_, v)| v.to_string())
-        }
-    }
+    use crate::config::{Config, FakeEnv};
 
     fn load(text: &str, env: Vec<(&'static str, &'static str)>) -> Result<HttpConfig, ConfigError> {
         let file = tempfile::NamedTempFile::new().unwrap();
