@@ -21,7 +21,7 @@ mod support;
 
 use portcullis::app::App;
 use portcullis::config::Config;
-use portcullis::plugins::CallContext;
+use portcullis::caller::CallContext;
 use support::{Peer, pct, portcullis_bin, print, repo, stats};
 
 const CALLS: usize = 3000;

@@ -11,6 +11,7 @@ use tokio_util::sync::CancellationToken;
 use crate::config::Config;
 use crate::docker::DockerService;
 use crate::plugins::{CompileCache, HostServices, Loader, PluginRuntime, Registry};
+use crate::policy::PolicyChain;
 use crate::protocol::McpState;
 
 /// A running host: its MCP state and the tasks it owns.
@@ -43,6 +44,7 @@ impl App {
         let services = Arc::new(HostServices {
             registry: Arc::new(Registry::default()),
             index_urls: config.index_urls.clone(),
+            policy: PolicyChain::new(config.docker.operator_policy()),
             docker,
         });
         let loader = Arc::new(Loader::new(runtime, services.clone(), config.clone()));

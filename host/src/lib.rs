@@ -4,12 +4,34 @@
 //! call by [`protocol`], is routed by the [`plugins`] registry to the plugin
 //! that offers the tool, and runs in a fresh wasmtime store under that
 //! plugin's limits. Plugins reach the world only through host imports, such as
-//! the [`docker`] primitives, which [`policy`] guards.
+//! the [`docker`] capability, which checks grants and consults the [`policy`]
+//! chain before it acts.
+//!
+//! # Layers
+//!
+//! Each layer imports only the layers below it:
+//!
+//! ```text
+//! app                     the composition root: builds and wires everything
+//! transports              stdio, Streamable HTTP, legacy SSE
+//! protocol                the MCP surface over the registry (one McpSession)
+//! plugins                 runtime, loading, limits, hot reload, registry, imports
+//! docker                  a capability: its import's host side, grant checks, the service
+//! policy                  the chain of operator rules and policy plugins
+//! config                  portcullis.toml and the environment
+//! caller, wit             who is calling and what they may do; the contract's bindings
+//! ```
+//!
+//! One recursion is essential and documented where it happens: a capability's
+//! policy check may ask a policy plugin, so `policy` defines
+//! [`policy::PolicyPlugins`] and `plugins` implements it.
 
 pub mod app;
+pub mod caller;
 pub mod config;
 pub mod docker;
 pub mod plugins;
 pub mod policy;
 pub mod protocol;
 pub mod transports;
+pub mod wit;

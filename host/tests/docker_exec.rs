@@ -8,17 +8,17 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use docker_support::*;
-use portcullis::docker::{DockerConfig, DockerService};
-use portcullis::plugins::Grant;
-use portcullis::plugins::bindings::docker::ExitReason;
-use portcullis::plugins::bindings::log::Level;
-use portcullis::plugins::bindings::types::Failure;
+use portcullis::docker::DockerConfig;
+use portcullis::caller::Grant;
+use portcullis::wit::docker::ExitReason;
+use portcullis::wit::log::Level;
+use portcullis::wit::types::Failure;
 use tokio_util::sync::CancellationToken;
 
 #[tokio::test]
 async fn output_exit_code_and_literal_arguments() {
     engine().await;
-    let service = &DockerService::connect(config());
+    let service = &Capability::new(config());
     in_session(service, "output", |session| async move {
         let caller = caller(&session, &[]);
         let c = create(service, &caller, spec(BUSYBOX)).await;
@@ -56,7 +56,7 @@ async fn output_exit_code_and_literal_arguments() {
 #[tokio::test]
 async fn streams_output_as_logs_and_progress() {
     engine().await;
-    let service = &DockerService::connect(config());
+    let service = &Capability::new(config());
     in_session(service, "stream", |session| async move {
         let recorder = Arc::new(Recorder::default());
         let caller = caller_with(&session, &[], Some(recorder.clone()), CancellationToken::new());
@@ -91,7 +91,7 @@ async fn streams_output_as_logs_and_progress() {
 #[tokio::test]
 async fn timeout_kills_the_whole_process_group() {
     engine().await;
-    let service = &DockerService::connect(config());
+    let service = &Capability::new(config());
     in_session(service, "timeout", |session| async move {
         let caller = caller(&session, &[]);
         let c = create(service, &caller, spec(BUSYBOX)).await;
@@ -111,7 +111,7 @@ async fn timeout_kills_the_whole_process_group() {
 #[tokio::test]
 async fn cancellation_and_dropping_the_call_kill_the_command() {
     engine().await;
-    let service = &DockerService::connect(config());
+    let service = &Capability::new(config());
     in_session(service, "cancel", |session| async move {
         let cancel = CancellationToken::new();
         let caller = caller_with(&session, &[], None, cancel.clone());
@@ -151,7 +151,7 @@ async fn cancellation_and_dropping_the_call_kill_the_command() {
 #[tokio::test]
 async fn output_is_capped_and_marked_truncated() {
     engine().await;
-    let service = &DockerService::connect(DockerConfig { output_cap_bytes: 1000, ..config() });
+    let service = &Capability::new(DockerConfig { output_cap_bytes: 1000, ..config() });
     in_session(service, "cap", |session| async move {
         let caller = caller(&session, &[]);
         let c = create(service, &caller, spec(BUSYBOX)).await;
@@ -168,7 +168,7 @@ async fn output_is_capped_and_marked_truncated() {
 #[tokio::test]
 async fn out_of_memory_is_reported_as_such() {
     engine().await;
-    let service = &DockerService::connect(config());
+    let service = &Capability::new(config());
     in_session(service, "oom", |session| async move {
         let caller = caller(&session, &[]);
         let mut small = spec(PYTHON);
@@ -188,7 +188,7 @@ async fn out_of_memory_is_reported_as_such() {
 #[tokio::test]
 async fn network_is_off_unless_an_install_asks_for_it() {
     engine().await;
-    let service = &DockerService::connect(config());
+    let service = &Capability::new(config());
     in_session(service, "network", |session| async move {
         let caller = caller(&session, &[Grant::InstallNetwork]);
         let python = create(service, &caller, spec(PYTHON)).await;

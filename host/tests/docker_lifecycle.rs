@@ -15,11 +15,12 @@ use bollard::query_parameters::{
 };
 use docker_support::*;
 use portcullis::config::{Config, Environment, PluginSettings};
-use portcullis::docker::{DockerConfig, DockerService};
-use portcullis::plugins::bindings::docker::MountSpec;
-use portcullis::plugins::bindings::policy::Access;
-use portcullis::plugins::bindings::types::Failure;
-use portcullis::plugins::{BUNDLED, CompileCache, Grant, Loader, PluginRuntime};
+use portcullis::docker::DockerConfig;
+use portcullis::wit::types::Mount;
+use portcullis::wit::policy::Access;
+use portcullis::wit::types::Failure;
+use portcullis::caller::Grant;
+use portcullis::plugins::{BUNDLED, CompileCache, Loader, PluginRuntime};
 use portcullis::policy::{OperatorPolicy, PolicyChain};
 
 /// Containers of `session` on the engine, whoever owns them.
@@ -48,14 +49,14 @@ fn denial(result: Result<impl std::fmt::Debug, Failure>) -> String {
     }
 }
 
-fn mount(host_path: &str, container_path: &str) -> MountSpec {
-    MountSpec { host_path: host_path.into(), container_path: container_path.into(), read_only: true }
+fn mount(host_path: &str, container_path: &str) -> Mount {
+    Mount { host_path: host_path.into(), container_path: container_path.into(), read_only: true }
 }
 
 #[tokio::test]
 async fn hardened_container_with_files_and_reuse() {
     let docker = engine().await;
-    let service = &DockerService::connect(config());
+    let service = &Capability::new(config());
     in_session(service, "hardened", |session| async move {
         let caller = caller(&session, &[]);
         let mut named = spec("");
@@ -84,7 +85,7 @@ async fn hardened_container_with_files_and_reuse() {
         named.reuse_existing = true;
         assert_eq!(create(service, &caller, named.clone()).await.id, c.id, "reuse returns the same container");
         named.reuse_existing = false;
-        let clash = service.create_container(&services(), &caller, named).await;
+        let clash = service.create_container(&caller, named).await;
         assert!(matches!(&clash, Err(Failure::Failed(m)) if m.contains("already exists")), "{clash:?}");
 
         // Files, addressed by the container's name.
@@ -127,7 +128,7 @@ async fn policy_denials_name_the_setting() {
     std::fs::write(data.join("f.txt"), "from the host").unwrap();
     std::os::unix::fs::symlink("/etc", allowed.path().join("etc-link")).unwrap();
     std::os::unix::fs::symlink(outside.path(), allowed.path().join("outside-link")).unwrap();
-    let service = &DockerService::connect(DockerConfig {
+    let service = &Capability::new(DockerConfig {
         mount_allow: vec![allowed.path().to_path_buf()],
         images: vec!["portcullis-test/*".into()],
         ..config()
@@ -140,8 +141,7 @@ async fn policy_denials_name_the_setting() {
             s.mounts = vec![mount(host, "/data")];
             s
         };
-        let host_services = services();
-        let attempt = |s| service.create_container(&host_services, &caller, s);
+        let attempt = |s| service.create_container(&caller, s);
 
         for (host, expect) in [
             ("/var/run/docker.sock".to_string(), "engine socket"),
@@ -173,9 +173,9 @@ async fn policy_denials_name_the_setting() {
         networked.network = true;
         let message = denial(attempt(networked.clone()).await);
         assert!(message.contains("`network` grant"), "{message}");
-        let strict = DockerService::connect(DockerConfig { allow_network: false, ..config() });
+        let strict = Capability::new(DockerConfig { allow_network: false, ..config() });
         let granted = docker_support::caller(&session, &[Grant::Network]);
-        let message = denial(strict.create_container(&services(), &granted, networked).await);
+        let message = denial(strict.create_container(&granted, networked).await);
         assert!(message.contains("docker.allow_network"), "{message}");
 
         let mut greedy = spec(BUSYBOX);
@@ -184,7 +184,7 @@ async fn policy_denials_name_the_setting() {
 
         let mut orphan = caller.clone();
         orphan.call.session_id = None;
-        let result = service.create_container(&services(), &orphan, spec(BUSYBOX)).await;
+        let result = service.create_container(&orphan, spec(BUSYBOX)).await;
         assert!(matches!(&result, Err(Failure::InvalidParams(m)) if m.contains("no session")), "{result:?}");
 
         // An allowed mount works, read-only.
@@ -229,7 +229,7 @@ async fn policy_plugins_are_consulted_and_their_denial_wins() {
 #[tokio::test]
 async fn end_session_leaves_no_container_or_volume() {
     let docker = engine().await;
-    let service = &DockerService::connect(config());
+    let service = &Capability::new(config());
     let session = session("end");
     let caller = caller(&session, &[]);
     let first = create(service, &caller, spec(BUSYBOX)).await;
@@ -247,7 +247,7 @@ async fn end_session_leaves_no_container_or_volume() {
 #[tokio::test]
 async fn shutdown_removes_everything_this_instance_owns() {
     let docker = engine().await;
-    let service = &DockerService::connect(config());
+    let service = &Capability::new(config());
     let (one, two) = (session("shutdown-a"), session("shutdown-b"));
     let a = create(service, &caller(&one, &[]), spec(BUSYBOX)).await;
     create(service, &caller(&two, &[]), spec(BUSYBOX)).await;
@@ -260,7 +260,7 @@ async fn shutdown_removes_everything_this_instance_owns() {
 #[tokio::test]
 async fn idle_containers_and_their_volumes_are_reaped() {
     let docker = engine().await;
-    let service = &Arc::new(DockerService::connect(DockerConfig { idle_ttl: Duration::from_secs(1), ..config() }));
+    let service = &Arc::new(Capability::new(DockerConfig { idle_ttl: Duration::from_secs(1), ..config() }));
     in_session(service, "idle", |session| async move {
         let c = create(service, &caller(&session, &[]), spec(BUSYBOX)).await;
         let volume = workspace_volume(&docker, &c.id).await;
@@ -277,7 +277,7 @@ async fn idle_containers_and_their_volumes_are_reaped() {
 #[tokio::test]
 async fn leftovers_of_dead_processes_are_reaped_and_live_ones_kept() {
     let docker = engine().await;
-    let service = &DockerService::connect(config());
+    let service = &Capability::new(config());
     in_session(service, "leftovers", |session| async move {
         let own = create(service, &caller(&session, &[]), spec(BUSYBOX)).await;
         let labels = docker.inspect_container(&own.id, None).await.unwrap().config.unwrap().labels.unwrap();
@@ -328,7 +328,7 @@ async fn without_an_engine_every_call_fails_clearly() {
     let env = FakeEnv(vec![("DOCKER_HOST", "tcp://127.0.0.1:1"), ("PORTCULLIS_DOCKER_IMAGES", "a:*, b ,")]);
     let loaded = Config::load(None, &env).unwrap();
     assert_eq!(loaded.docker.images, ["a:*", "b"]);
-    let service = &DockerService::connect(DockerConfig { images: vec![], ..loaded.docker });
+    let service = &Capability::new(DockerConfig { images: vec![], ..loaded.docker });
     let expect_clear = |result: Result<String, Failure>| match result {
         Err(Failure::Failed(message)) => {
             assert!(message.contains("tcp://127.0.0.1:1") && message.contains("DOCKER_HOST"), "{message}");
@@ -338,14 +338,14 @@ async fn without_an_engine_every_call_fails_clearly() {
     };
     let caller = caller(&session("absent"), &[]);
     expect_clear(service.engine().await.map(|i| format!("{i:?}")));
-    expect_clear(service.create_container(&services(), &caller, spec(BUSYBOX)).await.map(|c| c.id));
+    expect_clear(service.create_container(&caller, spec(BUSYBOX)).await.map(|c| c.id));
     expect_clear(service.list_containers(true, None).await.map(|l| format!("{l:?}")));
     expect_clear(service.exec(&caller, "x", exec_spec(&["true"])).await.map(|r| r.stdout));
     expect_clear(service.end_session("absent").await.map(|n| n.to_string()));
     expect_clear(service.reap_leftovers().await.map(|r| format!("{r:?}")));
     expect_clear(service.shutdown().await.map(|n| n.to_string()));
 
-    let socket = DockerService::connect(DockerConfig { host: Some("unix:///no/such/docker.sock".into()), ..config() });
+    let socket = Capability::new(DockerConfig { host: Some("unix:///no/such/docker.sock".into()), ..config() });
     let message = format!("{:?}", socket.engine().await.unwrap_err());
     assert!(message.contains("/no/such/docker.sock"), "{message}");
 }

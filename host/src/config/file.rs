@@ -8,7 +8,7 @@ use std::time::Duration;
 use serde::Deserialize;
 
 use super::{Config, ConfigError, PluginSettings};
-use crate::plugins::Grant;
+use crate::caller::Grant;
 
 /// `portcullis.toml` as written.
 #[derive(Debug, Default, Deserialize)]

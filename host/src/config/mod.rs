@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::plugins::{Grant, Limits, PluginPolicy};
+use crate::caller::{Grant, Limits, PluginPolicy};
 
 pub use file::ConfigFile;
 pub use http::{HttpConfig, OAuthConfig, RateLimit, parse_bind};
@@ -63,7 +63,7 @@ impl Default for Config {
             log_level: "info".into(),
             plugin_dir: None,
             bundled_plugins: true,
-            cache_dir: crate::plugins::CompileCache::default_dir(),
+            cache_dir: default_cache_dir(),
             default_limits: Limits::default(),
             plugins: BTreeMap::new(),
             index_urls: BTreeMap::new(),
@@ -71,6 +71,15 @@ impl Default for Config {
             http: HttpConfig::default(),
         }
     }
+}
+
+/// Where compiled components are cached by default:
+/// `$XDG_CACHE_HOME/portcullis/components` or `~/.cache/portcullis/components`.
+fn default_cache_dir() -> Option<PathBuf> {
+    let base = std::env::var_os("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| std::path::Path::new(&h).join(".cache")))?;
+    Some(base.join("portcullis").join("components"))
 }
 
 /// Reads the environment: a seam so tests need not mutate the process environment.

@@ -1,7 +1,7 @@
 //! Errors inside the Docker service, and how they reach plugins as a
 //! [`Failure`] whose text says what to do.
 
-use crate::plugins::bindings::types::Failure;
+use crate::wit::types::Failure;
 
 /// What went wrong in a Docker operation.
 #[derive(Debug, thiserror::Error)]

@@ -22,7 +22,7 @@ use tokio_util::sync::CancellationToken;
 use super::engine::Client;
 use super::error::Error;
 use super::output::{Capture, Captured, PID_MARKER};
-use crate::plugins::ClientLink;
+use crate::caller::ClientLink;
 
 /// How long to wait, after a kill, for the wrapper's pid and then for the
 /// output to end.

@@ -1,21 +1,26 @@
 //! Docker primitives for plugins, backed by `bollard`.
 //!
-//! [`DockerService`] is the facade the plugin imports call. Each concern has
-//! its own module: the engine connection (`engine`), the hardened container
-//! configuration (`spec`), commands (`exec`, `output`), files (`files`),
-//! networks for installs (`network`), and ownership and reclaiming
-//! (`identity`, `sessions`). Every container and volume is labelled with the
-//! owning host instance and session, and is removed when its session ends,
-//! after an idle TTL, at shutdown, or at the next start-up if the host crashed.
+//! A self-contained capability: `host` implements the `docker` import (the
+//! grant checks and the policy chain run there, before anything reaches the
+//! engine) and [`DockerService`] carries out approved requests. Each concern
+//! of the service has its own module: the engine connection (`engine`), the
+//! hardened container configuration (`spec`), commands (`exec`, `output`),
+//! files (`files`), networks for installs (`network`), ownership (`identity`,
+//! `sessions`) and reclaiming (`reclaim`). Every container and volume is
+//! labelled with the owning host instance and session, and is removed when
+//! its session ends, after an idle TTL, at shutdown, or at the next start-up
+//! if the host crashed.
 
 mod config;
 mod engine;
 mod error;
 mod exec;
 mod files;
+mod host;
 mod identity;
 mod network;
 mod output;
+mod reclaim;
 mod sessions;
 mod spec;
 
@@ -29,12 +34,13 @@ use futures::StreamExt;
 use tokio::task::AbortHandle;
 
 pub use config::{DEFAULT_HOST, DockerConfig};
+pub use host::{DockerCall, DockerImport};
+pub use reclaim::Reaped;
 
-use crate::plugins::bindings::docker::{Container, ContainerSpec, EngineInfo, ExecResult, ExecSpec, ExitReason};
-use crate::plugins::bindings::policy::{ContainerRequest, Mount};
-use crate::plugins::bindings::types::Failure;
-use crate::plugins::{Caller, Grant, HostServices};
-use crate::policy::PolicyChain;
+use crate::caller::CallContext;
+use crate::wit::docker::{Container, ContainerSpec, EngineInfo, ExecResult, ExecSpec, ExitReason};
+use crate::wit::policy::ContainerRequest;
+use crate::wit::types::Failure;
 use engine::{Client, Engine};
 use error::Error;
 use exec::{Job, Stop};
@@ -48,21 +54,11 @@ use spec::{Blueprint, Limits, WORKSPACE};
 pub struct DockerService {
     config: DockerConfig,
     engine: Engine,
-    policy: PolicyChain,
     me: Identity,
     ledger: Arc<Ledger>,
     /// Numbers unnamed containers.
     created: AtomicU64,
     reaper: Mutex<Option<AbortHandle>>,
-}
-
-/// What [`DockerService::reap_leftovers`] removed.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Reaped {
-    /// Containers of crashed runs.
-    pub containers: u32,
-    /// Workspace volumes of crashed runs.
-    pub volumes: u32,
 }
 
 impl DockerService {
@@ -73,7 +69,6 @@ impl DockerService {
     pub fn connect(config: DockerConfig) -> DockerService {
         DockerService {
             engine: Engine::new(config.engine_host()),
-            policy: PolicyChain::new(config.operator_policy()),
             me: Identity::new(),
             ledger: Arc::default(),
             created: AtomicU64::new(0),
@@ -87,10 +82,12 @@ impl DockerService {
         &self.me.instance
     }
 
-    /// The policy chain built from the operator's `[docker]` rules, which
-    /// this service consults for every container.
-    pub fn policy(&self) -> &PolicyChain {
-        &self.policy
+    /// `image`, or the operator's `default_image` when it is blank.
+    pub fn image_or_default(&self, image: &str) -> String {
+        match image.trim() {
+            "" => self.config.default_image.clone(),
+            image => image.to_string(),
+        }
     }
 
     /// The engine's version and platform, and how many containers this
@@ -107,41 +104,37 @@ impl DockerService {
         })
     }
 
-    /// Creates and starts a hardened container (see the `spec` module) in
-    /// `spec.session`, else the caller's session, with the session's
-    /// `/workspace` volume. The request passes the policy chain first; a
-    /// network needs the `network` grant. With `reuse_existing` and a name,
-    /// the session's container of that name is returned (started if stopped)
-    /// instead, provided it runs the same image. A missing image is pulled.
-    pub async fn create_container(
-        &self,
-        services: &Arc<HostServices>,
-        caller: &Caller,
-        spec: ContainerSpec,
-    ) -> Result<Container, Failure> {
-        let session = session_of(caller, spec.session.as_deref())?;
-        let image = match spec.image.trim() {
-            "" => self.config.default_image.clone(),
-            image => image.to_string(),
-        };
+    /// Checks the parts of `spec` the policy chain does not judge (name,
+    /// environment, limits, mount targets), so a bad request fails before any
+    /// policy plugin is asked.
+    pub fn validate(&self, spec: &ContainerSpec) -> Result<(), Failure> {
         if let Some(name) = &spec.name {
             spec::check_name(name)?;
         }
-        let env = spec::env(&spec.env)?;
-        let limits = Limits::resolve(&self.config, &spec)?;
+        spec::env(&spec.env)?;
+        Limits::resolve(&self.config, spec)?;
         for mount in &spec.mounts {
             spec::check_mount_target(&mount.container_path)?;
         }
-        if spec.network {
-            caller.require(Grant::Network).map_err(Failure::Denied)?;
-        }
-        let mounts = spec
-            .mounts
-            .into_iter()
-            .map(|m| Mount { host_path: m.host_path, container_path: m.container_path, read_only: m.read_only })
-            .collect();
-        let request = ContainerRequest { image, network: spec.network, mounts };
-        let approved = self.policy.check_container(services, request).await?;
+        Ok(())
+    }
+
+    /// Creates and starts a hardened container (see the `spec` module) in
+    /// `session` with the session's `/workspace` volume, running the image,
+    /// network and mounts of `approved`, the request as the policy chain
+    /// approved it (mounts resolved). With `reuse_existing` and a name, the
+    /// session's container of that name is returned (started if stopped)
+    /// instead, provided it runs the same image. A missing image is pulled.
+    pub async fn create_container(
+        &self,
+        session: &str,
+        spec: ContainerSpec,
+        approved: ContainerRequest,
+    ) -> Result<Container, Failure> {
+        self.validate(&spec)?;
+        let env = spec::env(&spec.env)?;
+        let limits = Limits::resolve(&self.config, &spec)?;
+        let session = session.to_string();
         let client = self.engine.client().await?;
         if spec.reuse_existing
             && let Some(name) = &spec.name
@@ -204,10 +197,10 @@ impl DockerService {
     /// instance's containers, streaming output to the client when
     /// `spec.stream`. The timeout (`spec.timeout_ms`, else the operator's) and
     /// the caller's cancellation kill the command's process group, and so does
-    /// dropping this future. `with_network` needs the `install-network` grant
-    /// and attaches a network for the duration only. Output beyond the
-    /// operator's cap is dropped and marked `truncated`.
-    pub async fn exec(&self, caller: &Caller, container: &str, spec: ExecSpec) -> Result<ExecResult, Failure> {
+    /// dropping this future. `with_network` attaches a network for the
+    /// duration only (the caller has checked the grant and the policy).
+    /// Output beyond the operator's cap is dropped and marked `truncated`.
+    pub async fn exec(&self, call: &CallContext, container: &str, spec: ExecSpec) -> Result<ExecResult, Failure> {
         if spec.argv.is_empty() {
             return Err(Failure::InvalidParams("argv is empty: name the program to run".into()));
         }
@@ -220,14 +213,10 @@ impl DockerService {
             return Err(Failure::InvalidParams("timeout-ms must be greater than zero".into()));
         }
         let env = spec::env(&spec.env)?;
-        if spec.with_network {
-            caller.require(Grant::InstallNetwork).map_err(Failure::Denied)?;
-            self.policy.check_network()?;
-        }
         let client = self.engine.client().await?;
-        let owned = sessions::resolve(&client, &self.me, container, caller.call.session_id.as_deref()).await?;
+        let owned = sessions::resolve(&client, &self.me, container, call.session_id.as_deref()).await?;
         let in_use = self.ledger.in_use(&owned.id, &owned.session);
-        let cancel = caller.call.cancel.child_token();
+        let cancel = call.cancel.child_token();
         let _kill_on_drop = cancel.clone().drop_guard();
         let job = Job {
             container: owned.id.clone(),
@@ -236,7 +225,7 @@ impl DockerService {
             env,
             timeout,
             output_cap: self.config.output_cap_bytes,
-            stream: caller.call.client.clone().filter(|_| spec.stream),
+            stream: call.client.clone().filter(|_| spec.stream),
             cancel,
         };
         let lease = (spec.with_network && !owned.networked).then(|| self.ledger.lease(&owned.id));
@@ -265,17 +254,23 @@ impl DockerService {
 
     /// Writes `data` to `path` (absolute, under `/workspace`, no `..`) in one
     /// of this instance's containers, creating missing directories.
-    pub async fn write_file(&self, caller: &Caller, container: &str, path: &str, data: Vec<u8>) -> Result<(), Failure> {
+    pub async fn write_file(
+        &self,
+        call: &CallContext,
+        container: &str,
+        path: &str,
+        data: Vec<u8>,
+    ) -> Result<(), Failure> {
         let path = WorkspacePath::parse(path)?;
-        let (client, id) = self.use_container(caller, container).await?;
+        let (client, id) = self.use_container(call, container).await?;
         Ok(files::write(&client, &id, &path, data).await?)
     }
 
     /// Reads the regular file at `path` (absolute, under `/workspace`, no
     /// `..`, at most 32 MiB) from one of this instance's containers.
-    pub async fn read_file(&self, caller: &Caller, container: &str, path: &str) -> Result<Vec<u8>, Failure> {
+    pub async fn read_file(&self, call: &CallContext, container: &str, path: &str) -> Result<Vec<u8>, Failure> {
         let path = WorkspacePath::parse(path)?;
-        let (client, id) = self.use_container(caller, container).await?;
+        let (client, id) = self.use_container(call, container).await?;
         Ok(files::read(&client, &id, &path).await?)
     }
 
@@ -283,12 +278,12 @@ impl DockerService {
     /// its session's volume once no container of that session remains.
     pub async fn remove_container(
         &self,
-        caller: &Caller,
+        call: &CallContext,
         container: &str,
         remove_volumes: bool,
     ) -> Result<(), Failure> {
         let client = self.engine.client().await?;
-        let owned = sessions::resolve(&client, &self.me, container, caller.call.session_id.as_deref()).await?;
+        let owned = sessions::resolve(&client, &self.me, container, call.session_id.as_deref()).await?;
         sessions::remove_container(&client, &owned.id).await?;
         self.ledger.forget(&owned.id);
         if remove_volumes && sessions::list(&client, self.me.filters(Some(&owned.session))).await?.is_empty() {
@@ -298,138 +293,10 @@ impl DockerService {
         Ok(())
     }
 
-    /// Removes every container of `session`, or of this instance when
-    /// `session` is `None`, and with `remove_volumes` their volumes. Returns
-    /// how many containers were removed.
-    pub async fn remove_session(&self, session: Option<String>, remove_volumes: bool) -> Result<u32, Failure> {
-        let client = self.engine.client().await?;
-        let session = session.as_deref();
-        let containers = sessions::list(&client, self.me.filters(session)).await?;
-        let removed = sweep(containers.into_iter().filter_map(|c| c.id), |id| {
-            let client = &client;
-            async move {
-                sessions::remove_container(client, &id).await?;
-                self.ledger.forget(&id);
-                Ok(())
-            }
-        })
-        .await;
-        if remove_volumes {
-            let volumes = sessions::volumes(&client, self.me.filters(session)).await?;
-            sweep(volumes.into_iter().map(|(name, _)| name), |name| {
-                let client = &client;
-                async move { sessions::remove_volume(client, &name).await }
-            })
-            .await;
-            self.ledger.forget_session(session);
-        }
-        Ok(removed)
-    }
-
-    /// Ends `session`: removes its containers and its workspace volume.
-    /// The protocol layer calls this when a stdio connection or HTTP session
-    /// ends. Returns how many containers were removed.
-    pub async fn end_session(&self, session: &str) -> Result<u32, Failure> {
-        let removed = self.remove_session(Some(session.to_string()), true).await?;
-        tracing::debug!(session, removed, "ended a Docker session");
-        Ok(removed)
-    }
-
-    /// Removes the containers and volumes that hosts on this machine left
-    /// behind when they crashed: objects labelled with this hostname whose
-    /// owning process is gone. Call once at start-up.
-    pub async fn reap_leftovers(&self) -> Result<Reaped, Failure> {
-        let client = self.engine.client().await?;
-        let containers = sessions::list(&client, self.me.machine_filters()).await?;
-        let leftovers = containers.into_iter().filter(|c| c.labels.as_ref().is_some_and(|l| self.me.is_leftover(l)));
-        let containers = sweep(leftovers.filter_map(|c| c.id), |id| {
-            let client = &client;
-            async move { sessions::remove_container(client, &id).await }
-        })
-        .await;
-        let volumes = sessions::volumes(&client, self.me.machine_filters()).await?;
-        let leftovers = volumes.into_iter().filter(|(_, labels)| self.me.is_leftover(labels));
-        let volumes = sweep(leftovers.map(|(name, _)| name), |name| {
-            let client = &client;
-            async move { sessions::remove_volume(client, &name).await }
-        })
-        .await;
-        if containers + volumes > 0 {
-            tracing::info!(containers, volumes, "removed what crashed runs left behind");
-        }
-        Ok(Reaped { containers, volumes })
-    }
-
-    /// Removes this instance's containers that no exec or file operation has
-    /// used for the operator's idle TTL, and the volumes of sessions that have
-    /// been idle as long with no container left. Returns how many containers
-    /// were removed.
-    pub async fn reap_idle(&self) -> Result<u32, Failure> {
-        let ttl = self.config.idle_ttl;
-        let idle = self.ledger.idle_containers(ttl);
-        if idle.is_empty() && self.ledger.idle_sessions(ttl).is_empty() {
-            return Ok(0);
-        }
-        let client = self.engine.client().await?;
-        let removed = sweep(idle.into_iter(), |id| {
-            let client = &client;
-            async move {
-                sessions::remove_container(client, &id).await?;
-                self.ledger.forget(&id);
-                tracing::info!(container = %id, "removed an idle container");
-                Ok(())
-            }
-        })
-        .await;
-        sweep(self.ledger.idle_sessions(ttl).into_iter(), |session| {
-            let client = &client;
-            async move {
-                sessions::remove_volume(client, &self.me.volume_name(&session)).await?;
-                self.ledger.forget_session(Some(&session));
-                Ok(())
-            }
-        })
-        .await;
-        Ok(removed)
-    }
-
-    /// Starts the task that calls [`reap_idle`](Self::reap_idle) periodically
-    /// (every half TTL, between 1 s and 60 s). It stops at
-    /// [`shutdown`](Self::shutdown) or when the service is dropped; calling
-    /// this again replaces it.
-    pub fn start_idle_reaper(self: &Arc<Self>) {
-        let period = (self.config.idle_ttl / 2).clamp(Duration::from_secs(1), Duration::from_secs(60));
-        let service = Arc::downgrade(self);
-        let task = tokio::spawn(async move {
-            let mut ticks = tokio::time::interval(period);
-            ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            ticks.tick().await;
-            loop {
-                ticks.tick().await;
-                let Some(service) = service.upgrade() else { break };
-                if let Err(e) = service.reap_idle().await {
-                    tracing::warn!("idle container sweep failed: {e:?}");
-                }
-            }
-        });
-        if let Some(previous) = self.reaper.lock().unwrap_or_else(|p| p.into_inner()).replace(task.abort_handle()) {
-            previous.abort();
-        }
-    }
-
-    /// Stops the idle reaper and removes every container and volume this
-    /// instance owns. Returns how many containers were removed.
-    pub async fn shutdown(&self) -> Result<u32, Failure> {
-        if let Some(reaper) = self.reaper.lock().unwrap_or_else(|p| p.into_inner()).take() {
-            reaper.abort();
-        }
-        self.remove_session(None, true).await
-    }
-
     /// Connects, resolves `container` among this instance's, and records its use.
-    async fn use_container(&self, caller: &Caller, container: &str) -> Result<(Client, String), Error> {
+    async fn use_container(&self, call: &CallContext, container: &str) -> Result<(Client, String), Error> {
         let client = self.engine.client().await?;
-        let owned = sessions::resolve(&client, &self.me, container, caller.call.session_id.as_deref()).await?;
+        let owned = sessions::resolve(&client, &self.me, container, call.session_id.as_deref()).await?;
         self.ledger.touch(&owned.id, &owned.session);
         Ok((client, owned.id))
     }
@@ -542,15 +409,6 @@ async fn run_job(
     outcome
 }
 
-/// The session a container belongs to: the spec's, else the caller's.
-fn session_of(caller: &Caller, explicit: Option<&str>) -> Result<String, Error> {
-    explicit
-        .filter(|s| !s.is_empty())
-        .map(String::from)
-        .or_else(|| caller.call.session_id.clone())
-        .ok_or_else(|| Error::InvalidParams("no session: pass session_id (the container spec's `session`)".into()))
-}
-
 /// Pulls `image` (with tag `latest` if it names none).
 async fn pull(client: &Client, image: &str) -> Result<(), Error> {
     let last = image.rsplit('/').next().unwrap_or(image);
@@ -569,21 +427,4 @@ async fn pull(client: &Client, image: &str) -> Result<(), Error> {
         })?;
     }
     Ok(())
-}
-
-/// Applies `action` to each item, logging failures; returns how many succeeded.
-async fn sweep<T, F, Fut>(items: impl Iterator<Item = T>, action: F) -> u32
-where
-    T: std::fmt::Display + Clone,
-    F: Fn(T) -> Fut,
-    Fut: std::future::Future<Output = Result<(), Error>>,
-{
-    let mut done = 0;
-    for item in items {
-        match action(item.clone()).await {
-            Ok(()) => done += 1,
-            Err(e) => tracing::warn!(%item, "cleanup step failed: {e}"),
-        }
-    }
-    done
 }

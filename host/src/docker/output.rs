@@ -7,8 +7,8 @@ use std::time::{Duration, Instant};
 
 use bollard::container::LogOutput;
 
-use crate::plugins::ClientLink;
-use crate::plugins::bindings::log::Level;
+use crate::caller::ClientLink;
+use crate::wit::log::Level;
 
 /// The first line the exec wrapper writes to stderr: this prefix, then its pid.
 pub(super) const PID_MARKER: &str = "portcullis-exec-pid ";

@@ -14,7 +14,7 @@ use super::engine::Client;
 use super::error::Error;
 use super::identity::{self, Identity};
 use super::network::NetworkLease;
-use crate::plugins::bindings::docker::Container;
+use crate::wit::docker::Container;
 
 /// What this instance remembers about its live containers and sessions. The
 /// engine's labels are the truth about ownership; this adds what labels

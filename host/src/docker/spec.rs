@@ -8,8 +8,8 @@ use bollard::models::{ContainerCreateBody, HostConfig, Mount, MountType};
 
 use super::config::DockerConfig;
 use super::error::Error;
-use crate::plugins::bindings::docker::ContainerSpec;
-use crate::plugins::bindings::policy;
+use crate::wit::docker::ContainerSpec;
+use crate::wit::policy;
 
 /// Where the session's volume is mounted, and the default working directory.
 pub(super) const WORKSPACE: &str = "/workspace";

@@ -31,15 +31,6 @@ impl CompileCache {
         Self { dir }
     }
 
-    /// The default location: `$XDG_CACHE_HOME/portcullis/components` or
-    /// `~/.cache/portcullis/components`.
-    pub fn default_dir() -> Option<PathBuf> {
-        let base = std::env::var_os("XDG_CACHE_HOME")
-            .map(PathBuf::from)
-            .or_else(|| std::env::var_os("HOME").map(|h| Path::new(&h).join(".cache")))?;
-        Some(base.join("portcullis").join("components"))
-    }
-
     /// Returns the compiled form of `wasm`, from the cache when possible.
     /// A corrupt or incompatible cache entry is recompiled, never fatal.
     pub fn load(&self, engine: &Engine, wasm: &[u8]) -> Result<(Component, CacheOutcome)> {

@@ -1,40 +1,18 @@
-//! Per-plugin resource limits and the store limiter that enforces memory caps.
+//! How the runtime enforces a plugin's [`Limits`]: CPU time in epoch ticks,
+//! and the store limiter that caps memory.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
+use crate::caller::Limits;
+
 /// How long one tick of the engine's epoch lasts; CPU deadlines are counted in ticks.
 pub const EPOCH_TICK: Duration = Duration::from_millis(10);
 
-/// Limits applied to every call into one plugin. Each call gets a fresh store,
-/// so a limit bounds one call, never the plugin's lifetime.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Limits {
-    /// The most linear memory one call may grow to, in bytes.
-    pub memory_bytes: usize,
-    /// How long a call may compute (guest code only) before it is interrupted.
-    pub cpu_time: Duration,
-    /// How long a call may take in all, including time spent waiting on the host
-    /// (Docker, the client). Exceeding it cancels the call.
-    pub wall_time: Duration,
-}
-
-impl Default for Limits {
-    fn default() -> Self {
-        Self {
-            memory_bytes: 64 << 20,
-            cpu_time: Duration::from_secs(5),
-            wall_time: Duration::from_secs(300),
-        }
-    }
-}
-
-impl Limits {
-    /// The CPU deadline in epoch ticks (at least one).
-    pub fn epoch_ticks(&self) -> u64 {
-        (self.cpu_time.as_millis() / EPOCH_TICK.as_millis()).max(1) as u64
-    }
+/// The CPU deadline of `limits` in epoch ticks (at least one).
+pub fn epoch_ticks(limits: &Limits) -> u64 {
+    (limits.cpu_time.as_millis() / EPOCH_TICK.as_millis()).max(1) as u64
 }
 
 /// A [`wasmtime::ResourceLimiter`] that caps linear memory and remembers whether

@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use anyhow::{Context, Result, anyhow};
 
-use super::call::Grant;
+use crate::caller::Grant;
 use super::host_api::HostServices;
 use super::plugin::{Plugin, PluginSource};
 use super::runtime::PluginRuntime;

@@ -1,7 +1,6 @@
 //! Plugins: the wasmtime runtime, loading and hot reload, the registry of what
 //! plugins offer, per-call limits, and the host side of the plugin imports.
 
-pub mod bindings;
 mod call;
 mod compile_cache;
 mod host_api;
@@ -12,10 +11,9 @@ mod registry;
 mod runtime;
 mod watch;
 
-pub use call::{CallContext, CallState, Caller, ClientLink, ClientRequestError, Grant, PluginPolicy};
+pub use call::CallState;
 pub use compile_cache::{CacheOutcome, CompileCache};
 pub use host_api::HostServices;
-pub use limits::Limits;
 pub use loader::{BUNDLED, BundledPlugin, Loader};
 pub use plugin::{Catalog, Plugin, PluginFault, PluginSource};
 pub use registry::{Change, NAMESPACE_SEPARATOR, PromptRoute, Registry, Snapshot, ToolRoute, template_matches};

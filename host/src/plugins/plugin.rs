@@ -9,13 +9,14 @@ use anyhow::{Result, anyhow};
 use wasmtime::{Store, UpdateDeadline};
 use wasmtime::component::{Instance, InstancePre};
 
-use super::bindings::{completions, packages, policy, prompts, resources, tools, types};
-use super::call::{CallContext, CallState, PluginPolicy};
+use crate::wit::{completions, packages, policy, prompts, resources, tools, types};
+use super::call::CallState;
+use crate::caller::{CallContext, Caller, Limits, PluginPolicy};
 use super::host_api::HostServices;
-use super::limits::MemoryLimiter;
+use super::limits::{MemoryLimiter, epoch_ticks};
 
 /// The version of the contract whose exports the host looks for.
-const WIT_VERSION: &str = "0.1.0";
+use crate::wit::VERSION as WIT_VERSION;
 
 /// Why a call into a plugin did not produce an answer. The message says what
 /// happened and, where one exists, which setting changes it.
@@ -333,19 +334,14 @@ impl Plugin {
         let limits = self.policy.limits;
         let refused = Arc::new(AtomicBool::new(false));
         let cancel = ctx.cancel.clone();
-        let state = CallState::new(
-            self.name.clone(),
-            self.policy.clone(),
-            MemoryLimiter::new(limits.memory_bytes, refused.clone()),
-            ctx,
-            services.clone(),
-        );
+        let caller = Caller { plugin: self.name.clone(), policy: self.policy.clone(), call: ctx };
+        let state = CallState::new(caller, MemoryLimiter::new(limits.memory_bytes, refused.clone()), services.clone());
         let mut store = Store::new(self.pre.engine(), state);
         store.limiter(|s| &mut s.limiter);
         // Yield to the executor at every epoch tick, so a computing plugin never
         // holds up other requests or its own cancellation, and interrupt it once
         // it has used its CPU budget.
-        let budget = limits.epoch_ticks();
+        let budget = epoch_ticks(&limits);
         let mut ticks = 0;
         store.set_epoch_deadline(1);
         store.epoch_deadline_callback(move |_| {
@@ -374,7 +370,7 @@ fn classify(
     error: wasmtime::Error,
     plugin: String,
     refused: &AtomicBool,
-    limits: &super::limits::Limits,
+    limits: &Limits,
 ) -> PluginFault {
     if error.downcast_ref::<wasmtime::Trap>() == Some(&wasmtime::Trap::Interrupt) {
         return PluginFault::CpuLimit { plugin, limit_ms: limits.cpu_time.as_millis() };

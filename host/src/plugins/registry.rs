@@ -8,7 +8,7 @@ use std::sync::{Arc, RwLock};
 
 use tokio::sync::broadcast;
 
-use super::bindings::{prompts, resources, tools, types};
+use crate::wit::{prompts, resources, tools, types};
 use super::plugin::Plugin;
 
 /// Separates a plugin's name from a tool or prompt name when two plugins offer

@@ -8,7 +8,6 @@ use anyhow::{Context, Result};
 use wasmtime::component::{InstancePre, Linker};
 use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
 
-use super::bindings::Full;
 use super::call::CallState;
 use super::compile_cache::{CacheOutcome, CompileCache};
 use super::limits::EPOCH_TICK;
@@ -36,9 +35,7 @@ impl PluginRuntime {
         wasmtime_wasi::p2::add_to_linker_async(&mut linker)
             .map_err(anyhow::Error::from)
             .context("linking WASI")?;
-        Full::add_to_linker::<_, wasmtime::component::HasSelf<_>>(&mut linker, |state| state)
-            .map_err(anyhow::Error::from)
-            .context("linking host imports")?;
+        super::host_api::link(&mut linker).map_err(anyhow::Error::from).context("linking host imports")?;
         let _ticker = EpochTicker::start(engine.clone());
         Ok(Self { engine, linker, cache, _ticker })
     }

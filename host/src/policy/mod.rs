@@ -3,6 +3,10 @@
 //! operator's configuration (`[docker]` in `portcullis.toml`) and every loaded
 //! policy plugin. Any denial wins; the failure names the policy that denied and
 //! the setting that would allow the request.
+//!
+//! The chain knows policy plugins only through [`PolicyPlugins`], which the
+//! plugin layer implements: asking a policy plugin is the one place where a
+//! capability's check calls back into the plugin runtime.
 
 mod images;
 mod paths;
@@ -11,9 +15,10 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use crate::plugins::HostServices;
-use crate::plugins::bindings::policy::{Access, ContainerRequest, Decision, Mount};
-use crate::plugins::bindings::types::Failure;
+use futures::future::BoxFuture;
+
+use crate::wit::policy::{Access, ContainerRequest, Decision};
+use crate::wit::types::{Failure, Mount};
 
 use paths::{Forbidden, MountAllow, NeverMount};
 
@@ -31,6 +36,22 @@ pub struct OperatorPolicy {
     /// (the one `DOCKER_HOST` names); they, and directories containing them,
     /// can never be mounted.
     pub engine_sockets: Vec<PathBuf>,
+}
+
+/// One loaded policy plugin, as the chain asks it.
+pub trait PolicyPlugin: Send + Sync {
+    /// The plugin's name, for denials.
+    fn name(&self) -> &str;
+    /// Its verdict on a resolved host path; `Err` says why it could not decide.
+    fn check_path<'a>(&'a self, path: &'a str, access: Access) -> BoxFuture<'a, Result<Decision, String>>;
+    /// Its verdict on a container request; `Err` says why it could not decide.
+    fn check_container(&self, request: ContainerRequest) -> BoxFuture<'_, Result<Decision, String>>;
+}
+
+/// The policy plugins loaded at the moment of a check, in load order.
+pub trait PolicyPlugins: Send + Sync {
+    /// The current policy plugins.
+    fn current(&self) -> Vec<Arc<dyn PolicyPlugin>>;
 }
 
 /// The policy chain. Cheap to share; plugins are looked up on every check, so
@@ -104,15 +125,15 @@ impl PolicyChain {
     /// the caller must use from then on.
     pub async fn check_mount(
         &self,
-        services: &Arc<HostServices>,
+        plugins: &dyn PolicyPlugins,
         host_path: &str,
         access: Access,
     ) -> Result<PathBuf, Failure> {
         let resolved = paths::resolve(host_path).map_err(Failure::InvalidParams)?;
         self.operator_mount(host_path, &resolved)?;
         let text = resolved.to_string_lossy().into_owned();
-        for plugin in services.registry.snapshot().policies() {
-            let decision = plugin.check_path(services, &text, access).await;
+        for plugin in plugins.current() {
+            let decision = plugin.check_path(&text, access).await;
             plugin_verdict(plugin.name(), decision)?;
         }
         Ok(resolved)
@@ -125,13 +146,13 @@ impl PolicyChain {
     /// mounts resolved.
     pub async fn check_container(
         &self,
-        services: &Arc<HostServices>,
+        plugins: &dyn PolicyPlugins,
         request: ContainerRequest,
     ) -> Result<ContainerRequest, Failure> {
         let mut mounts = Vec::with_capacity(request.mounts.len());
         for mount in request.mounts {
             let access = if mount.read_only { Access::Read } else { Access::Write };
-            let resolved = self.check_mount(services, &mount.host_path, access).await?;
+            let resolved = self.check_mount(plugins, &mount.host_path, access).await?;
             mounts.push(Mount { host_path: resolved.to_string_lossy().into_owned(), ..mount });
         }
         let request = ContainerRequest { mounts, ..request };
@@ -149,8 +170,8 @@ impl PolicyChain {
         if request.network {
             self.check_network()?;
         }
-        for plugin in services.registry.snapshot().policies() {
-            let decision = plugin.check_container(services, request.clone()).await;
+        for plugin in plugins.current() {
+            let decision = plugin.check_container(request.clone()).await;
             plugin_verdict(plugin.name(), decision)?;
         }
         Ok(request)
@@ -200,7 +221,7 @@ impl PolicyChain {
 
 /// A plugin's verdict as a result. A policy that fails to answer denies:
 /// the chain fails closed.
-fn plugin_verdict(name: &str, decision: Result<Decision, crate::plugins::PluginFault>) -> Result<(), Denial> {
+fn plugin_verdict(name: &str, decision: Result<Decision, String>) -> Result<(), Denial> {
     let source = Source::Plugin(name.to_string());
     match decision {
         Ok(Decision::Allow) => Ok(()),

@@ -22,9 +22,9 @@ use serde_json::{Value, json};
 
 use super::convert;
 use super::request_state::StateSigner;
-use crate::plugins::bindings::client::{ElicitRequest as WitElicit, ElicitResponse, Root, SamplingRequest, SamplingResponse};
-use crate::plugins::bindings::log::Level;
-use crate::plugins::{ClientLink, ClientRequestError};
+use crate::wit::client::{ElicitRequest as WitElicit, ElicitResponse, Root, SamplingRequest, SamplingResponse};
+use crate::wit::log::Level;
+use crate::caller::{ClientLink, ClientRequestError};
 
 /// The severity rank of an MCP logging level (higher is more severe).
 fn level_rank(level: LoggingLevel) -> u8 {

@@ -14,7 +14,7 @@ use serde::de::DeserializeOwned;
 use serde_json::{Map, Value, json};
 
 use crate::plugins::PluginFault;
-use crate::plugins::bindings::{client, completions, prompts, resources, tools, types};
+use crate::wit::{client, completions, prompts, resources, tools, types};
 
 /// Builds an MCP type from its wire JSON; a failure is the plugin's fault.
 fn wire<T: DeserializeOwned>(value: Value, what: &str) -> Result<T, ErrorData> {

@@ -17,8 +17,9 @@ use super::client_link::{Interruption, LogFilter, RequestLink};
 use super::convert;
 use super::metrics::Metrics;
 use super::request_state::StateSigner;
-use crate::plugins::bindings::{completions, types};
-use crate::plugins::{CallContext, HostServices, PluginFault, Snapshot, ToolRoute};
+use crate::wit::{completions, types};
+use crate::caller::CallContext;
+use crate::plugins::{HostServices, PluginFault, Snapshot, ToolRoute};
 
 /// The MCP tool list converted from one registry snapshot.
 type ToolCache = (Arc<Snapshot>, Arc<Vec<Tool>>);

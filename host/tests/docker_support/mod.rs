@@ -12,13 +12,15 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use bollard::Docker;
 use futures::FutureExt;
 use futures::future::BoxFuture;
-use portcullis::docker::{DockerConfig, DockerService};
-use portcullis::plugins::bindings::client::{ElicitRequest, ElicitResponse, Root, SamplingRequest, SamplingResponse};
-use portcullis::plugins::bindings::docker::{Container, ContainerSpec, ExecResult, ExecSpec};
-use portcullis::plugins::bindings::log::Level;
-use portcullis::plugins::{
-    CallContext, Caller, ClientLink, ClientRequestError, Grant, HostServices, PluginPolicy, Registry,
-};
+use portcullis::caller::{CallContext, Caller, ClientLink, ClientRequestError, Grant, PluginPolicy};
+use portcullis::docker::{DockerCall, DockerConfig, DockerService};
+use portcullis::policy::PolicyChain;
+use portcullis::wit::docker::Host as _;
+use portcullis::wit::types::Failure;
+use portcullis::wit::client::{ElicitRequest, ElicitResponse, Root, SamplingRequest, SamplingResponse};
+use portcullis::wit::docker::{Container, ContainerSpec, ExecResult, ExecSpec};
+use portcullis::wit::log::Level;
+use portcullis::plugins::{HostServices, Registry};
 use tokio_util::sync::CancellationToken;
 
 /// Debian with python3, pip and procps.
@@ -47,9 +49,69 @@ pub fn config() -> DockerConfig {
     DockerConfig { default_image: BUSYBOX.into(), ..DockerConfig::default() }
 }
 
-/// Host services with no plugins loaded.
+/// Host services with no plugins loaded and the default operator rules.
 pub fn services() -> Arc<HostServices> {
-    Arc::new(HostServices { registry: Arc::new(Registry::default()), index_urls: Default::default(), docker: None })
+    Arc::new(HostServices {
+        registry: Arc::new(Registry::default()),
+        index_urls: Default::default(),
+        policy: PolicyChain::new(DockerConfig::default().operator_policy()),
+        docker: None,
+    })
+}
+
+/// The `docker` capability as a plugin's call reaches it: every primitive a
+/// plugin calls goes through the import's grant and policy checks (operator
+/// rules from the config, no policy plugins). The service's own methods
+/// (sessions, reclaiming) are reached through `Deref`.
+pub struct Capability {
+    service: Arc<DockerService>,
+    policy: PolicyChain,
+    services: Arc<HostServices>,
+}
+
+impl Capability {
+    /// The capability over a service for `config`.
+    pub fn new(config: DockerConfig) -> Self {
+        let policy = PolicyChain::new(config.operator_policy());
+        Capability { service: Arc::new(DockerService::connect(config)), policy, services: services() }
+    }
+
+    fn call<'a>(&'a self, caller: &'a Caller) -> DockerCall<'a> {
+        DockerCall { caller, service: Some(&self.service), policy: &self.policy, plugins: &self.services }
+    }
+
+    /// `docker.create-container` as `caller`.
+    pub async fn create_container(&self, caller: &Caller, spec: ContainerSpec) -> Result<Container, Failure> {
+        self.call(caller).create_container(spec).await.expect("no trap")
+    }
+
+    /// `docker.exec` as `caller`.
+    pub async fn exec(&self, caller: &Caller, container: &str, spec: ExecSpec) -> Result<ExecResult, Failure> {
+        self.call(caller).exec(container.into(), spec).await.expect("no trap")
+    }
+
+    /// `docker.write-file` as `caller`.
+    pub async fn write_file(&self, caller: &Caller, container: &str, path: &str, data: Vec<u8>) -> Result<(), Failure> {
+        self.call(caller).write_file(container.into(), path.into(), data).await.expect("no trap")
+    }
+
+    /// `docker.read-file` as `caller`.
+    pub async fn read_file(&self, caller: &Caller, container: &str, path: &str) -> Result<Vec<u8>, Failure> {
+        self.call(caller).read_file(container.into(), path.into()).await.expect("no trap")
+    }
+
+    /// `docker.remove-container` as `caller`.
+    pub async fn remove_container(&self, caller: &Caller, container: &str, remove_volumes: bool) -> Result<(), Failure> {
+        self.call(caller).remove_container(container.into(), remove_volumes).await.expect("no trap")
+    }
+}
+
+impl std::ops::Deref for Capability {
+    type Target = Arc<DockerService>;
+
+    fn deref(&self) -> &Arc<DockerService> {
+        &self.service
+    }
 }
 
 /// A session id no other test (or run) uses.
@@ -107,7 +169,7 @@ pub fn exec_spec(argv: &[&str]) -> ExecSpec {
 }
 
 /// Runs `body` with a fresh session, then ends the session whatever happened.
-pub async fn in_session<F, Fut>(service: &DockerService, name: &str, body: F)
+pub async fn in_session<F, Fut>(service: &Capability, name: &str, body: F)
 where
     F: FnOnce(String) -> Fut,
     Fut: Future<Output = ()>,
@@ -121,17 +183,17 @@ where
 }
 
 /// Creates a container in `caller`'s session, panicking with the failure.
-pub async fn create(service: &DockerService, caller: &Caller, spec: ContainerSpec) -> Container {
-    service.create_container(&services(), caller, spec).await.unwrap_or_else(|e| panic!("create_container: {e:?}"))
+pub async fn create(service: &Capability, caller: &Caller, spec: ContainerSpec) -> Container {
+    service.create_container(caller, spec).await.unwrap_or_else(|e| panic!("create_container: {e:?}"))
 }
 
 /// Runs an exec, panicking with the failure.
-pub async fn run(service: &DockerService, caller: &Caller, container: &str, spec: ExecSpec) -> ExecResult {
+pub async fn run(service: &Capability, caller: &Caller, container: &str, spec: ExecSpec) -> ExecResult {
     service.exec(caller, container, spec).await.unwrap_or_else(|e| panic!("exec: {e:?}"))
 }
 
 /// The command lines of the processes in `container`.
-pub async fn processes(service: &DockerService, caller: &Caller, container: &str) -> String {
+pub async fn processes(service: &Capability, caller: &Caller, container: &str) -> String {
     run(service, caller, container, exec_spec(&["ps", "-o", "args"])).await.stdout
 }
 

@@ -1,8 +1,9 @@
 //! `client`: elicitation, sampling and roots requests to the calling client.
 
-use crate::plugins::bindings::client::{ElicitRequest, ElicitResponse, Host, Root, SamplingRequest, SamplingResponse};
-use crate::plugins::bindings::types::Failure;
-use crate::plugins::call::{CallState, ClientRequestError};
+use crate::wit::client::{ElicitRequest, ElicitResponse, Host, Root, SamplingRequest, SamplingResponse};
+use crate::wit::types::Failure;
+use crate::caller::ClientRequestError;
+use crate::plugins::call::CallState;
 
 /// The import's result for a client answer: an unanswered request is a
 /// `failed` error the plugin can act on.
@@ -16,7 +17,7 @@ fn answer<T>(result: Option<Result<T, ClientRequestError>>) -> wasmtime::Result<
 
 impl Host for CallState {
     async fn elicit(&mut self, request: ElicitRequest) -> wasmtime::Result<Result<ElicitResponse, Failure>> {
-        let client = self.call.client.clone();
+        let client = self.caller.call.client.clone();
         answer(match client {
             Some(client) => Some(client.elicit(request).await),
             None => None,
@@ -24,7 +25,7 @@ impl Host for CallState {
     }
 
     async fn sample(&mut self, request: SamplingRequest) -> wasmtime::Result<Result<SamplingResponse, Failure>> {
-        let client = self.call.client.clone();
+        let client = self.caller.call.client.clone();
         answer(match client {
             Some(client) => Some(client.sample(request).await),
             None => None,
@@ -32,14 +33,10 @@ impl Host for CallState {
     }
 
     async fn list_roots(&mut self, key: Option<String>) -> wasmtime::Result<Result<Vec<Root>, Failure>> {
-        let client = self.call.client.clone();
+        let client = self.caller.call.client.clone();
         answer(match client {
             Some(client) => Some(client.list_roots(key).await),
             None => None,
         })
-    }
-
-    async fn session_id(&mut self) -> wasmtime::Result<Option<String>> {
-        Ok(self.call.session_id.clone())
     }
 }

@@ -1,8 +1,8 @@
 //! `dependencies`: detection and install plans, routed to the language pack
 //! that claims the language or package manager.
 
-use crate::plugins::bindings::dependencies::Host;
-use crate::plugins::bindings::types::{Failure, InstallOptions, InstallPlan, Language};
+use crate::wit::dependencies::Host;
+use crate::wit::types::{Failure, InstallOptions, InstallPlan, Language};
 use crate::plugins::call::CallState;
 
 type Answer<T> = wasmtime::Result<Result<T, Failure>>;
@@ -33,7 +33,11 @@ impl Host for CallState {
             return Ok(Err(unclaimed("package manager", &manager, snapshot.manager_names().cloned().collect())));
         };
         let options = InstallOptions { index_url: self.services.index_urls.get(&manager).cloned() };
-        Ok(pack.plan_install(&self.services, &manager, packages, options).await.unwrap_or_else(fault))
+        let plan = pack.plan_install(&self.services, &manager, packages, options).await.unwrap_or_else(fault);
+        Ok(plan.and_then(|plan| match plan.steps.is_empty() {
+            true => Err(Failure::Failed(format!("the `{manager}` pack returned an install plan without steps"))),
+            false => Ok(plan),
+        }))
     }
 
     async fn run_command(&mut self, language: String, path: String) -> Answer<Vec<String>> {

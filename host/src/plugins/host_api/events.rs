@@ -1,6 +1,6 @@
 //! `events`: a plugin says its tools, prompts, resources or a resource's contents changed.
 
-use crate::plugins::bindings::events::Host;
+use crate::wit::events::Host;
 use crate::plugins::call::CallState;
 use crate::plugins::registry::Change;
 
@@ -9,10 +9,10 @@ impl CallState {
     /// `change` (even if the lists read the same: the plugin says they changed).
     async fn catalog_changed(&mut self, change: Change) {
         let registry = self.services.registry.clone();
-        let Some(plugin) = registry.snapshot().plugins().get(&*self.plugin).cloned() else { return };
+        let Some(plugin) = registry.snapshot().plugins().get(&*self.caller.plugin).cloned() else { return };
         match plugin.refresh_catalog(&self.services).await {
             Ok(()) => registry.refresh(change),
-            Err(e) => tracing::warn!(plugin = &*self.plugin, "could not re-read the catalog: {e:#}"),
+            Err(e) => tracing::warn!(plugin = &*self.caller.plugin, "could not re-read the catalog: {e:#}"),
         }
     }
 }

@@ -1,18 +1,18 @@
 //! `log`: plugin log records go to the host log and, when asked for, the client.
 
-use crate::plugins::bindings::log::{Host, Level};
+use crate::wit::log::{Host, Level};
 use crate::plugins::call::CallState;
 
 impl Host for CallState {
     async fn log(&mut self, level: Level, message: String) -> wasmtime::Result<()> {
-        let plugin = &*self.plugin;
+        let plugin = &*self.caller.plugin;
         match level {
             Level::Debug => tracing::debug!(plugin, "{message}"),
             Level::Info | Level::Notice => tracing::info!(plugin, "{message}"),
             Level::Warning => tracing::warn!(plugin, "{message}"),
             Level::Error => tracing::error!(plugin, "{message}"),
         }
-        if let Some(client) = &self.call.client {
+        if let Some(client) = &self.caller.call.client {
             client.log(level, plugin.to_string(), message).await;
         }
         Ok(())

@@ -1,29 +1,62 @@
-//! The host side of the plugin imports. Each import interface is one module;
-//! all of them act on [`CallState`](super::call::CallState), the data of the
-//! calling plugin's store, and reach the host through [`HostServices`].
+//! The host side of the plugin imports that concern plugins themselves. Each
+//! import interface is one module; all of them act on
+//! [`CallState`](super::call::CallState), the data of the calling plugin's
+//! store, and reach the host through [`HostServices`]. The `docker` import
+//! belongs to its capability ([`crate::docker`]); [`link`] wires them all.
 
 mod client;
 mod config;
+mod context;
 mod dependencies;
-mod docker;
 mod events;
 mod log;
+mod policy_plugins;
 mod progress;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use wasmtime::component::{HasSelf, Linker};
+
+use super::call::CallState;
 use super::registry::Registry;
+use crate::docker::{DockerCall, DockerImport, DockerService};
+use crate::policy::PolicyChain;
+use crate::wit;
 
 /// What the imports may use of the host: the registry (routing dependency
-/// requests and tool-list changes), the operator's install settings and Docker.
+/// requests and tool-list changes), the operator's install settings, the
+/// policy chain and Docker.
 pub struct HostServices {
     /// The live plugin set.
     pub registry: Arc<Registry>,
     /// Package index or registry mirror per package manager (`pip` → URL).
     pub index_urls: BTreeMap<String, String>,
+    /// The operator's rules, consulted (with the policy plugins) before a capability acts.
+    pub policy: PolicyChain,
     /// The Docker primitives, when configured.
-    pub docker: Option<Arc<crate::docker::DockerService>>,
+    pub docker: Option<Arc<DockerService>>,
 }
 
-impl super::bindings::types::Host for super::call::CallState {}
+impl wit::types::Host for CallState {}
+
+/// Adds every `portcullis:plugin` import to `linker`.
+pub fn link(linker: &mut Linker<CallState>) -> wasmtime::Result<()> {
+    fn this(state: &mut CallState) -> &mut CallState {
+        state
+    }
+    wit::types::add_to_linker::<_, HasSelf<_>>(linker, this)?;
+    wit::log::add_to_linker::<_, HasSelf<_>>(linker, this)?;
+    wit::progress::add_to_linker::<_, HasSelf<_>>(linker, this)?;
+    wit::client::add_to_linker::<_, HasSelf<_>>(linker, this)?;
+    wit::context::add_to_linker::<_, HasSelf<_>>(linker, this)?;
+    wit::events::add_to_linker::<_, HasSelf<_>>(linker, this)?;
+    wit::config::add_to_linker::<_, HasSelf<_>>(linker, this)?;
+    wit::dependencies::add_to_linker::<_, HasSelf<_>>(linker, this)?;
+    wit::docker::add_to_linker::<_, DockerImport>(linker, |state| DockerCall {
+        caller: &state.caller,
+        service: state.services.docker.as_deref(),
+        policy: &state.services.policy,
+        plugins: &state.services,
+    })
+}

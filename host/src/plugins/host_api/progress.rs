@@ -1,11 +1,11 @@
 //! `progress`: progress of the current call, forwarded to the client.
 
-use crate::plugins::bindings::progress::Host;
+use crate::wit::progress::Host;
 use crate::plugins::call::CallState;
 
 impl Host for CallState {
     async fn report(&mut self, progress: f64, total: Option<f64>, message: Option<String>) -> wasmtime::Result<()> {
-        if let Some(client) = &self.call.client {
+        if let Some(client) = &self.caller.call.client {
             client.progress(progress, total, message).await;
         }
         Ok(())

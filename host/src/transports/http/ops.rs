@@ -10,7 +10,7 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
-use crate::plugins::Grant;
+use crate::caller::Grant;
 use crate::protocol::McpState;
 
 /// How long readiness and metrics wait for the Docker engine.

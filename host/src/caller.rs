@@ -1,0 +1,170 @@
+//! Who is calling, and what they may do: the calling plugin and the operator's
+//! policy for it (limits, grants, settings), and the context of the call (the
+//! session, the client to talk back to, cancellation).
+//!
+//! Like [`crate::wit`], this module is at the ground: every layer may import it,
+//! so host capabilities check grants without knowing the plugin runtime.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::future::BoxFuture;
+use tokio_util::sync::CancellationToken;
+
+use crate::wit::client::{ElicitRequest, ElicitResponse, Root, SamplingRequest, SamplingResponse};
+use crate::wit::log::Level;
+
+/// A permission the operator grants a plugin. Calls beyond the grants fail
+/// with an error that names the missing grant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Grant {
+    /// Use the Docker primitives.
+    Docker,
+    /// Create containers with a network attached.
+    Network,
+    /// Attach a network to a container for the duration of an install.
+    InstallNetwork,
+}
+
+impl Grant {
+    /// Every grant, for messages that list them.
+    pub const ALL: [Grant; 3] = [Grant::Docker, Grant::Network, Grant::InstallNetwork];
+
+    /// The name used in `portcullis.toml` (`grants = ["docker"]`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Grant::Docker => "docker",
+            Grant::Network => "network",
+            Grant::InstallNetwork => "install-network",
+        }
+    }
+
+    /// Parses a grant name as written in the config file.
+    pub fn parse(name: &str) -> Option<Grant> {
+        Grant::ALL.into_iter().find(|g| g.name() == name)
+    }
+}
+
+/// Limits applied to every call into one plugin. Each call gets a fresh store,
+/// so a limit bounds one call, never the plugin's lifetime.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// The most linear memory one call may grow to, in bytes.
+    pub memory_bytes: usize,
+    /// How long a call may compute (guest code only) before it is interrupted.
+    pub cpu_time: Duration,
+    /// How long a call may take in all, including time spent waiting on the host
+    /// (Docker, the client). Exceeding it cancels the call.
+    pub wall_time: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self { memory_bytes: 64 << 20, cpu_time: Duration::from_secs(5), wall_time: Duration::from_secs(300) }
+    }
+}
+
+/// The operator's view of one plugin: its limits, grants and settings.
+#[derive(Debug, Clone, Default)]
+pub struct PluginPolicy {
+    /// Resource limits for each call.
+    pub limits: Limits,
+    /// What the plugin may do beyond computing.
+    pub grants: BTreeSet<Grant>,
+    /// Values the plugin reads through the `config` import.
+    pub settings: BTreeMap<String, String>,
+}
+
+/// Why a request to the client was not answered. Either way the plugin gets a
+/// `failed` error with the text; a pending request also makes the call end
+/// with an input-required result once the plugin returns.
+#[derive(Debug, Clone)]
+pub enum ClientRequestError {
+    /// The client cannot do this (no capability, disconnected, refused).
+    Failed(String),
+    /// 2026-07-28: the answer comes with the next attempt of the call.
+    Pending(String),
+}
+
+/// The client on whose behalf a call runs, as the plugin imports see it.
+/// Implemented by the protocol layer for each session and request.
+pub trait ClientLink: Send + Sync {
+    /// Sends a log record if the client asked for that level.
+    fn log(&self, level: Level, logger: String, message: String) -> BoxFuture<'_, ()>;
+    /// Sends a progress notification if the request carried a progress token.
+    fn progress(&self, progress: f64, total: Option<f64>, message: Option<String>) -> BoxFuture<'_, ()>;
+    /// Asks the user for input.
+    fn elicit(&self, request: ElicitRequest) -> BoxFuture<'_, Result<ElicitResponse, ClientRequestError>>;
+    /// Asks the client's model for a completion.
+    fn sample(&self, request: SamplingRequest) -> BoxFuture<'_, Result<SamplingResponse, ClientRequestError>>;
+    /// Asks the client for its roots.
+    fn list_roots(&self, key: Option<String>) -> BoxFuture<'_, Result<Vec<Root>, ClientRequestError>>;
+}
+
+/// Everything a call knows about its caller. `Default` is a call on the host's
+/// own behalf (loading a plugin, routing a dependency request).
+#[derive(Clone, Default)]
+pub struct CallContext {
+    /// The session the call belongs to (stdio connection, HTTP session, or an
+    /// explicit `session_id` from a stateless client).
+    pub session_id: Option<String>,
+    /// The client to log to, report progress to and ask for input.
+    pub client: Option<Arc<dyn ClientLink>>,
+    /// Fires when the client cancels the request or disconnects.
+    pub cancel: CancellationToken,
+}
+
+/// Who is asking, as host capabilities see it: the plugin, its policy and the
+/// call's context. Cheap to clone and `Send`.
+#[derive(Clone)]
+pub struct Caller {
+    /// The calling plugin's name.
+    pub plugin: Arc<str>,
+    /// Its policy (grants, settings).
+    pub policy: Arc<PluginPolicy>,
+    /// The call's context (session, client, cancellation).
+    pub call: CallContext,
+}
+
+impl Caller {
+    /// Fails with a message naming `grant` unless the operator granted it.
+    pub fn require(&self, grant: Grant) -> Result<(), String> {
+        if self.policy.grants.contains(&grant) {
+            return Ok(());
+        }
+        Err(format!(
+            "plugin `{}` lacks the `{}` grant; the operator can add it with `grants = [\"{}\"]` under [plugins.{}] in portcullis.toml",
+            self.plugin,
+            grant.name(),
+            grant.name(),
+            self.plugin
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn caller(grants: &[Grant]) -> Caller {
+        let policy = PluginPolicy { grants: grants.iter().copied().collect(), ..PluginPolicy::default() };
+        Caller { plugin: "sandbox".into(), policy: Arc::new(policy), call: CallContext::default() }
+    }
+
+    #[test]
+    fn a_missing_grant_is_named_with_the_setting_that_adds_it() {
+        let denied = caller(&[Grant::Docker]).require(Grant::Network).unwrap_err();
+        assert!(denied.contains("lacks the `network` grant"), "{denied}");
+        assert!(denied.contains("[plugins.sandbox]"), "{denied}");
+        assert_eq!(caller(&[Grant::Network]).require(Grant::Network), Ok(()));
+    }
+
+    #[test]
+    fn grant_names_round_trip() {
+        for grant in Grant::ALL {
+            assert_eq!(Grant::parse(grant.name()), Some(grant));
+        }
+        assert_eq!(Grant::parse("root"), None);
+    }
+}

@@ -1,0 +1,10 @@
+//! `context`: what the host knows about the current call.
+
+use crate::plugins::call::CallState;
+use crate::wit::context::Host;
+
+impl Host for CallState {
+    async fn session_id(&mut self) -> wasmtime::Result<Option<String>> {
+        Ok(self.caller.call.session_id.clone())
+    }
+}
