@@ -12,6 +12,7 @@ use crate::policy::{PolicyChain, PolicyPlugins};
 use crate::wit::docker::{Container, ContainerSpec, EngineInfo, ExecResult, ExecSpec, Host};
 use crate::wit::policy::ContainerRequest;
 use crate::wit::types::Failure;
+use crate::wit::v0_1::{self, Answer as Answer0_1, answer, transcode};
 
 type Answer<T> = wasmtime::Result<Result<T, Failure>>;
 
@@ -115,5 +116,44 @@ impl Host for DockerCall<'_> {
 
     async fn remove_session(&mut self, session: Option<String>, remove_volumes: bool) -> Answer<u32> {
         Ok(async { self.service()?.remove_session(session, remove_volumes).await }.await)
+    }
+}
+
+/// `portcullis:plugin@0.1.0`'s `docker`, for components built against it.
+impl v0_1::docker::Host for DockerCall<'_> {
+    async fn engine(&mut self) -> Answer0_1<v0_1::docker::EngineInfo> {
+        answer(Host::engine(self).await?)
+    }
+
+    async fn create_container(&mut self, spec: v0_1::docker::ContainerSpec) -> Answer0_1<v0_1::docker::Container> {
+        answer(Host::create_container(self, transcode(spec)?).await?)
+    }
+
+    async fn list_containers(
+        &mut self,
+        include_stopped: bool,
+        session: Option<String>,
+    ) -> Answer0_1<Vec<v0_1::docker::Container>> {
+        answer(Host::list_containers(self, include_stopped, session).await?)
+    }
+
+    async fn exec(&mut self, container: String, spec: v0_1::docker::ExecSpec) -> Answer0_1<v0_1::docker::ExecResult> {
+        answer(Host::exec(self, container, transcode(spec)?).await?)
+    }
+
+    async fn write_file(&mut self, container: String, path: String, data: Vec<u8>) -> Answer0_1<()> {
+        answer(Host::write_file(self, container, path, data).await?)
+    }
+
+    async fn read_file(&mut self, container: String, path: String) -> Answer0_1<Vec<u8>> {
+        answer(Host::read_file(self, container, path).await?)
+    }
+
+    async fn remove_container(&mut self, container: String, remove_volumes: bool) -> Answer0_1<()> {
+        answer(Host::remove_container(self, container, remove_volumes).await?)
+    }
+
+    async fn remove_session(&mut self, session: Option<String>, remove_volumes: bool) -> Answer0_1<u32> {
+        answer(Host::remove_session(self, session, remove_volumes).await?)
     }
 }

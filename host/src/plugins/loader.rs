@@ -102,6 +102,7 @@ impl Loader {
         let catalog = plugin.catalog();
         tracing::info!(
             plugin = name,
+            contract = plugin.contract_version(),
             tools = catalog.tools.len(),
             resources = catalog.resources.len() + catalog.templates.len(),
             prompts = catalog.prompts.len(),

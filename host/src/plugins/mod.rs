@@ -3,6 +3,7 @@
 
 mod call;
 mod compile_cache;
+mod exports;
 mod host_api;
 mod limits;
 mod loader;

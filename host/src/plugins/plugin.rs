@@ -5,18 +5,18 @@ use std::future::Future;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use anyhow::{Result, anyhow};
+use anyhow::Result;
 use wasmtime::{Store, UpdateDeadline};
 use wasmtime::component::{Instance, InstancePre};
 
-use crate::wit::{completions, packages, policy, prompts, resources, tools, types};
+use crate::wit::{completions, policy, prompts, resources, tools, types};
 use super::call::CallState;
+use super::exports::{Exports, Interface};
 use crate::caller::{CallContext, Caller, Limits, PluginPolicy};
 use super::host_api::HostServices;
 use super::limits::{MemoryLimiter, epoch_ticks};
 
 /// The version of the contract whose exports the host looks for.
-use crate::wit::VERSION as WIT_VERSION;
 
 /// Why a call into a plugin did not produce an answer. The message says what
 /// happened and, where one exists, which setting changes it.
@@ -55,17 +55,6 @@ pub enum PluginSource {
     Bundled,
     /// A file in the plugin directory.
     File(std::path::PathBuf),
-}
-
-/// Which of the contract's interfaces a component exports.
-#[derive(Default)]
-struct Exports {
-    tools: Option<tools::GuestIndices>,
-    resources: Option<resources::GuestIndices>,
-    prompts: Option<prompts::GuestIndices>,
-    completions: Option<completions::GuestIndices>,
-    packages: Option<packages::GuestIndices>,
-    policy: Option<policy::GuestIndices>,
 }
 
 /// What a plugin offers, read once at load (and again for tools when the plugin
@@ -110,7 +99,7 @@ impl Plugin {
         pre: InstancePre<CallState>,
         policy: PluginPolicy,
     ) -> Result<Arc<Plugin>> {
-        let exports = discover_exports(&pre)?;
+        let exports = Exports::discover(&pre)?;
         let plugin = Plugin {
             name: name.into(),
             source,
@@ -127,6 +116,11 @@ impl Plugin {
     /// The plugin's name (its file stem).
     pub fn name(&self) -> &str {
         &self.name
+    }
+
+    /// The version of `portcullis:plugin` the component was built against.
+    pub fn contract_version(&self) -> &'static str {
+        self.exports.version()
     }
 
     /// Where it came from.
@@ -160,9 +154,9 @@ impl Plugin {
         name: &str,
         arguments: &str,
     ) -> Result<Result<tools::CallResult, types::Failure>, PluginFault> {
-        let idx = self.export(&self.exports.tools, "tools")?;
+        self.require(Interface::Tools)?;
         self.run(services, ctx, |mut store, instance| async move {
-            idx.load(&mut store, &instance)?.call_call_tool(&mut store, name, arguments).await
+            self.exports.call_tool(&mut store, &instance, name, arguments).await
         })
         .await
     }
@@ -174,9 +168,9 @@ impl Plugin {
         ctx: CallContext,
         uri: &str,
     ) -> Result<Result<Vec<types::ResourceContents>, types::Failure>, PluginFault> {
-        let idx = self.export(&self.exports.resources, "resources")?;
+        self.require(Interface::Resources)?;
         self.run(services, ctx, |mut store, instance| async move {
-            idx.load(&mut store, &instance)?.call_read_resource(&mut store, uri).await
+            self.exports.read_resource(&mut store, &instance, uri).await
         })
         .await
     }
@@ -189,9 +183,9 @@ impl Plugin {
         name: &str,
         arguments: Vec<(String, String)>,
     ) -> Result<Result<prompts::PromptResult, types::Failure>, PluginFault> {
-        let idx = self.export(&self.exports.prompts, "prompts")?;
+        self.require(Interface::Prompts)?;
         self.run(services, ctx, |mut store, instance| async move {
-            idx.load(&mut store, &instance)?.call_get_prompt(&mut store, name, &arguments).await
+            self.exports.get_prompt(&mut store, &instance, name, &arguments).await
         })
         .await
     }
@@ -206,11 +200,9 @@ impl Plugin {
         value: &str,
         context: Vec<(String, String)>,
     ) -> Result<Result<completions::Completion, types::Failure>, PluginFault> {
-        let idx = self.export(&self.exports.completions, "completions")?;
+        self.require(Interface::Completions)?;
         self.run(services, ctx, |mut store, instance| async move {
-            idx.load(&mut store, &instance)?
-                .call_complete(&mut store, &reference, argument, value, &context)
-                .await
+            self.exports.complete(&mut store, &instance, &reference, argument, value, &context).await
         })
         .await
     }
@@ -222,9 +214,9 @@ impl Plugin {
         language: &str,
         source: &str,
     ) -> Result<Result<Vec<String>, types::Failure>, PluginFault> {
-        let idx = self.export(&self.exports.packages, "packages")?;
+        self.require(Interface::Packages)?;
         self.run(services, CallContext::default(), |mut store, instance| async move {
-            idx.load(&mut store, &instance)?.call_detect_packages(&mut store, language, source).await
+            self.exports.detect_packages(&mut store, &instance, language, source).await
         })
         .await
     }
@@ -237,11 +229,9 @@ impl Plugin {
         packages: Vec<String>,
         options: types::InstallOptions,
     ) -> Result<Result<types::InstallPlan, types::Failure>, PluginFault> {
-        let idx = self.export(&self.exports.packages, "packages")?;
+        self.require(Interface::Packages)?;
         self.run(services, CallContext::default(), |mut store, instance| async move {
-            idx.load(&mut store, &instance)?
-                .call_plan_install(&mut store, manager, &packages, &options)
-                .await
+            self.exports.plan_install(&mut store, &instance, manager, &packages, &options).await
         })
         .await
     }
@@ -253,9 +243,9 @@ impl Plugin {
         language: &str,
         path: &str,
     ) -> Result<Result<Vec<String>, types::Failure>, PluginFault> {
-        let idx = self.export(&self.exports.packages, "packages")?;
+        self.require(Interface::Packages)?;
         self.run(services, CallContext::default(), |mut store, instance| async move {
-            idx.load(&mut store, &instance)?.call_run_command(&mut store, language, path).await
+            self.exports.run_command(&mut store, &instance, language, path).await
         })
         .await
     }
@@ -267,9 +257,9 @@ impl Plugin {
         path: &str,
         access: policy::Access,
     ) -> Result<policy::Decision, PluginFault> {
-        let idx = self.export(&self.exports.policy, "policy")?;
+        self.require(Interface::Policy)?;
         self.run(services, CallContext::default(), |mut store, instance| async move {
-            idx.load(&mut store, &instance)?.call_check_path(&mut store, path, access).await
+            self.exports.check_path(&mut store, &instance, path, access).await
         })
         .await
     }
@@ -280,16 +270,18 @@ impl Plugin {
         services: &Arc<HostServices>,
         request: policy::ContainerRequest,
     ) -> Result<policy::Decision, PluginFault> {
-        let idx = self.export(&self.exports.policy, "policy")?;
+        self.require(Interface::Policy)?;
         self.run(services, CallContext::default(), |mut store, instance| async move {
-            idx.load(&mut store, &instance)?.call_check_container(&mut store, &request).await
+            self.exports.check_container(&mut store, &instance, &request).await
         })
         .await
     }
 
-    fn export<'a, T>(&self, slot: &'a Option<T>, interface: &'static str) -> Result<&'a T, PluginFault> {
-        slot.as_ref()
-            .ok_or_else(|| PluginFault::MissingExport { plugin: self.name.to_string(), interface })
+    fn require(&self, interface: Interface) -> Result<(), PluginFault> {
+        match self.exports.offers(interface) {
+            true => Ok(()),
+            false => Err(PluginFault::MissingExport { plugin: self.name.to_string(), interface: interface.name() }),
+        }
     }
 
     async fn read_catalog(&self, services: &Arc<HostServices>) -> Result<Catalog> {
@@ -297,25 +289,21 @@ impl Plugin {
         let catalog = self
             .run(services, CallContext::default(), |mut store, instance| async move {
                 let mut c = Catalog {
-                    completions: e.completions.is_some(),
-                    policy: e.policy.is_some(),
+                    completions: e.offers(Interface::Completions),
+                    policy: e.offers(Interface::Policy),
                     ..Catalog::default()
                 };
-                if let Some(idx) = &e.tools {
-                    c.tools = idx.load(&mut store, &instance)?.call_list_tools(&mut store).await?;
+                if e.offers(Interface::Tools) {
+                    c.tools = e.list_tools(&mut store, &instance).await?;
                 }
-                if let Some(idx) = &e.resources {
-                    let guest = idx.load(&mut store, &instance)?;
-                    c.resources = guest.call_list_resources(&mut store).await?;
-                    c.templates = guest.call_list_resource_templates(&mut store).await?;
+                if e.offers(Interface::Resources) {
+                    (c.resources, c.templates) = e.list_resources(&mut store, &instance).await?;
                 }
-                if let Some(idx) = &e.prompts {
-                    c.prompts = idx.load(&mut store, &instance)?.call_list_prompts(&mut store).await?;
+                if e.offers(Interface::Prompts) {
+                    c.prompts = e.list_prompts(&mut store, &instance).await?;
                 }
-                if let Some(idx) = &e.packages {
-                    let guest = idx.load(&mut store, &instance)?;
-                    c.languages = guest.call_languages(&mut store).await?;
-                    c.managers = guest.call_managers(&mut store).await?;
+                if e.offers(Interface::Packages) {
+                    (c.languages, c.managers) = e.languages_and_managers(&mut store, &instance).await?;
                 }
                 Ok(c)
             })
@@ -383,38 +371,4 @@ fn classify(
         None => format!("{error:#}"),
     };
     PluginFault::Trap { plugin, message }
-}
-
-fn discover_exports(pre: &InstancePre<CallState>) -> Result<Exports> {
-    fn probe<T>(
-        pre: &InstancePre<CallState>,
-        interface: &str,
-        new: fn(&InstancePre<CallState>) -> wasmtime::Result<T>,
-    ) -> Result<Option<T>> {
-        let full = format!("portcullis:plugin/{interface}@{WIT_VERSION}");
-        if pre.component().get_export_index(None, &full).is_none() {
-            return Ok(None);
-        }
-        new(pre).map(Some).map_err(|e| anyhow!("export `{full}` does not match the contract: {e:#}"))
-    }
-    let exports = Exports {
-        tools: probe(pre, "tools", tools::GuestIndices::new)?,
-        resources: probe(pre, "resources", resources::GuestIndices::new)?,
-        prompts: probe(pre, "prompts", prompts::GuestIndices::new)?,
-        completions: probe(pre, "completions", completions::GuestIndices::new)?,
-        packages: probe(pre, "packages", packages::GuestIndices::new)?,
-        policy: probe(pre, "policy", policy::GuestIndices::new)?,
-    };
-    let any = exports.tools.is_some()
-        || exports.resources.is_some()
-        || exports.prompts.is_some()
-        || exports.completions.is_some()
-        || exports.packages.is_some()
-        || exports.policy.is_some();
-    if !any {
-        return Err(anyhow!(
-            "the component exports no portcullis:plugin@{WIT_VERSION} interface (tools, resources, prompts, completions, packages or policy)"
-        ));
-    }
-    Ok(exports)
 }

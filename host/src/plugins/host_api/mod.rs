@@ -12,6 +12,7 @@ mod events;
 mod log;
 mod policy_plugins;
 mod progress;
+mod v0_1;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -40,11 +41,27 @@ pub struct HostServices {
 
 impl wit::types::Host for CallState {}
 
-/// Adds every `portcullis:plugin` import to `linker`.
+/// Adds every `portcullis:plugin` import to `linker`, in the current version
+/// and in 0.1.0.
 pub fn link(linker: &mut Linker<CallState>) -> wasmtime::Result<()> {
-    fn this(state: &mut CallState) -> &mut CallState {
-        state
+    link_current(linker)?;
+    link_v0_1(linker)
+}
+
+fn this(state: &mut CallState) -> &mut CallState {
+    state
+}
+
+fn docker(state: &mut CallState) -> DockerCall<'_> {
+    DockerCall {
+        caller: &state.caller,
+        service: state.services.docker.as_deref(),
+        policy: &state.services.policy,
+        plugins: &state.services,
     }
+}
+
+fn link_current(linker: &mut Linker<CallState>) -> wasmtime::Result<()> {
     wit::types::add_to_linker::<_, HasSelf<_>>(linker, this)?;
     wit::log::add_to_linker::<_, HasSelf<_>>(linker, this)?;
     wit::progress::add_to_linker::<_, HasSelf<_>>(linker, this)?;
@@ -53,10 +70,17 @@ pub fn link(linker: &mut Linker<CallState>) -> wasmtime::Result<()> {
     wit::events::add_to_linker::<_, HasSelf<_>>(linker, this)?;
     wit::config::add_to_linker::<_, HasSelf<_>>(linker, this)?;
     wit::dependencies::add_to_linker::<_, HasSelf<_>>(linker, this)?;
-    wit::docker::add_to_linker::<_, DockerImport>(linker, |state| DockerCall {
-        caller: &state.caller,
-        service: state.services.docker.as_deref(),
-        policy: &state.services.policy,
-        plugins: &state.services,
-    })
+    wit::docker::add_to_linker::<_, DockerImport>(linker, docker)
+}
+
+fn link_v0_1(linker: &mut Linker<CallState>) -> wasmtime::Result<()> {
+    use wit::v0_1::portcullis::plugin as v0_1;
+    v0_1::types::add_to_linker::<_, HasSelf<_>>(linker, this)?;
+    v0_1::log::add_to_linker::<_, HasSelf<_>>(linker, this)?;
+    v0_1::progress::add_to_linker::<_, HasSelf<_>>(linker, this)?;
+    v0_1::client::add_to_linker::<_, HasSelf<_>>(linker, this)?;
+    v0_1::events::add_to_linker::<_, HasSelf<_>>(linker, this)?;
+    v0_1::config::add_to_linker::<_, HasSelf<_>>(linker, this)?;
+    v0_1::dependencies::add_to_linker::<_, HasSelf<_>>(linker, this)?;
+    v0_1::docker::add_to_linker::<_, DockerImport>(linker, docker)
 }

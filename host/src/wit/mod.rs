@@ -4,14 +4,19 @@
 //! Everything in the host that speaks to plugins uses these types; the host
 //! loads only the exports each component actually has (see
 //! `plugins::plugin`). The module sits at the ground of the crate: any layer
-//! may import it, it imports nothing of the host.
+//! may import it, it imports nothing of the host. Components built against
+//! an earlier published version keep loading through [`v0_1`].
 
 wasmtime::component::bindgen!({
     path: "../wit",
     world: "portcullis:plugin/full",
     imports: { default: async | trappable },
     exports: { default: async },
+    // For converting to and from the published versions (see `v0_1`).
+    additional_derives: [PartialEq, serde::Serialize, serde::Deserialize],
 });
+
+pub mod v0_1;
 
 pub use exports::portcullis::plugin::{completions, packages, policy, prompts, resources, tools};
 pub use portcullis::plugin::{client, config, context, dependencies, docker, events, log, progress, types};
@@ -38,6 +43,7 @@ mod tests {
     #[test]
     fn version_matches_the_package() {
         let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../wit");
+        assert_eq!(super::v0_1::VERSION, "0.1.0");
         let mut files = 0;
         for entry in std::fs::read_dir(dir).unwrap() {
             let path = entry.unwrap().path();
