@@ -1,6 +1,6 @@
 //! apk: Alpine package-name grammar and the install command.
 
-use pack_kit::{ManagerSpec, NameCheck, check_pinned};
+use plugin_kit::{ManagerSpec, NameCheck, check_pinned};
 
 /// `apk add` without keeping a package index cache in the image.
 pub const APK: ManagerSpec = ManagerSpec {
@@ -50,7 +50,7 @@ fn is_version(version: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use pack_kit::testing::assert_grammar_specials;
+    use plugin_kit::testing::assert_grammar_specials;
 
     fn rule(name: &str) -> String {
         APK.names.check(name).unwrap_err()

@@ -1,6 +1,6 @@
 //! apt-get: Debian package-name grammar and the install command.
 
-use pack_kit::{ManagerSpec, NameCheck, check_pinned};
+use plugin_kit::{ManagerSpec, NameCheck, check_pinned};
 
 /// `apt-get install`, non-interactive, without recommended packages. One
 /// command only: refreshing the package lists (`apt-get update`) is the
@@ -62,7 +62,7 @@ fn is_version(version: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use pack_kit::testing::assert_grammar_specials;
+    use plugin_kit::testing::assert_grammar_specials;
 
     fn rule(name: &str) -> String {
         APT.names.check(name).unwrap_err()

@@ -5,7 +5,7 @@
 
 mod apt_get;
 
-use pack_kit::PackSpec;
+use plugin_kit::PackSpec;
 
 /// The pack: no language, packages installed by `apt-get`.
 pub const PACK: PackSpec = PackSpec {
@@ -15,12 +15,12 @@ pub const PACK: PackSpec = PackSpec {
 };
 
 #[cfg(target_arch = "wasm32")]
-pack_kit::export_pack!(crate::PACK);
+plugin_kit::export_pack!(crate::PACK);
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use pack_kit::testing::{assert_os_pack, invalid};
+    use plugin_kit::testing::{assert_os_pack, invalid};
 
     #[test]
     fn is_an_os_pack() {

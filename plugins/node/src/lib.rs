@@ -14,7 +14,7 @@ mod npm;
 mod resolve;
 mod scan;
 
-use pack_kit::{LanguageSpec, PackSpec};
+use plugin_kit::{LanguageSpec, PackSpec};
 
 /// The pack: JavaScript run by `node`, packages installed by `npm`.
 pub const PACK: PackSpec = PackSpec {
@@ -40,13 +40,13 @@ fn detect(source: &str) -> Vec<String> {
 }
 
 #[cfg(target_arch = "wasm32")]
-pack_kit::export_pack!(crate::PACK);
+plugin_kit::export_pack!(crate::PACK);
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use pack_kit::Language;
-    use pack_kit::testing::invalid;
+    use plugin_kit::Language;
+    use plugin_kit::testing::invalid;
 
     fn packages(source: &str) -> Vec<String> {
         PACK.detect("node", source).unwrap()

@@ -1,6 +1,6 @@
 //! npm: package-spec grammar and the install command.
 
-use pack_kit::{ManagerSpec, NameCheck};
+use plugin_kit::{ManagerSpec, NameCheck};
 
 /// `npm install`, without the audit and funding chatter.
 pub const NPM: ManagerSpec = ManagerSpec {
@@ -72,7 +72,7 @@ fn is_version(version: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use pack_kit::testing::assert_grammar_specials;
+    use plugin_kit::testing::assert_grammar_specials;
 
     fn rule(name: &str) -> String {
         NPM.names.check(name).unwrap_err()

@@ -14,7 +14,7 @@ mod renames;
 mod scan;
 mod stdlib;
 
-use pack_kit::{LanguageSpec, PackSpec};
+use plugin_kit::{LanguageSpec, PackSpec};
 
 /// The pack: Python run by `python3`, packages installed by `pip`.
 pub const PACK: PackSpec = PackSpec {
@@ -41,13 +41,13 @@ fn detect(source: &str) -> Vec<String> {
 }
 
 #[cfg(target_arch = "wasm32")]
-pack_kit::export_pack!(crate::PACK);
+plugin_kit::export_pack!(crate::PACK);
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use pack_kit::Language;
-    use pack_kit::testing::invalid;
+    use plugin_kit::Language;
+    use plugin_kit::testing::invalid;
 
     fn packages(source: &str) -> Vec<String> {
         PACK.detect("python", source).unwrap()

@@ -1,6 +1,6 @@
 //! pip: requirement grammar and the install command.
 
-use pack_kit::{ManagerSpec, NameCheck};
+use plugin_kit::{ManagerSpec, NameCheck};
 
 /// pip, run as `python3 -m pip` so it installs for the interpreter that runs
 /// the code; non-interactive and quiet about versions and root.
@@ -89,7 +89,7 @@ fn is_specifier(spec: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use pack_kit::testing::assert_grammar_specials;
+    use plugin_kit::testing::assert_grammar_specials;
 
     fn rule(name: &str) -> String {
         PIP.names.check(name).unwrap_err()

@@ -10,7 +10,7 @@
 ///
 /// ```text
 /// #[cfg(target_arch = "wasm32")]
-/// pack_kit::export_pack!(crate::PACK);
+/// plugin_kit::export_pack!(crate::PACK);
 /// ```
 ///
 /// The invoking crate must depend on `wit-bindgen` and sit two directories
