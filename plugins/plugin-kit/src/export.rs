@@ -27,28 +27,16 @@ macro_rules! export_pack {
             });
 
             use exports::portcullis::plugin::{packages, tools};
-            use portcullis::plugin::types::{Content, Failure, InstallOptions, InstallPlan, Language};
+            use portcullis::plugin::types::{Failure, InstallOptions, InstallPlan, Language};
 
-            fn failure(fail: $crate::Fail) -> Failure {
-                match fail {
-                    $crate::Fail::NotFound(what) => Failure::NotFound(what),
-                    $crate::Fail::InvalidParams(why) => Failure::InvalidParams(why),
-                }
-            }
+            $crate::wit_types!(portcullis::plugin::types);
+            $crate::wit_tools!(portcullis::plugin::types, exports::portcullis::plugin::tools);
 
             struct Pack;
 
             impl packages::Guest for Pack {
                 fn languages() -> Vec<Language> {
-                    $spec
-                        .languages()
-                        .into_iter()
-                        .map(|l| Language {
-                            name: l.name.into(),
-                            file_extension: l.file_extension.into(),
-                            manager: l.manager.into(),
-                        })
-                        .collect()
+                    $spec.languages().into_iter().map(Into::into).collect()
                 }
 
                 fn managers() -> Vec<String> {
@@ -56,7 +44,7 @@ macro_rules! export_pack {
                 }
 
                 fn detect_packages(language: String, source: String) -> Result<Vec<String>, Failure> {
-                    $spec.detect(&language, &source).map_err(failure)
+                    Ok($spec.detect(&language, &source)?)
                 }
 
                 fn plan_install(
@@ -64,45 +52,21 @@ macro_rules! export_pack {
                     packages: Vec<String>,
                     options: InstallOptions,
                 ) -> Result<InstallPlan, Failure> {
-                    let plan = $spec
-                        .plan_install(&manager, &packages, options.index_url.as_deref())
-                        .map_err(failure)?;
-                    Ok(InstallPlan { argv: plan.argv, env: plan.env })
+                    Ok($spec.plan_install(&manager, &packages, options.index_url.as_deref())?.into())
                 }
 
                 fn run_command(language: String, path: String) -> Result<Vec<String>, Failure> {
-                    $spec.run_command(&language, &path).map_err(failure)
+                    Ok($spec.run_command(&language, &path)?)
                 }
             }
 
             impl tools::Guest for Pack {
                 fn list_tools() -> Vec<tools::Tool> {
-                    $spec
-                        .tools()
-                        .into_iter()
-                        .map(|t| tools::Tool {
-                            name: t.name.into(),
-                            title: Some(t.title.into()),
-                            description: t.description,
-                            input_schema: t.input_schema,
-                            output_schema: Some(t.output_schema),
-                            annotations: Some(tools::Annotations {
-                                read_only: Some(t.annotations.read_only),
-                                destructive: Some(t.annotations.destructive),
-                                idempotent: Some(t.annotations.idempotent),
-                                open_world: Some(t.annotations.open_world),
-                            }),
-                        })
-                        .collect()
+                    $spec.tools().into_iter().map(Into::into).collect()
                 }
 
                 fn call_tool(name: String, arguments: String) -> Result<tools::CallResult, Failure> {
-                    let output = $spec.call_tool(&name, &arguments).map_err(failure)?;
-                    Ok(tools::CallResult {
-                        content: vec![Content::Text(output.text)],
-                        structured_content: Some(output.structured),
-                        is_error: false,
-                    })
+                    Ok($spec.call_tool(&name, &arguments)?.into())
                 }
             }
 
