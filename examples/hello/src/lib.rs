@@ -33,9 +33,7 @@ impl Guest for Hello {
         }
         let args: serde_json::Value =
             serde_json::from_str(&arguments).map_err(|e| Failure::InvalidParams(e.to_string()))?;
-        let who = args["name"]
-            .as_str()
-            .ok_or_else(|| Failure::InvalidParams("`name` must be a string".into()))?;
+        let who = args["name"].as_str().ok_or_else(|| Failure::InvalidParams("`name` must be a string".into()))?;
         Ok(CallResult {
             content: vec![Content::Text(format!("Hello, {who}!"))],
             structured_content: None,

@@ -29,11 +29,7 @@ fn tool_with(name: &str, description: &str, input_schema: &str) -> Tool {
 }
 
 fn text(text: String) -> Result<CallResult, Failure> {
-    Ok(CallResult {
-        content: vec![Content::Text(text)],
-        structured_content: None,
-        is_error: false,
-    })
+    Ok(CallResult { content: vec![Content::Text(text)], structured_content: None, is_error: false })
 }
 
 impl Guest for Faulty {
@@ -69,8 +65,8 @@ impl Guest for Faulty {
             }
             "fine" => text("still fine".into()),
             "sleep" => {
-                let arguments: serde_json::Value = serde_json::from_str(&arguments)
-                    .map_err(|e| Failure::InvalidParams(e.to_string()))?;
+                let arguments: serde_json::Value =
+                    serde_json::from_str(&arguments).map_err(|e| Failure::InvalidParams(e.to_string()))?;
                 let ms = arguments["ms"].as_u64().unwrap_or(1000);
                 std::thread::sleep(std::time::Duration::from_millis(ms));
                 text(format!("slept {ms} ms"))
