@@ -4,11 +4,16 @@
 //! `cargo build --target wasm32-wasip2 --release -p hello` and drop
 //! `target/wasm32-wasip2/release/hello.wasm` into the plugin directory.
 
-wit_bindgen::generate!({
-    path: "../../wit",
-    world: "portcullis:plugin/tool-plugin",
-    generate_all,
-});
+/// The bindings of the plugin contract, private so that the generated items are not this crate's API.
+mod bindings {
+    wit_bindgen::generate!({
+        path: "../../wit",
+        world: "portcullis:plugin/tool-plugin",
+        generate_all,
+    });
+}
+
+pub(crate) use bindings::{exports, portcullis};
 
 use exports::portcullis::plugin::tools::{CallResult, Guest, Tool};
 use portcullis::plugin::types::{Content, Failure};
@@ -42,4 +47,4 @@ impl Guest for Hello {
     }
 }
 
-export!(Hello);
+bindings::export!(Hello with_types_in bindings);

@@ -2,11 +2,16 @@
 //! ends its call in a different way that must not harm the host. `sleep` is
 //! merely slow, for tests of calls in flight (shutdown, timeouts).
 
-wit_bindgen::generate!({
-    path: "../../../wit",
-    world: "portcullis:plugin/tool-plugin",
-    generate_all,
-});
+/// The bindings of the plugin contract, private so that the generated items are not this crate's API.
+mod bindings {
+    wit_bindgen::generate!({
+        path: "../../../wit",
+        world: "portcullis:plugin/tool-plugin",
+        generate_all,
+    });
+}
+
+pub(crate) use bindings::{exports, portcullis};
 
 use exports::portcullis::plugin::tools::{CallResult, Guest, Tool};
 use portcullis::plugin::types::{Content, Failure};
@@ -76,4 +81,4 @@ impl Guest for Faulty {
     }
 }
 
-export!(Faulty);
+bindings::export!(Faulty with_types_in bindings);
