@@ -19,7 +19,7 @@ cargo build --locked --target wasm32-wasip2 --profile plugin -p hello -p faulty 
 
 log "Rust tests (the host, and the plugins' own logic natively)"
 cargo nextest run --locked --no-fail-fast \
-    -p portcullis -p pack-kit -p python -p node -p apt -p apk -p sandbox -p paths
+    -p portcullis -p plugin-kit -p python -p node -p apt -p apk -p sandbox -p paths
 
 log "Python client tests"
 .venv/bin/python -m pytest tests/python -q "$@"

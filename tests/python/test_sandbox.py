@@ -64,6 +64,7 @@ def config(tmp_path: Path, package_index: str) -> Path:
         f"""
 [docker]
 images = ["portcullis-test/*"]
+default_image = "{IMAGE}"
 mount_allow = ["{allowed}"]
 output_cap_bytes = 65536
 
@@ -72,9 +73,6 @@ pip_index_url = "{package_index}"
 
 [plugins.sandbox]
 grants = ["docker", "install-network"]
-
-[plugins.sandbox.settings]
-default_image = "{IMAGE}"
 """
     )
     return path

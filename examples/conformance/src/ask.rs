@@ -6,9 +6,7 @@
 
 use serde_json::Value;
 
-use crate::portcullis::plugin::client::{
-    self, ElicitRequest, ElicitResponse, Root, SamplingMessage, SamplingRequest,
-};
+use crate::portcullis::plugin::client::{self, ElicitRequest, ElicitResponse, Root, SamplingMessage, SamplingRequest};
 use crate::portcullis::plugin::types::{Content, Failure, Role};
 
 /// Asks the user to fill in `schema` (a JSON object schema, as text).
@@ -78,17 +76,10 @@ pub fn describe(response: &ElicitResponse) -> String {
 
 /// Asks the client's model to answer `prompt` (one user message); `key` names
 /// the request for input-required results (else the host numbers it).
-pub fn sample(
-    key: Option<&str>,
-    prompt: &str,
-    max_tokens: u32,
-) -> Result<client::SamplingResponse, Failure> {
+pub fn sample(key: Option<&str>, prompt: &str, max_tokens: u32) -> Result<client::SamplingResponse, Failure> {
     client::sample(&SamplingRequest {
         key: key.map(str::to_string),
-        messages: vec![SamplingMessage {
-            role: Role::User,
-            content: Content::Text(prompt.into()),
-        }],
+        messages: vec![SamplingMessage { role: Role::User, content: Content::Text(prompt.into()) }],
         system_prompt: None,
         max_tokens,
     })

@@ -14,11 +14,16 @@
 //!
 //! Build: `cargo build --target wasm32-wasip2 --profile plugin -p conformance`.
 
-wit_bindgen::generate!({
-    path: "../../wit",
-    world: "portcullis:plugin/server-plugin",
-    generate_all,
-});
+/// The bindings of the plugin contract, private so that the generated items are not this crate's API.
+mod bindings {
+    wit_bindgen::generate!({
+        path: "../../wit",
+        world: "portcullis:plugin/server-plugin",
+        generate_all,
+    });
+}
+
+pub(crate) use bindings::{exports, portcullis};
 
 mod ask;
 mod completions;
@@ -34,4 +39,4 @@ pub(crate) const WAV: &[u8] = include_bytes!("../assets/silence.wav");
 /// The conformance fixtures.
 pub(crate) struct Conformance;
 
-export!(Conformance);
+bindings::export!(Conformance with_types_in bindings);

@@ -59,9 +59,7 @@ impl Body {
 
 /// The `{id}` of a URI matching [`TEMPLATE`]: one non-empty path segment.
 fn template_id(uri: &str) -> Option<&str> {
-    let id = uri
-        .strip_prefix("test://template/")?
-        .strip_suffix("/data")?;
+    let id = uri.strip_prefix("test://template/")?.strip_suffix("/data")?;
     (!id.is_empty() && !id.contains('/')).then_some(id)
 }
 
@@ -97,18 +95,11 @@ impl Guest for Conformance {
 
     fn read_resource(uri: String) -> Result<Vec<ResourceContents>, Failure> {
         if let Some((_, _, _, _, mime, body)) = RESOURCES.iter().find(|r| r.0 == uri) {
-            return Ok(vec![ResourceContents {
-                uri,
-                mime_type: Some((*mime).into()),
-                body: body.to_wit(),
-            }]);
+            return Ok(vec![ResourceContents { uri, mime_type: Some((*mime).into()), body: body.to_wit() }]);
         }
         if let Some(id) = template_id(&uri) {
             let data = json_string(&format!("Data for ID: {id}"));
-            let text = format!(
-                r#"{{"id":{},"templateTest":true,"data":{data}}}"#,
-                json_string(id)
-            );
+            let text = format!(r#"{{"id":{},"templateTest":true,"data":{data}}}"#, json_string(id));
             return Ok(vec![ResourceContents {
                 uri,
                 mime_type: Some("application/json".into()),

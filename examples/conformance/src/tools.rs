@@ -6,8 +6,7 @@ use std::time::Duration;
 use serde_json::{Map, Value};
 
 use crate::ask::{
-    self, accepted, describe, describe_roots, elicit, elicit_keyed, field, one_string, roots,
-    sample, sampled_text,
+    self, accepted, describe, describe_roots, elicit, elicit_keyed, field, one_string, roots, sample, sampled_text,
 };
 use crate::exports::portcullis::plugin::tools::{CallResult, Guest, Tool};
 use crate::portcullis::plugin::log::{Level, log};
@@ -25,8 +24,7 @@ const JSON_SCHEMA_2020_12: &str = r##"{"$schema":"https://json-schema.org/draft/
 const USER_SCHEMA: &str = r#"{"type":"object","properties":{"username":{"type":"string","description":"User's response"},"email":{"type":"string","description":"User's email address"}},"required":["username","email"]}"#;
 
 /// A required boolean `ok`.
-const CONFIRM_SCHEMA: &str =
-    r#"{"type":"object","properties":{"ok":{"type":"boolean"}},"required":["ok"]}"#;
+const CONFIRM_SCHEMA: &str = r#"{"type":"object","properties":{"ok":{"type":"boolean"}},"required":["ok"]}"#;
 
 /// SEP-1034: a default for every primitive type.
 const SEP1034_SCHEMA: &str = r#"{"type":"object","properties":{"name":{"type":"string","description":"User name","default":"John Doe"},"age":{"type":"integer","description":"User age","default":30},"score":{"type":"number","description":"User score","default":95.5},"status":{"type":"string","description":"User status","enum":["active","inactive","pending"],"default":"active"},"verified":{"type":"boolean","description":"Verification status","default":true}},"required":[]}"#;
@@ -36,24 +34,9 @@ const SEP1330_SCHEMA: &str = r#"{"type":"object","properties":{"untitledSingle":
 
 /// name, title, description, input schema (`None`: no arguments).
 const TOOLS: &[(&str, &str, &str, Option<&str>)] = &[
-    (
-        "test_simple_text",
-        "Simple text",
-        "Returns one text block (tools-call-simple-text).",
-        None,
-    ),
-    (
-        "test_image_content",
-        "Image content",
-        "Returns a 1x1 PNG image (tools-call-image).",
-        None,
-    ),
-    (
-        "test_audio_content",
-        "Audio content",
-        "Returns a short WAV clip (tools-call-audio).",
-        None,
-    ),
+    ("test_simple_text", "Simple text", "Returns one text block (tools-call-simple-text).", None),
+    ("test_image_content", "Image content", "Returns a 1x1 PNG image (tools-call-image).", None),
+    ("test_audio_content", "Audio content", "Returns a short WAV clip (tools-call-audio).", None),
     (
         "test_embedded_resource",
         "Embedded resource",
@@ -223,11 +206,7 @@ fn text(text: impl Into<String>) -> Content {
 }
 
 fn done(content: Vec<Content>) -> Result<CallResult, Failure> {
-    Ok(CallResult {
-        content,
-        structured_content: None,
-        is_error: false,
-    })
+    Ok(CallResult { content, structured_content: None, is_error: false })
 }
 
 fn done_text(message: impl Into<String>) -> Result<CallResult, Failure> {
@@ -235,11 +214,7 @@ fn done_text(message: impl Into<String>) -> Result<CallResult, Failure> {
 }
 
 fn tool_error(message: impl Into<String>) -> Result<CallResult, Failure> {
-    Ok(CallResult {
-        content: vec![text(message)],
-        structured_content: None,
-        is_error: true,
-    })
+    Ok(CallResult { content: vec![text(message)], structured_content: None, is_error: true })
 }
 
 fn info(message: &str) {
@@ -258,20 +233,14 @@ fn parse_arguments(arguments: &str) -> Result<Map<String, Value>, Failure> {
     match serde_json::from_str::<Value>(arguments) {
         Ok(Value::Object(map)) => Ok(map),
         Ok(Value::Null) => Ok(Map::new()),
-        Ok(_) => Err(Failure::InvalidParams(
-            "the arguments must be a JSON object".into(),
-        )),
-        Err(e) => Err(Failure::InvalidParams(format!(
-            "the arguments are not valid JSON: {e}"
-        ))),
+        Ok(_) => Err(Failure::InvalidParams("the arguments must be a JSON object".into())),
+        Err(e) => Err(Failure::InvalidParams(format!("the arguments are not valid JSON: {e}"))),
     }
 }
 
 /// The required string argument `name`.
 fn string_arg<'a>(args: &'a Map<String, Value>, name: &str) -> Result<&'a str, Failure> {
-    args.get(name)
-        .and_then(Value::as_str)
-        .ok_or_else(|| Failure::InvalidParams(format!("`{name}` must be a string")))
+    args.get(name).and_then(Value::as_str).ok_or_else(|| Failure::InvalidParams(format!("`{name}` must be a string")))
 }
 
 impl Guest for Conformance {
@@ -294,10 +263,9 @@ impl Guest for Conformance {
         match name.as_str() {
             "test_simple_text" => done_text("This is a simple text response for testing."),
             "test_image_content" => done(vec![Content::Image(png())]),
-            "test_audio_content" => done(vec![Content::Audio(Media {
-                data: WAV.to_vec(),
-                mime_type: "audio/wav".into(),
-            })]),
+            "test_audio_content" => {
+                done(vec![Content::Audio(Media { data: WAV.to_vec(), mime_type: "audio/wav".into() })])
+            }
             "test_embedded_resource" => done(vec![Content::Resource(ResourceContents {
                 uri: "test://embedded-resource".into(),
                 mime_type: Some("text/plain".into()),
@@ -325,54 +293,38 @@ impl Guest for Conformance {
                     if step > 0 {
                         pause(50);
                     }
-                    progress::report(
-                        value,
-                        Some(100.0),
-                        Some(&format!("Completed step {value} of 100")),
-                    );
+                    progress::report(value, Some(100.0), Some(&format!("Completed step {value} of 100")));
                 }
                 done_text("Progress test completed (3 steps)")
             }
-            "test_error_handling" => {
-                tool_error("This tool intentionally returns an error for testing")
-            }
+            "test_error_handling" => tool_error("This tool intentionally returns an error for testing"),
             "test_sampling" => {
                 let prompt = string_arg(&args, "prompt")?;
                 match sample(None, prompt, 100) {
                     Ok(answer) => done_text(format!("LLM response: {}", sampled_text(&answer))),
-                    Err(why) => tool_error(format!(
-                        "Sampling not supported or error: {}",
-                        failure_text(&why)
-                    )),
+                    Err(why) => tool_error(format!("Sampling not supported or error: {}", failure_text(&why))),
                 }
             }
             "test_elicitation" => {
                 let message = string_arg(&args, "message")?;
                 match elicit(message, USER_SCHEMA) {
                     Ok(answer) => done_text(format!("User response: {}", describe(&answer))),
-                    Err(why) => tool_error(format!(
-                        "Elicitation not supported or error: {}",
-                        failure_text(&why)
-                    )),
+                    Err(why) => tool_error(format!("Elicitation not supported or error: {}", failure_text(&why))),
                 }
             }
-            "test_elicitation_sep1034_defaults" => form(
-                "Please review and update the form fields with defaults",
-                SEP1034_SCHEMA,
-            ),
-            "test_elicitation_sep1330_enums" => {
-                form("Please select options from the enum fields", SEP1330_SCHEMA)
+            "test_elicitation_sep1034_defaults" => {
+                form("Please review and update the form fields with defaults", SEP1034_SCHEMA)
             }
+            "test_elicitation_sep1330_enums" => form("Please select options from the enum fields", SEP1330_SCHEMA),
             "test_reconnection" => {
                 pause(100);
                 done_text(
                     "Reconnection test completed successfully. If you received this, the client properly reconnected after stream closure.",
                 )
             }
-            "json_schema_2020_12_tool" => done_text(format!(
-                "JSON Schema 2020-12 tool called with: {}",
-                Value::Object(args)
-            )),
+            "json_schema_2020_12_tool" => {
+                done_text(format!("JSON Schema 2020-12 tool called with: {}", Value::Object(args)))
+            }
             "test_header_param" => done_text(format!("Region: {}", string_arg(&args, "region")?)),
             "test_missing_capability" => {
                 // Without the client's sampling capability this fails, and the host
@@ -410,25 +362,16 @@ impl Guest for Conformance {
                 }
             }
             "test_input_required_result_sampling" => {
-                let answer = sample(
-                    Some("capital_question"),
-                    "What is the capital of France?",
-                    100,
-                )?;
+                let answer = sample(Some("capital_question"), "What is the capital of France?", 100)?;
                 done_text(format!("Sampling result: {}", sampled_text(&answer)))
             }
-            "test_input_required_result_list_roots" => {
-                done_text(describe_roots(&roots("client_roots")?))
-            }
+            "test_input_required_result_list_roots" => done_text(describe_roots(&roots("client_roots")?)),
             "test_input_required_result_request_state" => {
                 let answer = elicit_keyed("confirm", "Please confirm", CONFIRM_SCHEMA)?;
                 if accepted(&answer).is_some_and(|v| v["ok"] == Value::Bool(true)) {
                     done_text("state-ok: the confirmation arrived with a valid requestState")
                 } else {
-                    done_text(format!(
-                        "state-ok, but not confirmed ({})",
-                        describe(&answer)
-                    ))
+                    done_text(format!("state-ok, but not confirmed ({})", describe(&answer)))
                 }
             }
             "test_input_required_result_multiple_inputs" => {
@@ -446,13 +389,8 @@ impl Guest for Conformance {
                 ))
             }
             "test_input_required_result_multi_round" => {
-                let step1 =
-                    elicit_keyed("step1", "Step 1: What is your name?", &one_string("name"))?;
-                let step2 = elicit_keyed(
-                    "step2",
-                    "Step 2: What is your favorite color?",
-                    &one_string("color"),
-                )?;
+                let step1 = elicit_keyed("step1", "Step 1: What is your name?", &one_string("name"))?;
+                let step2 = elicit_keyed("step2", "Step 2: What is your favorite color?", &one_string("color"))?;
                 done_text(format!(
                     "Multi-round complete for {} who likes {}",
                     field(&step1, "name"),
@@ -461,29 +399,19 @@ impl Guest for Conformance {
             }
             "test_input_required_result_tampered_state" => {
                 let answer = elicit_keyed("confirm", "Please confirm", CONFIRM_SCHEMA)?;
-                done_text(format!(
-                    "Confirmed with an intact requestState ({})",
-                    describe(&answer)
-                ))
+                done_text(format!("Confirmed with an intact requestState ({})", describe(&answer)))
             }
             "test_input_required_result_capabilities" => {
                 // Sampling first, then elicitation; the host asks only for what the
                 // client declared, so a sampling-only client sees only the first.
-                let sampled = sample(
-                    Some("capital_question"),
-                    "What is the capital of France?",
-                    100,
-                );
+                let sampled = sample(Some("capital_question"), "What is the capital of France?", 100);
                 let elicited = elicit_keyed("user_name", "What is your name?", &one_string("name"));
                 let sampled = sampled?;
                 let name = match elicited {
                     Ok(answer) => field(&answer, "name"),
                     Err(why) => format!("not asked ({})", failure_text(&why)),
                 };
-                done_text(format!(
-                    "Sampling: {}; Name: {name}",
-                    sampled_text(&sampled)
-                ))
+                done_text(format!("Sampling: {}; Name: {name}", sampled_text(&sampled)))
             }
             _ => Err(Failure::NotFound(format!("tool `{name}`"))),
         }
@@ -491,20 +419,14 @@ impl Guest for Conformance {
 }
 
 fn png() -> Media {
-    Media {
-        data: PNG.to_vec(),
-        mime_type: "image/png".into(),
-    }
+    Media { data: PNG.to_vec(), mime_type: "image/png".into() }
 }
 
 /// Elicits `schema` and reports the answer as the suite's reference server does.
 fn form(message: &str, schema: &str) -> Result<CallResult, Failure> {
     match ask::elicit(message, schema) {
         Ok(answer) => done_text(format!("Elicitation completed: {}", describe(&answer))),
-        Err(why) => tool_error(format!(
-            "Elicitation not supported or error: {}",
-            failure_text(&why)
-        )),
+        Err(why) => tool_error(format!("Elicitation not supported or error: {}", failure_text(&why))),
     }
 }
 

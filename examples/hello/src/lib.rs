@@ -4,11 +4,16 @@
 //! `cargo build --target wasm32-wasip2 --release -p hello` and drop
 //! `target/wasm32-wasip2/release/hello.wasm` into the plugin directory.
 
-wit_bindgen::generate!({
-    path: "../../wit",
-    world: "portcullis:plugin/tool-plugin",
-    generate_all,
-});
+/// The bindings of the plugin contract, private so that the generated items are not this crate's API.
+mod bindings {
+    wit_bindgen::generate!({
+        path: "../../wit",
+        world: "portcullis:plugin/tool-plugin",
+        generate_all,
+    });
+}
+
+pub(crate) use bindings::{exports, portcullis};
 
 use exports::portcullis::plugin::tools::{CallResult, Guest, Tool};
 use portcullis::plugin::types::{Content, Failure};
@@ -33,9 +38,7 @@ impl Guest for Hello {
         }
         let args: serde_json::Value =
             serde_json::from_str(&arguments).map_err(|e| Failure::InvalidParams(e.to_string()))?;
-        let who = args["name"]
-            .as_str()
-            .ok_or_else(|| Failure::InvalidParams("`name` must be a string".into()))?;
+        let who = args["name"].as_str().ok_or_else(|| Failure::InvalidParams("`name` must be a string".into()))?;
         Ok(CallResult {
             content: vec![Content::Text(format!("Hello, {who}!"))],
             structured_content: None,
@@ -44,4 +47,4 @@ impl Guest for Hello {
     }
 }
 
-export!(Hello);
+bindings::export!(Hello with_types_in bindings);

@@ -1,14 +1,14 @@
 //! apk: Alpine package-name grammar and the install command.
 
-use pack_kit::{ManagerSpec, NameCheck, check_pinned};
+use plugin_kit::{ManagerSpec, NameCheck, check_pinned};
 
-/// `apk add` without keeping a package index cache in the image.
+/// One step, `apk add --no-cache`: it fetches the package index itself for
+/// this install (so no `apk update` step is needed) and keeps no index cache
+/// in the image.
 pub const APK: ManagerSpec = ManagerSpec {
     name: "apk",
-    names: NameCheck {
-        grammar_specials: "",
-        grammar: package,
-    },
+    names: NameCheck { grammar_specials: "", grammar: package },
+    prepare: &[],
     argv: &["apk", "add", "--no-cache"],
     index_option: Some("--repository"),
     env: &[],
@@ -24,33 +24,26 @@ fn package(spec: &str) -> Result<(), &'static str> {
             "be an Alpine package name of lower-case letters, digits, `.`, `_`, `+` and `-`, \
                     starting with a letter or digit",
         ),
-        (
-            is_version,
-            "give an Alpine version after `=` such as `8.5.0-r0`",
-        ),
+        (is_version, "give an Alpine version after `=` such as `8.5.0-r0`"),
     )
 }
 
 /// An Alpine package name.
 fn is_name(name: &str) -> bool {
     name.starts_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit())
-        && name
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "._+-".contains(c))
+        && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "._+-".contains(c))
 }
 
 /// An Alpine version (`1.2.3`, `1.2.3_rc1-r0`), starting with a digit.
 fn is_version(version: &str) -> bool {
     version.starts_with(|c: char| c.is_ascii_digit())
-        && version
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c))
+        && version.chars().all(|c| c.is_ascii_alphanumeric() || "._-".contains(c))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use pack_kit::testing::assert_grammar_specials;
+    use plugin_kit::testing::assert_grammar_specials;
 
     fn rule(name: &str) -> String {
         APK.names.check(name).unwrap_err()

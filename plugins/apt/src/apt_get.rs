@@ -1,16 +1,14 @@
 //! apt-get: Debian package-name grammar and the install command.
 
-use pack_kit::{ManagerSpec, NameCheck, check_pinned};
+use plugin_kit::{ManagerSpec, NameCheck, check_pinned};
 
-/// `apt-get install`, non-interactive, without recommended packages. One
-/// command only: refreshing the package lists (`apt-get update`) is the
-/// host's concern, to run before this plan when the image's lists are stale.
+/// Two steps, both non-interactive: `apt-get update` fetches the package
+/// lists (slim images ship without them), then `apt-get install` installs
+/// without recommended packages.
 pub const APT: ManagerSpec = ManagerSpec {
     name: "apt",
-    names: NameCheck {
-        grammar_specials: "~",
-        grammar: package,
-    },
+    names: NameCheck { grammar_specials: "~", grammar: package },
+    prepare: &[&["apt-get", "update"]],
     argv: &["apt-get", "install", "-y", "--no-install-recommends"],
     index_option: None,
     env: &[("DEBIAN_FRONTEND", "noninteractive")],
@@ -27,10 +25,7 @@ fn package(spec: &str) -> Result<(), &'static str> {
             "be a Debian package name: at least two characters of lower-case letters, digits, \
                     `+`, `-` and `.`, starting with a letter or digit",
         ),
-        (
-            is_version,
-            "give a Debian version after `=` such as `1.2.3-1` or `2:9.0-1~deb12u1`",
-        ),
+        (is_version, "give a Debian version after `=` such as `1.2.3-1` or `2:9.0-1~deb12u1`"),
     )
 }
 
@@ -38,31 +33,25 @@ fn package(spec: &str) -> Result<(), &'static str> {
 fn is_name(name: &str) -> bool {
     name.len() >= 2
         && name.starts_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit())
-        && name
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "+.-".contains(c))
+        && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "+.-".contains(c))
 }
 
 /// A Debian version, per Debian Policy §5.6.12: `[epoch:]upstream[-revision]`,
 /// upstream starting with a digit.
 fn is_version(version: &str) -> bool {
     let upstream = match version.split_once(':') {
-        Some((epoch, rest)) if !epoch.is_empty() && epoch.chars().all(|c| c.is_ascii_digit()) => {
-            rest
-        }
+        Some((epoch, rest)) if !epoch.is_empty() && epoch.chars().all(|c| c.is_ascii_digit()) => rest,
         Some(_) => return false,
         None => version,
     };
     upstream.starts_with(|c: char| c.is_ascii_digit())
-        && upstream
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || ".+~-".contains(c))
+        && upstream.chars().all(|c| c.is_ascii_alphanumeric() || ".+~-".contains(c))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use pack_kit::testing::assert_grammar_specials;
+    use plugin_kit::testing::assert_grammar_specials;
 
     fn rule(name: &str) -> String {
         APT.names.check(name).unwrap_err()
@@ -97,10 +86,7 @@ mod tests {
         assert!(rule("+x").contains("Debian package name"));
         assert!(rule("lib_x").contains("Debian package name"));
         assert!(rule("libc6:amd64").contains("Debian package name"));
-        assert!(
-            rule("curl~1").contains("Debian package name"),
-            "`~` only in versions"
-        );
+        assert!(rule("curl~1").contains("Debian package name"), "`~` only in versions");
         assert!(rule("curl=").contains("Debian version"));
         assert!(rule("curl=abc").contains("Debian version"));
         assert!(rule("curl=x:1.0").contains("Debian version"));

@@ -1,26 +1,23 @@
 //! The apt pack: plans installs of Debian and Ubuntu OS packages with
-//! `apt-get`. It runs no language and detects no packages, so it offers no
+//! `apt-get update` then `apt-get install`. It runs no language and detects no packages, so it offers no
 //! tools; its `languages` list is empty and `detect-packages` and
 //! `run-command` fail with `invalid-params`.
 
 mod apt_get;
 
-use pack_kit::PackSpec;
+use plugin_kit::PackSpec;
 
 /// The pack: no language, packages installed by `apt-get`.
-pub const PACK: PackSpec = PackSpec {
-    name: "apt",
-    language: None,
-    manager: apt_get::APT,
-};
+pub const PACK: PackSpec = PackSpec { name: "apt", language: None, manager: apt_get::APT };
 
 #[cfg(target_arch = "wasm32")]
-pack_kit::export_pack!(crate::PACK);
+plugin_kit::export_pack!(crate::PACK);
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use pack_kit::testing::{assert_os_pack, invalid};
+    use plugin_kit::testing::{assert_os_pack, invalid};
+    use plugin_kit::{InstallPlan, InstallStep};
 
     #[test]
     fn is_an_os_pack() {
@@ -28,29 +25,26 @@ mod tests {
     }
 
     #[test]
-    fn plan_install_builds_noninteractive_apt_get() {
-        let plan = PACK
-            .plan_install(
-                "apt",
-                &["curl".into(), "libssl-dev=3.0.11-1~deb12u2".into()],
-                None,
-            )
-            .unwrap();
+    fn plan_install_updates_the_lists_then_installs_noninteractively() {
+        let plan = PACK.plan_install("apt", &["curl".into(), "libssl-dev=3.0.11-1~deb12u2".into()], None).unwrap();
+        let env = vec![("DEBIAN_FRONTEND".to_string(), "noninteractive".to_string())];
+        let step = |argv: &[&str]| InstallStep { argv: argv.iter().map(|a| a.to_string()).collect(), env: env.clone() };
         assert_eq!(
-            plan.argv,
-            [
-                "apt-get",
-                "install",
-                "-y",
-                "--no-install-recommends",
-                "--",
-                "curl",
-                "libssl-dev=3.0.11-1~deb12u2"
-            ]
-        );
-        assert_eq!(
-            plan.env,
-            [("DEBIAN_FRONTEND".to_string(), "noninteractive".to_string())]
+            plan,
+            InstallPlan {
+                steps: vec![
+                    step(&["apt-get", "update"]),
+                    step(&[
+                        "apt-get",
+                        "install",
+                        "-y",
+                        "--no-install-recommends",
+                        "--",
+                        "curl",
+                        "libssl-dev=3.0.11-1~deb12u2"
+                    ]),
+                ]
+            }
         );
     }
 

@@ -20,15 +20,7 @@ pub fn specifiers(tokens: &[Token]) -> Vec<String> {
         }
         let rest = &tokens[i + 1..];
         let specifier = match (keyword.as_str(), rest) {
-            (
-                "require" | "import",
-                [
-                    Token::Punct('('),
-                    Token::Str(s),
-                    Token::Punct(')' | ','),
-                    ..,
-                ],
-            ) => Some(s),
+            ("require" | "import", [Token::Punct('('), Token::Str(s), Token::Punct(')' | ','), ..]) => Some(s),
             ("import", [Token::Str(s), ..]) => Some(s),
             ("import", [Token::Name(_) | Token::Punct('{' | '*'), ..]) => from_clause(rest),
             ("export", [Token::Name(_) | Token::Punct('{' | '*'), ..]) => from_clause(rest),
@@ -63,10 +55,7 @@ mod tests {
 
     #[test]
     fn require_with_either_quote() {
-        assert_eq!(
-            specs("const a = require('a'); const b = require(\"b\"); require(`c`)"),
-            ["a", "b", "c"]
-        );
+        assert_eq!(specs("const a = require('a'); const b = require(\"b\"); require(`c`)"), ["a", "b", "c"]);
     }
 
     #[test]
@@ -82,18 +71,13 @@ mod tests {
 
     #[test]
     fn dynamic_import() {
-        assert_eq!(
-            specs("const m = await import('a'); import(\"b\").then(f)"),
-            ["a", "b"]
-        );
+        assert_eq!(specs("const m = await import('a'); import(\"b\").then(f)"), ["a", "b"]);
     }
 
     #[test]
     fn export_from_forms() {
         assert_eq!(
-            specs(
-                "export * from 'a'\nexport * as n from 'b'\nexport {x, y as z} from 'c'\nexport const q = 1"
-            ),
+            specs("export * from 'a'\nexport * as n from 'b'\nexport {x, y as z} from 'c'\nexport const q = 1"),
             ["a", "b", "c"]
         );
     }
@@ -108,10 +92,7 @@ mod tests {
 
     #[test]
     fn import_attributes_do_not_hide_the_specifier() {
-        assert_eq!(
-            specs("import data from './d.json' with { type: 'json' }"),
-            ["./d.json"]
-        );
+        assert_eq!(specs("import data from './d.json' with { type: 'json' }"), ["./d.json"]);
     }
 
     #[test]

@@ -14,7 +14,7 @@ mod npm;
 mod resolve;
 mod scan;
 
-use pack_kit::{LanguageSpec, PackSpec};
+use plugin_kit::{LanguageSpec, PackSpec};
 
 /// The pack: JavaScript run by `node`, packages installed by `npm`.
 pub const PACK: PackSpec = PackSpec {
@@ -40,13 +40,13 @@ fn detect(source: &str) -> Vec<String> {
 }
 
 #[cfg(target_arch = "wasm32")]
-pack_kit::export_pack!(crate::PACK);
+plugin_kit::export_pack!(crate::PACK);
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use pack_kit::Language;
-    use pack_kit::testing::invalid;
+    use plugin_kit::Language;
+    use plugin_kit::testing::invalid;
 
     fn packages(source: &str) -> Vec<String> {
         PACK.detect("node", source).unwrap()
@@ -56,11 +56,7 @@ mod tests {
     fn languages_and_managers() {
         assert_eq!(
             PACK.languages(),
-            [Language {
-                name: "node",
-                file_extension: "js",
-                manager: "npm"
-            }]
+            [Language { name: "node".into(), file_extension: "js".into(), manager: "npm".into() }]
         );
         assert_eq!(PACK.managers(), ["npm"]);
     }
@@ -77,20 +73,13 @@ const dayjs = await import('dayjs');
 export {default as axios} from 'axios';
 export * from "zod";
 "#;
-        assert_eq!(
-            packages(source),
-            [
-                "axios", "chalk", "dayjs", "dotenv", "express", "react", "zod"
-            ]
-        );
+        assert_eq!(packages(source), ["axios", "chalk", "dayjs", "dotenv", "express", "react", "zod"]);
     }
 
     #[test]
     fn ignores_relative_and_absolute_paths() {
         assert_eq!(
-            packages(
-                "require('./a'); require('../b'); require('/c'); import d from './d.js'; require('e')"
-            ),
+            packages("require('./a'); require('../b'); require('/c'); import d from './d.js'; require('e')"),
             ["e"]
         );
     }
@@ -104,9 +93,7 @@ export * from "zod";
     #[test]
     fn scoped_packages_and_subpaths() {
         assert_eq!(
-            packages(
-                "require('@scope/pkg/sub/path'); import fp from 'lodash/fp'; import '@babel/core'"
-            ),
+            packages("require('@scope/pkg/sub/path'); import fp from 'lodash/fp'; import '@babel/core'"),
             ["@babel/core", "@scope/pkg", "lodash"]
         );
     }
@@ -132,36 +119,16 @@ export * from "zod";
 
     #[test]
     fn plan_install_builds_npm_argv() {
-        let plan = PACK
-            .plan_install("npm", &["express".into(), "@types/node@20".into()], None)
-            .unwrap();
+        let plan = PACK.plan_install("npm", &["express".into(), "@types/node@20".into()], None).unwrap();
+        assert_eq!(plan.steps.len(), 1, "one step");
         assert_eq!(
-            plan.argv,
-            [
-                "npm",
-                "install",
-                "--no-audit",
-                "--no-fund",
-                "--",
-                "express",
-                "@types/node@20"
-            ]
+            plan.steps[0].argv,
+            ["npm", "install", "--no-audit", "--no-fund", "--", "express", "@types/node@20"]
         );
-        let plan = PACK
-            .plan_install("npm", &["a".into()], Some("https://registry.example/"))
-            .unwrap();
+        let plan = PACK.plan_install("npm", &["a".into()], Some("https://registry.example/")).unwrap();
         assert_eq!(
-            plan.argv,
-            [
-                "npm",
-                "install",
-                "--no-audit",
-                "--no-fund",
-                "--registry",
-                "https://registry.example/",
-                "--",
-                "a"
-            ]
+            plan.steps[0].argv,
+            ["npm", "install", "--no-audit", "--no-fund", "--registry", "https://registry.example/", "--", "a"]
         );
     }
 
@@ -173,25 +140,14 @@ export * from "zod";
 
     #[test]
     fn run_command_uses_node_for_every_alias() {
-        assert_eq!(
-            PACK.run_command("node", "/workspace/main.js").unwrap(),
-            ["node", "/workspace/main.js"]
-        );
-        assert_eq!(
-            PACK.run_command("javascript", "a.js").unwrap(),
-            ["node", "a.js"]
-        );
+        assert_eq!(PACK.run_command("node", "/workspace/main.js").unwrap(), ["node", "/workspace/main.js"]);
+        assert_eq!(PACK.run_command("javascript", "a.js").unwrap(), ["node", "a.js"]);
         invalid(PACK.run_command("python", "a.py"));
     }
 
     #[test]
     fn tool_reports_the_canonical_language() {
-        let out = PACK
-            .call_tool(
-                "detect_packages",
-                r#"{"code":"require('a')","language":"js"}"#,
-            )
-            .unwrap();
-        assert_eq!(out.structured, r#"{"language":"node","packages":["a"]}"#);
+        let out = PACK.call_tool("detect_packages", r#"{"code":"require('a')","language":"js"}"#).unwrap();
+        assert_eq!(out.structured, Some(serde_json::json!({"language": "node", "packages": ["a"]})));
     }
 }

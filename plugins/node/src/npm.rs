@@ -1,14 +1,12 @@
 //! npm: package-spec grammar and the install command.
 
-use pack_kit::{ManagerSpec, NameCheck};
+use plugin_kit::{ManagerSpec, NameCheck};
 
 /// `npm install`, without the audit and funding chatter.
 pub const NPM: ManagerSpec = ManagerSpec {
     name: "npm",
-    names: NameCheck {
-        grammar_specials: "/~",
-        grammar: package_spec,
-    },
+    names: NameCheck { grammar_specials: "/~", grammar: package_spec },
+    prepare: &[],
     argv: &["npm", "install", "--no-audit", "--no-fund"],
     index_option: Some("--registry"),
     env: &[],
@@ -28,10 +26,8 @@ fn package_spec(spec: &str) -> Result<(), &'static str> {
         None => (spec, None),
     };
     if !is_package_name(name) {
-        return Err(
-            "be an npm package name, `name` or `@scope/name`, of letters, digits, `.`, `_` and `-` \
-                    starting with a letter or digit",
-        );
+        return Err("be an npm package name, `name` or `@scope/name`, of letters, digits, `.`, `_` and `-` \
+                    starting with a letter or digit");
     }
     match version {
         Some(version) if !is_version(version) => {
@@ -55,24 +51,20 @@ fn is_package_name(name: &str) -> bool {
 /// One part of a name: letters, digits, `.`, `_`, `-`, starting with a letter or digit.
 fn is_part(part: &str) -> bool {
     part.starts_with(|c: char| c.is_ascii_alphanumeric())
-        && part
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c))
+        && part.chars().all(|c| c.is_ascii_alphanumeric() || "._-".contains(c))
 }
 
 /// A version, dist-tag or `^`/`~` range.
 fn is_version(version: &str) -> bool {
     let bare = version.strip_prefix(['^', '~']).unwrap_or(version);
     bare.starts_with(|c: char| c.is_ascii_alphanumeric())
-        && bare
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "._+-".contains(c))
+        && bare.chars().all(|c| c.is_ascii_alphanumeric() || "._+-".contains(c))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use pack_kit::testing::assert_grammar_specials;
+    use plugin_kit::testing::assert_grammar_specials;
 
     fn rule(name: &str) -> String {
         NPM.names.check(name).unwrap_err()

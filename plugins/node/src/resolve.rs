@@ -12,16 +12,9 @@ pub fn package_of(specifier: &str) -> Option<&str> {
         return None;
     }
     let segments = if specifier.starts_with('@') { 2 } else { 1 };
-    let end = specifier
-        .match_indices('/')
-        .nth(segments - 1)
-        .map_or(specifier.len(), |(i, _)| i);
+    let end = specifier.match_indices('/').nth(segments - 1).map_or(specifier.len(), |(i, _)| i);
     let package = &specifier[..end];
-    let parts: Vec<&str> = package
-        .strip_prefix('@')
-        .unwrap_or(package)
-        .split('/')
-        .collect();
+    let parts: Vec<&str> = package.strip_prefix('@').unwrap_or(package).split('/').collect();
     let complete = parts.len() == segments && parts.iter().all(|part| !part.is_empty());
     complete.then_some(package)
 }
@@ -48,11 +41,7 @@ mod tests {
     fn incomplete_scoped_names_are_none() {
         assert_eq!(package_of("@scope"), None);
         assert_eq!(package_of("@scope/"), None);
-        assert_eq!(
-            package_of("@/components/x"),
-            None,
-            "a bundler alias, not a scope"
-        );
+        assert_eq!(package_of("@/components/x"), None, "a bundler alias, not a scope");
     }
 
     #[test]

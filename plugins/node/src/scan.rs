@@ -48,11 +48,7 @@ pub fn tokenize(source: &str) -> Vec<Token> {
     // For each open template substitution, the brace depth outside it.
     let mut substitutions: Vec<usize> = Vec::new();
     let mut depth = 0usize;
-    let mut i = if source.starts_with("#!") {
-        line_end(&chars, 0)
-    } else {
-        0
-    };
+    let mut i = if source.starts_with("#!") { line_end(&chars, 0) } else { 0 };
     while i < chars.len() {
         let c = chars[i];
         let next = chars.get(i + 1).copied();
@@ -123,11 +119,7 @@ fn line_end(chars: &[char], from: usize) -> usize {
 
 /// The index where `pattern` next occurs at or after `from`.
 fn find(chars: &[char], from: usize, pattern: &[char]) -> Option<usize> {
-    chars
-        .get(from..)?
-        .windows(pattern.len())
-        .position(|w| w == pattern)
-        .map(|p| from + p)
+    chars.get(from..)?.windows(pattern.len()).position(|w| w == pattern).map(|p| from + p)
 }
 
 /// The string literal whose quote is at `start`: the index past it and its
@@ -198,11 +190,7 @@ fn template(
                 i += 2;
             }
             '`' => {
-                tokens.push(if opening {
-                    Token::Str(text)
-                } else {
-                    Token::Literal
-                });
+                tokens.push(if opening { Token::Str(text) } else { Token::Literal });
                 return i + 1;
             }
             '$' if chars.get(i + 1) == Some(&'{') => {
@@ -237,26 +225,14 @@ mod tests {
     fn names_strings_and_punctuation() {
         assert_eq!(
             tokenize("const a = require('x');"),
-            [
-                name("const"),
-                name("a"),
-                Punct('='),
-                name("require"),
-                Punct('('),
-                string("x"),
-                Punct(')'),
-                Punct(';')
-            ]
+            [name("const"), name("a"), Punct('='), name("require"), Punct('('), string("x"), Punct(')'), Punct(';')]
         );
         assert_eq!(tokenize(r#""a\"b" 'c'"#), [string("a\\\"b"), string("c")]);
     }
 
     #[test]
     fn drops_comments() {
-        assert_eq!(
-            tokenize("// require('a')\n/* import 'b' */ x /** 'c' */"),
-            [name("x")]
-        );
+        assert_eq!(tokenize("// require('a')\n/* import 'b' */ x /** 'c' */"), [name("x")]);
     }
 
     #[test]
@@ -287,34 +263,21 @@ mod tests {
                 name("z")
             ]
         );
-        assert_eq!(
-            tokenize("`${`${'n'}`}`"),
-            [Literal, Literal, string("n"), Literal, Literal]
-        );
+        assert_eq!(tokenize("`${`${'n'}`}`"), [Literal, Literal, string("n"), Literal, Literal]);
     }
 
     #[test]
     fn regex_literals_hide_quotes() {
         assert_eq!(
             tokenize("x = /it's/g; require('a')")[2..],
-            [
-                Literal,
-                Punct(';'),
-                name("require"),
-                Punct('('),
-                string("a"),
-                Punct(')')
-            ]
+            [Literal, Punct(';'), name("require"), Punct('('), string("a"), Punct(')')]
         );
         assert_eq!(tokenize("return /[/']/.test(s)")[1], Literal);
     }
 
     #[test]
     fn slash_after_a_value_divides() {
-        assert_eq!(
-            tokenize("a / b / 'c'"),
-            [name("a"), Punct('/'), name("b"), Punct('/'), string("c")]
-        );
+        assert_eq!(tokenize("a / b / 'c'"), [name("a"), Punct('/'), name("b"), Punct('/'), string("c")]);
         assert_eq!(tokenize("(a) / 2")[3], Punct('/'));
     }
 

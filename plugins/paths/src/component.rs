@@ -9,17 +9,17 @@ wit_bindgen::generate!({
 
 use crate::rules::{self, Rules, Verdict};
 use exports::portcullis::plugin::policy::{Access, ContainerRequest, Decision, Denial, Guest};
+use plugin_kit::Mount;
 use portcullis::plugin::config;
+
+plugin_kit::wit_types!(portcullis::plugin::types);
 
 /// Judges with `check` under the rules the settings give now (they are
 /// read on every check, so a configuration reload applies at once).
 fn judge(check: impl FnOnce(&Rules) -> Verdict) -> Decision {
     match check(&Rules::load(config::get)) {
         Verdict::Allow => Decision::Allow,
-        Verdict::Deny(d) => Decision::Deny(Denial {
-            reason: d.reason,
-            setting: d.setting,
-        }),
+        Verdict::Deny(d) => Decision::Deny(Denial { reason: d.reason, setting: d.setting }),
     }
 }
 
@@ -36,15 +36,7 @@ impl Guest for Paths {
     }
 
     fn check_container(request: ContainerRequest) -> Decision {
-        let mounts: Vec<rules::Mount> = request
-            .mounts
-            .into_iter()
-            .map(|m| rules::Mount {
-                host_path: m.host_path,
-                container_path: m.container_path,
-                read_only: m.read_only,
-            })
-            .collect();
+        let mounts: Vec<Mount> = request.mounts.into_iter().map(Into::into).collect();
         judge(|rules| rules.check_mounts(&mounts))
     }
 }

@@ -84,14 +84,8 @@ mod tests {
     fn refuses_relative_unresolved_and_nul_paths() {
         assert_eq!(HostPath::parse("data/x"), Err("is not absolute"));
         assert_eq!(HostPath::parse(""), Err("is not absolute"));
-        assert_eq!(
-            HostPath::parse("/data/../etc"),
-            Err("contains `..` (it must be resolved first)")
-        );
+        assert_eq!(HostPath::parse("/data/../etc"), Err("contains `..` (it must be resolved first)"));
         assert_eq!(HostPath::parse("/a\0b"), Err("contains NUL"));
-        assert!(
-            HostPath::parse("/a/..b/c").is_ok(),
-            "`..b` is an ordinary name"
-        );
+        assert!(HostPath::parse("/a/..b/c").is_ok(), "`..b` is an ordinary name");
     }
 }

@@ -3,6 +3,7 @@
 
 use crate::prefix::HostPath;
 use crate::settings::{self, ALLOW, DENY};
+use plugin_kit::Mount;
 
 /// What is done to a path.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -11,17 +12,6 @@ pub enum Access {
     Read,
     /// Writing (a writable mount, copying a file in).
     Write,
-}
-
-/// A host directory mounted into a container.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Mount {
-    /// The host path, already resolved.
-    pub host_path: String,
-    /// Where it appears inside the container.
-    pub container_path: String,
-    /// Whether the mount is read-only.
-    pub read_only: bool,
 }
 
 /// Why an action was denied.
@@ -70,10 +60,7 @@ impl Rules {
             get(key)
                 .map(|text| settings::prefixes(key, &text))
                 .transpose()
-                .map_err(|why| Rules::Broken {
-                    setting: settings::setting_name(key),
-                    why,
-                })
+                .map_err(|why| Rules::Broken { setting: settings::setting_name(key), why })
         };
         let lists = read(DENY).and_then(|deny| Ok((read(ALLOW)?, deny.unwrap_or_default())));
         match lists {
@@ -105,11 +92,7 @@ impl Rules {
         for mount in mounts {
             let what = format!(
                 "{} mount of {} at {}",
-                if mount.read_only {
-                    "read-only"
-                } else {
-                    "writable"
-                },
+                if mount.read_only { "read-only" } else { "writable" },
                 mount.host_path,
                 mount.container_path
             );
@@ -140,38 +123,27 @@ impl Rules {
         let host_path = match HostPath::parse(path) {
             Ok(host_path) => host_path,
             Err(rule) => {
-                let reason = format!(
-                    "{what} is denied: the path {rule}, so the paths policy cannot judge it"
-                );
+                let reason = format!("{what} is denied: the path {rule}, so the paths policy cannot judge it");
                 return deny(reason, "plugins.paths".into());
             }
         };
         let (allow_name, deny_name) = (settings::setting_name(ALLOW), settings::setting_name(DENY));
         if let Some(prefix) = denied.iter().find(|p| host_path.is_under(p)) {
-            return deny(
-                format!("{what} is denied: it is under {prefix}, which {deny_name} lists"),
-                deny_name,
-            );
+            return deny(format!("{what} is denied: it is under {prefix}, which {deny_name} lists"), deny_name);
         }
         if let Some(prefix) = denied.iter().find(|p| p.is_under(&host_path)) {
-            return deny(
-                format!("{what} is denied: it contains {prefix}, which {deny_name} lists"),
-                deny_name,
-            );
+            return deny(format!("{what} is denied: it contains {prefix}, which {deny_name} lists"), deny_name);
         }
         match allow {
             None => Verdict::Allow,
             Some(allow) if allow.iter().any(|p| host_path.is_under(p)) => Verdict::Allow,
-            Some(allow) if allow.is_empty() => deny(
-                format!("{what} is denied: {allow_name} is empty, so no host path is allowed"),
-                allow_name,
-            ),
+            Some(allow) if allow.is_empty() => {
+                deny(format!("{what} is denied: {allow_name} is empty, so no host path is allowed"), allow_name)
+            }
             Some(allow) => {
                 let listed: Vec<String> = allow.iter().map(ToString::to_string).collect();
-                let reason = format!(
-                    "{what} is denied: it is not under any path in {allow_name} ({})",
-                    listed.join(", ")
-                );
+                let reason =
+                    format!("{what} is denied: it is not under any path in {allow_name} ({})", listed.join(", "));
                 deny(reason, allow_name)
             }
         }
@@ -198,19 +170,13 @@ mod tests {
     }
 
     fn denied(setting: &str, reason: &str) -> Verdict {
-        Verdict::Deny(Denial {
-            reason: reason.into(),
-            setting: setting.into(),
-        })
+        Verdict::Deny(Denial { reason: reason.into(), setting: setting.into() })
     }
 
     #[test]
     fn unset_settings_allow_everything() {
         let rules = rules(None, None);
-        assert_eq!(
-            rules.check_path("/etc/shadow", Access::Read),
-            Verdict::Allow
-        );
+        assert_eq!(rules.check_path("/etc/shadow", Access::Read), Verdict::Allow);
         assert_eq!(rules.check_path("/", Access::Write), Verdict::Allow);
         assert_eq!(
             rules.check_path(r"C:\Users\me", Access::Read),
@@ -222,14 +188,8 @@ mod tests {
     #[test]
     fn allowlist_admits_only_paths_under_it() {
         let rules = rules(Some(r#"["/home/me/projects", "/srv"]"#), None);
-        assert_eq!(
-            rules.check_path("/home/me/projects", Access::Write),
-            Verdict::Allow
-        );
-        assert_eq!(
-            rules.check_path("/srv/data/x.csv", Access::Read),
-            Verdict::Allow
-        );
+        assert_eq!(rules.check_path("/home/me/projects", Access::Write), Verdict::Allow);
+        assert_eq!(rules.check_path("/srv/data/x.csv", Access::Read), Verdict::Allow);
         assert_eq!(
             rules.check_path("/home/me/projects2", Access::Write),
             denied(
@@ -237,20 +197,13 @@ mod tests {
                 "write access to /home/me/projects2 is denied: it is not under any path in plugins.paths.settings.allow (/home/me/projects, /srv)"
             )
         );
-        assert_eq!(
-            denial(rules.check_path("/home/me", Access::Read)).setting,
-            "plugins.paths.settings.allow"
-        );
+        assert_eq!(denial(rules.check_path("/home/me", Access::Read)).setting, "plugins.paths.settings.allow");
     }
 
     #[test]
     fn empty_allowlist_allows_nothing() {
         let d = denial(rules(Some("[]"), None).check_path("/srv", Access::Read));
-        assert!(
-            d.reason.contains("is empty, so no host path is allowed"),
-            "{}",
-            d.reason
-        );
+        assert!(d.reason.contains("is empty, so no host path is allowed"), "{}", d.reason);
     }
 
     #[test]
@@ -263,34 +216,17 @@ mod tests {
                 "read access to /data/secret/key.pem is denied: it is under /data/secret, which plugins.paths.settings.deny lists"
             )
         );
-        assert_eq!(
-            rules.check_path("/data/secrets", Access::Read),
-            Verdict::Allow,
-            "component-wise"
-        );
-        assert_eq!(
-            rules.check_path("/data/public", Access::Write),
-            Verdict::Allow
-        );
+        assert_eq!(rules.check_path("/data/secrets", Access::Read), Verdict::Allow, "component-wise");
+        assert_eq!(rules.check_path("/data/public", Access::Write), Verdict::Allow);
     }
 
     #[test]
     fn a_directory_holding_a_denied_path_is_denied() {
         let rules = rules(None, Some(r#"["/home/me/.ssh"]"#));
         let d = denial(rules.check_path("/home/me", Access::Read));
-        assert!(
-            d.reason.contains("it contains /home/me/.ssh"),
-            "{}",
-            d.reason
-        );
-        assert_eq!(
-            denial(rules.check_path("/", Access::Read)).setting,
-            "plugins.paths.settings.deny"
-        );
-        assert_eq!(
-            rules.check_path("/home/me/code", Access::Read),
-            Verdict::Allow
-        );
+        assert!(d.reason.contains("it contains /home/me/.ssh"), "{}", d.reason);
+        assert_eq!(denial(rules.check_path("/", Access::Read)).setting, "plugins.paths.settings.deny");
+        assert_eq!(rules.check_path("/home/me/code", Access::Read), Verdict::Allow);
     }
 
     #[test]
@@ -298,8 +234,7 @@ mod tests {
         let d = denial(rules(Some(r#"["/"]"#), None).check_path("relative/x", Access::Read));
         assert!(d.reason.contains("is not absolute"), "{}", d.reason);
         assert_eq!(d.setting, "plugins.paths");
-        let d =
-            denial(rules(None, Some(r#"["/etc"]"#)).check_path("/tmp/../etc/passwd", Access::Read));
+        let d = denial(rules(None, Some(r#"["/etc"]"#)).check_path("/tmp/../etc/passwd", Access::Read));
         assert!(d.reason.contains("`..`"), "{}", d.reason);
     }
 
@@ -321,48 +256,22 @@ mod tests {
     fn broken_settings_do_not_block_containers_without_mounts() {
         let broken = rules(None, Some("nonsense"));
         assert_eq!(broken.check_mounts(&[]), Verdict::Allow);
-        let mount = Mount {
-            host_path: "/srv".into(),
-            container_path: "/mnt".into(),
-            read_only: true,
-        };
-        assert_eq!(
-            denial(broken.check_mounts(&[mount])).setting,
-            "plugins.paths.settings.deny"
-        );
+        let mount = Mount { host_path: "/srv".into(), container_path: "/mnt".into(), read_only: true };
+        assert_eq!(denial(broken.check_mounts(&[mount])).setting, "plugins.paths.settings.deny");
     }
 
     #[test]
     fn mounts_are_judged_by_access_and_the_first_denial_wins() {
         let rules = rules(Some(r#"["/srv"]"#), Some(r#"["/srv/private"]"#));
-        let mount = |host: &str, read_only: bool| Mount {
-            host_path: host.into(),
-            container_path: "/mnt".into(),
-            read_only,
-        };
+        let mount =
+            |host: &str, read_only: bool| Mount { host_path: host.into(), container_path: "/mnt".into(), read_only };
         assert_eq!(rules.check_mounts(&[]), Verdict::Allow);
-        assert_eq!(
-            rules.check_mounts(&[mount("/srv/a", true), mount("/srv/b", false)]),
-            Verdict::Allow
-        );
-        let d = denial(rules.check_mounts(&[
-            mount("/srv/a", true),
-            mount("/srv/private/k", true),
-            mount("/opt", false),
-        ]));
+        assert_eq!(rules.check_mounts(&[mount("/srv/a", true), mount("/srv/b", false)]), Verdict::Allow);
+        let d =
+            denial(rules.check_mounts(&[mount("/srv/a", true), mount("/srv/private/k", true), mount("/opt", false)]));
         assert_eq!(d.setting, "plugins.paths.settings.deny");
-        assert!(
-            d.reason
-                .starts_with("read-only mount of /srv/private/k at /mnt is denied"),
-            "{}",
-            d.reason
-        );
+        assert!(d.reason.starts_with("read-only mount of /srv/private/k at /mnt is denied"), "{}", d.reason);
         let d = denial(rules.check_mounts(&[mount("/opt", false)]));
-        assert!(
-            d.reason
-                .starts_with("writable mount of /opt at /mnt is denied"),
-            "{}",
-            d.reason
-        );
+        assert!(d.reason.starts_with("writable mount of /opt at /mnt is denied"), "{}", d.reason);
     }
 }

@@ -17,8 +17,7 @@ pub fn setting_name(key: &str) -> String {
 /// Parses the value of setting `key`: a JSON array of absolute, resolved
 /// paths. On failure, says what is wrong and how the setting should look.
 pub fn prefixes(key: &str, text: &str) -> Result<Vec<HostPath>, String> {
-    let example =
-        format!("it must be an array of absolute paths, such as {key} = [\"/home/me/projects\"]");
+    let example = format!("it must be an array of absolute paths, such as {key} = [\"/home/me/projects\"]");
     let Ok(Value::Array(items)) = serde_json::from_str::<Value>(text) else {
         return Err(format!("{} is {text:?}; {example}", setting_name(key)));
     };
@@ -27,19 +26,10 @@ pub fn prefixes(key: &str, text: &str) -> Result<Vec<HostPath>, String> {
         .enumerate()
         .map(|(i, item)| {
             let Value::String(path) = item else {
-                return Err(format!(
-                    "{} entry {} is {item}, not a string; {example}",
-                    setting_name(key),
-                    i + 1
-                ));
+                return Err(format!("{} entry {} is {item}, not a string; {example}", setting_name(key), i + 1));
             };
-            HostPath::parse(path).map_err(|rule| {
-                format!(
-                    "{} entry {} {path:?} {rule}; {example}",
-                    setting_name(key),
-                    i + 1
-                )
-            })
+            HostPath::parse(path)
+                .map_err(|rule| format!("{} entry {} {path:?} {rule}; {example}", setting_name(key), i + 1))
         })
         .collect()
 }
@@ -49,45 +39,29 @@ mod tests {
     use super::*;
 
     fn shown(key: &str, text: &str) -> Vec<String> {
-        prefixes(key, text)
-            .unwrap()
-            .iter()
-            .map(ToString::to_string)
-            .collect()
+        prefixes(key, text).unwrap().iter().map(ToString::to_string).collect()
     }
 
     #[test]
     fn reads_an_array_of_absolute_paths() {
-        assert_eq!(
-            shown(ALLOW, r#"["/home/me/projects", "/srv/"]"#),
-            ["/home/me/projects", "/srv"]
-        );
+        assert_eq!(shown(ALLOW, r#"["/home/me/projects", "/srv/"]"#), ["/home/me/projects", "/srv"]);
         assert!(shown(DENY, "[]").is_empty());
     }
 
     #[test]
     fn refuses_other_shapes_naming_the_setting() {
         let err = prefixes(ALLOW, "/srv").unwrap_err();
-        assert!(
-            err.starts_with("plugins.paths.settings.allow is \"/srv\"; it must be an array"),
-            "{err}"
-        );
+        assert!(err.starts_with("plugins.paths.settings.allow is \"/srv\"; it must be an array"), "{err}");
         let err = prefixes(DENY, r#"{"path":"/srv"}"#).unwrap_err();
         assert!(err.starts_with("plugins.paths.settings.deny is"), "{err}");
         let err = prefixes(ALLOW, r#"["/srv", 5]"#).unwrap_err();
-        assert!(
-            err.starts_with("plugins.paths.settings.allow entry 2 is 5, not a string"),
-            "{err}"
-        );
+        assert!(err.starts_with("plugins.paths.settings.allow entry 2 is 5, not a string"), "{err}");
     }
 
     #[test]
     fn refuses_relative_and_unresolved_entries() {
         let err = prefixes(ALLOW, r#"["projects"]"#).unwrap_err();
-        assert!(
-            err.contains("entry 1 \"projects\" is not absolute"),
-            "{err}"
-        );
+        assert!(err.contains("entry 1 \"projects\" is not absolute"), "{err}");
         let err = prefixes(DENY, r#"["/a", "/a/../b"]"#).unwrap_err();
         assert!(err.contains("entry 2 \"/a/../b\" contains `..`"), "{err}");
     }

@@ -54,10 +54,8 @@ fn is_name_char(c: char) -> bool {
 
 /// Keywords that open a compound statement whose body may follow its `:` on
 /// the same line.
-const COMPOUND: &[&str] = &[
-    "async", "class", "def", "elif", "else", "except", "finally", "for", "if", "try", "while",
-    "with",
-];
+const COMPOUND: &[&str] =
+    &["async", "class", "def", "elif", "else", "except", "finally", "for", "if", "try", "while", "with"];
 
 /// The tokens of the simple statement at the start of `tokens`, past any
 /// compound headers (`try:`, `if x:`) and the `lazy` soft keyword.
@@ -71,8 +69,7 @@ fn simple_statement(mut tokens: &[Token]) -> &[Token] {
                 tokens = &rest[colon + 1..];
             }
             [Token::Name(lazy), rest @ ..]
-                if lazy == "lazy"
-                    && matches!(rest.first(), Some(Token::Name(k)) if k == "import" || k == "from") =>
+                if lazy == "lazy" && matches!(rest.first(), Some(Token::Name(k)) if k == "import" || k == "from") =>
             {
                 return rest;
             }
@@ -102,9 +99,7 @@ fn parse_statement(tokens: &[Token], modules: &mut Vec<String>) {
             for item in rest.split(|t| *t == Token::Punct(',')) {
                 match dotted_name(item) {
                     Some((module, [])) => modules.push(module),
-                    Some((module, [Token::Name(keyword), Token::Name(_)])) if keyword == "as" => {
-                        modules.push(module)
-                    }
+                    Some((module, [Token::Name(keyword), Token::Name(_)])) if keyword == "as" => modules.push(module),
                     _ => {}
                 }
             }
@@ -117,10 +112,7 @@ fn parse_statement(tokens: &[Token], modules: &mut Vec<String>) {
             if import != "import" {
                 return;
             }
-            let names: Vec<&Token> = names
-                .iter()
-                .filter(|t| !matches!(t, Token::Punct('(' | ')')))
-                .collect();
+            let names: Vec<&Token> = names.iter().filter(|t| !matches!(t, Token::Punct('(' | ')'))).collect();
             if names.first() == Some(&&Token::Punct('*')) {
                 modules.push(module);
                 return;
@@ -160,44 +152,31 @@ mod tests {
 
     #[test]
     fn plain_imports_with_aliases_and_lists() {
-        assert_eq!(
-            modules("import a.b\nimport c as x, d.e as y, f"),
-            ["a.b", "c", "d.e", "f"]
-        );
+        assert_eq!(modules("import a.b\nimport c as x, d.e as y, f"), ["a.b", "c", "d.e", "f"]);
     }
 
     #[test]
     fn from_imports_name_each_imported_member() {
         assert_eq!(modules("from a.b import c, d as e"), ["a.b.c", "a.b.d"]);
-        assert_eq!(
-            modules("from a import (\n    b,\n    c,\n)"),
-            ["a.b", "a.c"]
-        );
+        assert_eq!(modules("from a import (\n    b,\n    c,\n)"), ["a.b", "a.c"]);
         assert_eq!(modules("from a import *"), ["a"]);
     }
 
     #[test]
     fn relative_imports_are_ignored() {
-        assert!(
-            modules(
-                "from . import x\nfrom .mod import y\nfrom ..pkg.mod import z\nfrom.m import w"
-            )
-            .is_empty()
-        );
+        assert!(modules("from . import x\nfrom .mod import y\nfrom ..pkg.mod import z\nfrom.m import w").is_empty());
     }
 
     #[test]
     fn indented_and_nested_imports_count() {
-        let source = "def f():\n    import a\n    try:\n        from b import c\n    except ImportError:\n        import d\n";
+        let source =
+            "def f():\n    import a\n    try:\n        from b import c\n    except ImportError:\n        import d\n";
         assert_eq!(modules(source), ["a", "b.c", "d"]);
     }
 
     #[test]
     fn compound_headers_and_semicolons_on_one_line() {
-        assert_eq!(
-            modules("try: import a\nexcept ImportError: import b"),
-            ["a", "b"]
-        );
+        assert_eq!(modules("try: import a\nexcept ImportError: import b"), ["a", "b"]);
         assert_eq!(modules("if x[1:2]: import c"), ["c"]);
         assert_eq!(modules("x = 1; import d; from e import f"), ["d", "e.f"]);
     }
@@ -209,9 +188,7 @@ mod tests {
 
     #[test]
     fn words_that_merely_contain_import_do_not_count() {
-        assert!(
-            modules("important = 1\nreimport(x)\nimport_module('a')\nx.import_ = 2").is_empty()
-        );
+        assert!(modules("important = 1\nreimport(x)\nimport_module('a')\nx.import_ = 2").is_empty());
         assert!(modules("from_ = 1\nprint(from_)").is_empty());
     }
 

@@ -14,18 +14,12 @@ mod renames;
 mod scan;
 mod stdlib;
 
-use pack_kit::{LanguageSpec, PackSpec};
+use plugin_kit::{LanguageSpec, PackSpec};
 
 /// The pack: Python run by `python3`, packages installed by `pip`.
 pub const PACK: PackSpec = PackSpec {
     name: "python",
-    language: Some(LanguageSpec {
-        name: "python",
-        aliases: &[],
-        file_extension: "py",
-        runner: "python3",
-        detect,
-    }),
+    language: Some(LanguageSpec { name: "python", aliases: &[], file_extension: "py", runner: "python3", detect }),
     manager: pip::PIP,
 };
 
@@ -41,13 +35,13 @@ fn detect(source: &str) -> Vec<String> {
 }
 
 #[cfg(target_arch = "wasm32")]
-pack_kit::export_pack!(crate::PACK);
+plugin_kit::export_pack!(crate::PACK);
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use pack_kit::Language;
-    use pack_kit::testing::invalid;
+    use plugin_kit::Language;
+    use plugin_kit::testing::invalid;
 
     fn packages(source: &str) -> Vec<String> {
         PACK.detect("python", source).unwrap()
@@ -57,11 +51,7 @@ mod tests {
     fn languages_and_managers() {
         assert_eq!(
             PACK.languages(),
-            [Language {
-                name: "python",
-                file_extension: "py",
-                manager: "pip"
-            }]
+            [Language { name: "python".into(), file_extension: "py".into(), manager: "pip".into() }]
         );
         assert_eq!(PACK.managers(), ["pip"]);
     }
@@ -81,9 +71,7 @@ mod tests {
     #[test]
     fn ignores_relative_imports() {
         assert_eq!(
-            packages(
-                "from . import sibling\nfrom .models import User\nfrom ..core import x\nimport flask"
-            ),
+            packages("from . import sibling\nfrom .models import User\nfrom ..core import x\nimport flask"),
             ["flask"]
         );
     }
@@ -93,24 +81,13 @@ mod tests {
         let source = "import cv2\nfrom PIL import Image\nfrom sklearn.model_selection import train_test_split\nimport yaml\nfrom bs4 import BeautifulSoup\nfrom google.protobuf import message\nfrom dateutil.parser import parse\n";
         assert_eq!(
             packages(source),
-            [
-                "PyYAML",
-                "beautifulsoup4",
-                "opencv-python",
-                "pillow",
-                "protobuf",
-                "python-dateutil",
-                "scikit-learn"
-            ]
+            ["PyYAML", "beautifulsoup4", "opencv-python", "pillow", "protobuf", "python-dateutil", "scikit-learn"]
         );
     }
 
     #[test]
     fn from_import_of_a_namespace_submodule_is_renamed() {
-        assert_eq!(
-            packages("from google.cloud import storage"),
-            ["google-cloud-storage"]
-        );
+        assert_eq!(packages("from google.cloud import storage"), ["google-cloud-storage"]);
     }
 
     #[test]
@@ -151,11 +128,10 @@ import real_pkg  # import trailing_comment_pkg
 
     #[test]
     fn plan_install_builds_pip_argv() {
-        let plan = PACK
-            .plan_install("pip", &["requests".into(), "numpy==1.26.0".into()], None)
-            .unwrap();
+        let plan = PACK.plan_install("pip", &["requests".into(), "numpy==1.26.0".into()], None).unwrap();
+        assert_eq!(plan.steps.len(), 1, "one step");
         assert_eq!(
-            plan.argv,
+            plan.steps[0].argv,
             [
                 "python3",
                 "-m",
@@ -169,36 +145,18 @@ import real_pkg  # import trailing_comment_pkg
                 "numpy==1.26.0",
             ]
         );
-        assert!(plan.env.is_empty());
+        assert!(plan.steps[0].env.is_empty());
     }
 
     #[test]
     fn plan_install_passes_the_index_url() {
-        let plan = PACK
-            .plan_install(
-                "pip",
-                &["pkg[extra]".into()],
-                Some("https://pypi.example/simple"),
-            )
-            .unwrap();
-        assert_eq!(
-            plan.argv[7..],
-            [
-                "--index-url",
-                "https://pypi.example/simple",
-                "--",
-                "pkg[extra]"
-            ]
-        );
+        let plan = PACK.plan_install("pip", &["pkg[extra]".into()], Some("https://pypi.example/simple")).unwrap();
+        assert_eq!(plan.steps[0].argv[7..], ["--index-url", "https://pypi.example/simple", "--", "pkg[extra]"]);
     }
 
     #[test]
     fn plan_install_names_the_first_bad_package() {
-        let result = PACK.plan_install(
-            "pip",
-            &["ok".into(), "evil;rm -rf /".into(), "$(x)".into()],
-            None,
-        );
+        let result = PACK.plan_install("pip", &["ok".into(), "evil;rm -rf /".into(), "$(x)".into()], None);
         let msg = invalid(result);
         assert!(msg.contains("evil;rm") && !msg.contains("$(x)"), "{msg}");
     }
@@ -211,10 +169,7 @@ import real_pkg  # import trailing_comment_pkg
 
     #[test]
     fn run_command_uses_python3() {
-        assert_eq!(
-            PACK.run_command("python", "/workspace/main.py").unwrap(),
-            ["python3", "/workspace/main.py"]
-        );
+        assert_eq!(PACK.run_command("python", "/workspace/main.py").unwrap(), ["python3", "/workspace/main.py"]);
         invalid(PACK.run_command("node", "a.js"));
     }
 
@@ -222,13 +177,8 @@ import real_pkg  # import trailing_comment_pkg
     fn offers_the_detect_packages_tool() {
         let tools = PACK.tools();
         assert_eq!(tools.len(), 1);
-        let out = PACK
-            .call_tool("detect_packages", r#"{"code":"import cv2\nimport os"}"#)
-            .unwrap();
-        assert_eq!(out.text, "Packages to install: opencv-python");
-        assert_eq!(
-            out.structured,
-            r#"{"language":"python","packages":["opencv-python"]}"#
-        );
+        let out = PACK.call_tool("detect_packages", r#"{"code":"import cv2\nimport os"}"#).unwrap();
+        assert_eq!(out.text(), "Packages to install: opencv-python");
+        assert_eq!(out.structured, Some(serde_json::json!({"language": "python", "packages": ["opencv-python"]})));
     }
 }

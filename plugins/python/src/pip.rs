@@ -1,15 +1,13 @@
 //! pip: requirement grammar and the install command.
 
-use pack_kit::{ManagerSpec, NameCheck};
+use plugin_kit::{ManagerSpec, NameCheck};
 
 /// pip, run as `python3 -m pip` so it installs for the interpreter that runs
 /// the code; non-interactive and quiet about versions and root.
 pub const PIP: ManagerSpec = ManagerSpec {
     name: "pip",
-    names: NameCheck {
-        grammar_specials: "[]<>!~*",
-        grammar: requirement,
-    },
+    names: NameCheck { grammar_specials: "[]<>!~*", grammar: requirement },
+    prepare: &[],
     argv: &[
         "python3",
         "-m",
@@ -30,14 +28,10 @@ const OPERATORS: &[&str] = &["===", "==", "!=", "~=", ">=", "<=", ">", "<"];
 /// `name`, `name[extra,…]`, then optional comma-separated specifiers such as
 /// `==1.26.0`, `>=2,<3`, `~=1.4` or `==1.*`.
 fn requirement(text: &str) -> Result<(), &'static str> {
-    let name_end = text
-        .find(['[', '<', '>', '=', '!', '~', ','])
-        .unwrap_or(text.len());
+    let name_end = text.find(['[', '<', '>', '=', '!', '~', ',']).unwrap_or(text.len());
     if !is_name(&text[..name_end]) {
-        return Err(
-            "start with a project name of letters, digits, `.`, `_` and `-`, \
-                    beginning and ending with a letter or digit",
-        );
+        return Err("start with a project name of letters, digits, `.`, `_` and `-`, \
+                    beginning and ending with a letter or digit");
     }
     let mut rest = &text[name_end..];
     if let Some(extras) = rest.strip_prefix('[') {
@@ -62,12 +56,9 @@ fn requirement(text: &str) -> Result<(), &'static str> {
 /// A project or extra name: ASCII letters, digits, `.`, `_`, `-`, starting
 /// and ending with a letter or digit.
 fn is_name(name: &str) -> bool {
-    let alnum_ends = name.starts_with(|c: char| c.is_ascii_alphanumeric())
-        && name.ends_with(|c: char| c.is_ascii_alphanumeric());
-    alnum_ends
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c))
+    let alnum_ends =
+        name.starts_with(|c: char| c.is_ascii_alphanumeric()) && name.ends_with(|c: char| c.is_ascii_alphanumeric());
+    alnum_ends && name.chars().all(|c| c.is_ascii_alphanumeric() || "._-".contains(c))
 }
 
 /// One specifier: an operator and a version (`==` and `!=` may end it in `.*`).
@@ -81,15 +72,13 @@ fn is_specifier(spec: &str) -> bool {
         _ => version,
     };
     version.starts_with(|c: char| c.is_ascii_alphanumeric())
-        && version
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "._+-".contains(c))
+        && version.chars().all(|c| c.is_ascii_alphanumeric() || "._+-".contains(c))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use pack_kit::testing::assert_grammar_specials;
+    use plugin_kit::testing::assert_grammar_specials;
 
     fn rule(name: &str) -> String {
         PIP.names.check(name).unwrap_err()

@@ -150,10 +150,7 @@ mod tests {
     #[test]
     fn submodules_map_through_their_package() {
         assert_eq!(distribution("PIL.Image"), "pillow");
-        assert_eq!(
-            distribution("sklearn.model_selection.train_test_split"),
-            "scikit-learn"
-        );
+        assert_eq!(distribution("sklearn.model_selection.train_test_split"), "scikit-learn");
         assert_eq!(distribution("google.protobuf.message.Message"), "protobuf");
         assert_eq!(distribution("google.cloud.storage"), "google-cloud-storage");
     }

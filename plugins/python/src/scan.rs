@@ -97,74 +97,49 @@ mod tests {
 
     #[test]
     fn splits_physical_lines_and_drops_blank_ones() {
-        assert_eq!(
-            logical_lines("import a\n\n  import b\n"),
-            ["import a", "  import b"]
-        );
+        assert_eq!(logical_lines("import a\n\n  import b\n"), ["import a", "  import b"]);
     }
 
     #[test]
     fn removes_comments() {
-        assert_eq!(
-            logical_lines("x = 1  # import evil\n# import worse"),
-            ["x = 1  "]
-        );
+        assert_eq!(logical_lines("x = 1  # import evil\n# import worse"), ["x = 1  "]);
     }
 
     #[test]
     fn blanks_single_and_double_quoted_strings() {
-        assert_eq!(
-            logical_lines(r##"s = 'import a'; t = "# not a comment""##),
-            [r#"s = ""; t = """#]
-        );
+        assert_eq!(logical_lines(r##"s = 'import a'; t = "# not a comment""##), [r#"s = ""; t = """#]);
     }
 
     #[test]
     fn blanks_escaped_quotes_inside_strings() {
-        assert_eq!(
-            logical_lines(r#"s = "a \" import b"; import c"#),
-            [r#"s = ""; import c"#]
-        );
+        assert_eq!(logical_lines(r#"s = "a \" import b"; import c"#), [r#"s = ""; import c"#]);
     }
 
     #[test]
     fn blanks_triple_quoted_strings_across_lines() {
-        let source =
-            "\"\"\"Docs.\n\nimport fake\n\"\"\"\nimport real\nx = '''\nfrom y import z'''\n";
+        let source = "\"\"\"Docs.\n\nimport fake\n\"\"\"\nimport real\nx = '''\nfrom y import z'''\n";
         assert_eq!(logical_lines(source), ["\"\"", "import real", "x = \"\""]);
     }
 
     #[test]
     fn triple_quote_ends_only_at_three_quotes() {
-        assert_eq!(
-            logical_lines("s = \"\"\"a \"\" b \" c\"\"\"\nimport d"),
-            ["s = \"\"", "import d"]
-        );
+        assert_eq!(logical_lines("s = \"\"\"a \"\" b \" c\"\"\"\nimport d"), ["s = \"\"", "import d"]);
     }
 
     #[test]
     fn prefixed_strings_are_blanked_too() {
-        assert_eq!(
-            logical_lines("x = rb'import a' + f\"{b}\""),
-            ["x = rb\"\" + f\"\""]
-        );
+        assert_eq!(logical_lines("x = rb'import a' + f\"{b}\""), ["x = rb\"\" + f\"\""]);
     }
 
     #[test]
     fn joins_backslash_continuations_and_open_brackets() {
         assert_eq!(logical_lines("import a, \\\n    b\n"), ["import a,      b"]);
-        assert_eq!(
-            logical_lines("from a import (\n  b,  # c\n  d,\n)\nx"),
-            ["from a import (   b,     d, )", "x"]
-        );
+        assert_eq!(logical_lines("from a import (\n  b,  # c\n  d,\n)\nx"), ["from a import (   b,     d, )", "x"]);
         assert_eq!(logical_lines("import a, \\\r\n b\r\n"), ["import a,   b "]);
     }
 
     #[test]
     fn unterminated_single_quote_ends_at_line_end() {
-        assert_eq!(
-            logical_lines("x = 'oops\nimport a"),
-            ["x = \"\"", "import a"]
-        );
+        assert_eq!(logical_lines("x = 'oops\nimport a"), ["x = \"\"", "import a"]);
     }
 }

@@ -3,9 +3,10 @@
 //! native tests.
 //!
 //! Each type mirrors the WIT record of the same name, keeping only the fields
-//! the sandbox reads or sets.
+//! the sandbox reads or sets; the records other plugins share (mounts,
+//! languages, install plans) are the kit's.
 
-use crate::fail::Fail;
+use plugin_kit::{Fail, InstallPlan, Language, Mount};
 
 /// The Docker engine the host talks to.
 #[derive(Debug, Clone, PartialEq)]
@@ -23,9 +24,9 @@ pub struct EngineInfo {
 /// A container to create; unset limits take the operator's defaults.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ContainerSpec {
-    /// The image reference.
+    /// The image reference; empty for the operator's `[docker] default_image`.
     pub image: String,
-    /// The container's name, if the caller chose one.
+    /// The container's name, if the caller chose one (the host checks it).
     pub name: Option<String>,
     /// Environment variables.
     pub env: Vec<(String, String)>,
@@ -40,7 +41,7 @@ pub struct ContainerSpec {
     /// The owning session; the caller's session when unset.
     pub session: Option<String>,
     /// Host directories to mount.
-    pub mounts: Vec<crate::params::Mount>,
+    pub mounts: Vec<Mount>,
 }
 
 /// A container this host instance owns.
@@ -126,26 +127,6 @@ impl ExecResult {
     }
 }
 
-/// A language some loaded pack runs.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Language {
-    /// The language's name, lower case.
-    pub name: String,
-    /// The source file extension, without the dot.
-    pub file_extension: String,
-    /// The package manager that installs its packages.
-    pub manager: String,
-}
-
-/// How to install packages: run `argv` with `env` in the container.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct InstallPlan {
-    /// The program and its arguments.
-    pub argv: Vec<String>,
-    /// Environment variables for the install.
-    pub env: Vec<(String, String)>,
-}
-
 /// Severity of a log record the sandbox emits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Level {
@@ -162,11 +143,7 @@ pub trait Host {
     /// `docker.create-container`.
     fn create_container(&self, spec: ContainerSpec) -> Result<Container, Fail>;
     /// `docker.list-containers`.
-    fn list_containers(
-        &self,
-        include_stopped: bool,
-        session: Option<String>,
-    ) -> Result<Vec<Container>, Fail>;
+    fn list_containers(&self, include_stopped: bool, session: Option<String>) -> Result<Vec<Container>, Fail>;
     /// `docker.exec`.
     fn exec(&self, container: &str, spec: ExecSpec) -> Result<ExecResult, Fail>;
     /// `docker.write-file`.
@@ -185,10 +162,8 @@ pub trait Host {
     fn plan_install(&self, manager: &str, packages: &[String]) -> Result<InstallPlan, Fail>;
     /// `dependencies.run-command`.
     fn run_command(&self, language: &str, path: &str) -> Result<Vec<String>, Fail>;
-    /// `client.session-id`.
+    /// `context.session-id`.
     fn session_id(&self) -> Option<String>;
-    /// `config.get`.
-    fn setting(&self, key: &str) -> Option<String>;
     /// `log.log`.
     fn log(&self, level: Level, message: &str);
     /// `progress.report`.

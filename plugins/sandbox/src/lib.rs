@@ -4,20 +4,18 @@
 //! `add_dependencies`, `cleanup_container`) plus `write_file` and `read_file`.
 //!
 //! Everything runs on host imports: the `docker` primitives (which the host
-//! scopes and hardens) and the `dependencies` services (which the host routes
-//! to the language pack that claims a language or package manager, so the
-//! sandbox names no installer itself). The tools are plain Rust over the
-//! [`host::Host`] trait and test natively; `component` binds them to the
-//! `portcullis:plugin/tool-plugin` world when built for `wasm32`.
+//! scopes, validates and hardens) and the `dependencies` services (which the
+//! host routes to the language pack that claims a language or package
+//! manager, so the sandbox names no installer itself). The tools are plain
+//! Rust over the [`host::Host`] trait and test natively; `component` binds
+//! them to the `portcullis:plugin/tool-plugin` world when built for `wasm32`.
 
 #![warn(missing_docs)]
 
-pub mod args;
-pub mod catalog;
-pub mod fail;
+pub mod exec_output;
 pub mod host;
-pub mod params;
-pub mod report;
+pub mod languages;
+pub mod schema;
 pub mod tools;
 pub mod workspace;
 

@@ -1,7 +1,7 @@
 //! Where files live inside a container: the `/workspace` volume, the paths
 //! the file tools accept in it, and where submitted code is written.
 
-use crate::fail::Fail;
+use plugin_kit::Fail;
 
 /// The session's persistent volume inside every container.
 pub const WORKSPACE: &str = "/workspace";
@@ -62,9 +62,7 @@ fn fnv1a(chunks: &[&[u8]]) -> u64 {
     chunks
         .iter()
         .flat_map(|c| c.iter())
-        .fold(0xcbf2_9ce4_8422_2325, |hash, &byte| {
-            (hash ^ u64::from(byte)).wrapping_mul(0x0000_0100_0000_01b3)
-        })
+        .fold(0xcbf2_9ce4_8422_2325, |hash, &byte| (hash ^ u64::from(byte)).wrapping_mul(0x0000_0100_0000_01b3))
 }
 
 #[cfg(test)]
@@ -80,28 +78,16 @@ mod tests {
 
     #[test]
     fn relative_paths_are_taken_from_the_workspace() {
-        assert_eq!(
-            resolve("path", "data/a.csv").unwrap(),
-            "/workspace/data/a.csv"
-        );
+        assert_eq!(resolve("path", "data/a.csv").unwrap(), "/workspace/data/a.csv");
         assert_eq!(resolve("path", "./a.py").unwrap(), "/workspace/a.py");
     }
 
     #[test]
     fn absolute_paths_must_be_in_the_workspace() {
-        assert_eq!(
-            resolve("path", "/workspace/a.py").unwrap(),
-            "/workspace/a.py"
-        );
-        assert_eq!(
-            resolve("path", "//workspace//x/./y").unwrap(),
-            "/workspace/x/y"
-        );
+        assert_eq!(resolve("path", "/workspace/a.py").unwrap(), "/workspace/a.py");
+        assert_eq!(resolve("path", "//workspace//x/./y").unwrap(), "/workspace/x/y");
         assert!(refused("/etc/passwd").contains("inside /workspace"));
-        assert!(
-            refused("/workspace2/a").contains("inside /workspace"),
-            "component-wise, not a string prefix"
-        );
+        assert!(refused("/workspace2/a").contains("inside /workspace"), "component-wise, not a string prefix");
         assert!(refused("/").contains("inside /workspace"));
     }
 
@@ -112,26 +98,17 @@ mod tests {
         assert!(refused("a\0b").contains("NUL"));
         assert!(refused("/workspace").contains("name a file"));
         assert!(refused("").contains("name a file"));
-        assert!(
-            refused("/etc").starts_with("`path` \"/etc\" "),
-            "the message names the parameter and the path"
-        );
+        assert!(refused("/etc").starts_with("`path` \"/etc\" "), "the message names the parameter and the path");
     }
 
     #[test]
     fn script_paths_depend_on_language_and_code() {
         let a = script_path("python", "py", "print(1)").unwrap();
-        assert!(
-            a.starts_with("/workspace/.portcullis/") && a.ends_with(".py"),
-            "{a}"
-        );
+        assert!(a.starts_with("/workspace/.portcullis/") && a.ends_with(".py"), "{a}");
         assert_eq!(a.len(), "/workspace/.portcullis/".len() + 16 + 3);
         assert_eq!(a, script_path("python", "py", "print(1)").unwrap());
         assert_ne!(a, script_path("python", "py", "print(2)").unwrap());
-        assert_ne!(
-            script_path("node", "js", "1").unwrap(),
-            script_path("deno", "js", "1").unwrap()
-        );
+        assert_ne!(script_path("node", "js", "1").unwrap(), script_path("deno", "js", "1").unwrap());
     }
 
     #[test]
@@ -144,10 +121,7 @@ mod tests {
     #[test]
     fn odd_extensions_from_a_pack_are_refused() {
         for ext in ["", "py/../x", "p y", ".py"] {
-            assert!(
-                matches!(script_path("python", ext, "x"), Err(Fail::Failed(_))),
-                "{ext:?}"
-            );
+            assert!(matches!(script_path("python", ext, "x"), Err(Fail::Failed(_))), "{ext:?}");
         }
     }
 }

@@ -2,11 +2,16 @@
 //! ends its call in a different way that must not harm the host. `sleep` is
 //! merely slow, for tests of calls in flight (shutdown, timeouts).
 
-wit_bindgen::generate!({
-    path: "../../../wit",
-    world: "portcullis:plugin/tool-plugin",
-    generate_all,
-});
+/// The bindings of the plugin contract, private so that the generated items are not this crate's API.
+mod bindings {
+    wit_bindgen::generate!({
+        path: "../../../wit",
+        world: "portcullis:plugin/tool-plugin",
+        generate_all,
+    });
+}
+
+pub(crate) use bindings::{exports, portcullis};
 
 use exports::portcullis::plugin::tools::{CallResult, Guest, Tool};
 use portcullis::plugin::types::{Content, Failure};
@@ -29,11 +34,7 @@ fn tool_with(name: &str, description: &str, input_schema: &str) -> Tool {
 }
 
 fn text(text: String) -> Result<CallResult, Failure> {
-    Ok(CallResult {
-        content: vec![Content::Text(text)],
-        structured_content: None,
-        is_error: false,
-    })
+    Ok(CallResult { content: vec![Content::Text(text)], structured_content: None, is_error: false })
 }
 
 impl Guest for Faulty {
@@ -69,8 +70,8 @@ impl Guest for Faulty {
             }
             "fine" => text("still fine".into()),
             "sleep" => {
-                let arguments: serde_json::Value = serde_json::from_str(&arguments)
-                    .map_err(|e| Failure::InvalidParams(e.to_string()))?;
+                let arguments: serde_json::Value =
+                    serde_json::from_str(&arguments).map_err(|e| Failure::InvalidParams(e.to_string()))?;
                 let ms = arguments["ms"].as_u64().unwrap_or(1000);
                 std::thread::sleep(std::time::Duration::from_millis(ms));
                 text(format!("slept {ms} ms"))
@@ -80,4 +81,4 @@ impl Guest for Faulty {
     }
 }
 
-export!(Faulty);
+bindings::export!(Faulty with_types_in bindings);

@@ -1,12 +1,12 @@
-//! Why a call fails: the plain-Rust mirror of the WIT `failure` variant.
+//! Why a request fails: the plain-Rust mirror of the WIT `failure` variant.
 
-/// A failed request. The component glue maps each variant to the WIT
-/// `failure` case of the same name, in both directions.
+/// A failed request. [`wit_types!`](crate::wit_types) converts it to and from
+/// the WIT `failure` case of the same name.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Fail {
     /// The named tool, container or object does not exist.
     NotFound(String),
-    /// The arguments are wrong; the text names the parameter.
+    /// The arguments are wrong; the text says which and how.
     InvalidParams(String),
     /// The operator has not granted what the call needs; the text names the grant.
     Denied(String),
@@ -35,27 +35,14 @@ impl Fail {
     }
 }
 
-/// The text of an `invalid-params` failure; panics on any other result.
-#[cfg(test)]
-pub(crate) fn invalid<T: std::fmt::Debug>(result: Result<T, Fail>) -> String {
-    match result {
-        Err(Fail::InvalidParams(msg)) => msg,
-        other => panic!("expected invalid-params, got {other:?}"),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn context_keeps_the_kind_and_prefixes_the_text() {
-        let fail = Fail::Denied("lacks the `install-network` grant".into())
-            .context("installing numpy with pip");
-        assert_eq!(
-            fail,
-            Fail::Denied("installing numpy with pip: lacks the `install-network` grant".into())
-        );
+        let fail = Fail::Denied("lacks the `install-network` grant".into()).context("installing numpy with pip");
+        assert_eq!(fail, Fail::Denied("installing numpy with pip: lacks the `install-network` grant".into()));
         assert_eq!(Fail::NotFound("x".into()).context("a").message(), "a: x");
     }
 }

@@ -1,6 +1,6 @@
-//! Assertions packs share in their tests, behind the `testing` feature.
+//! Assertions plugins share in their tests, behind the `testing` feature.
 //!
-//! The rules themselves are tested once, in this crate; a pack's tests use
+//! The rules themselves are tested once, in this crate; a plugin's tests use
 //! these to check how the pack is wired to them.
 
 use crate::validate::SHELL_METACHARACTERS;
@@ -42,26 +42,18 @@ pub fn assert_os_pack(pack: &PackSpec) {
     assert!(pack.languages().is_empty());
     assert_eq!(pack.managers(), [manager]);
     assert!(pack.tools().is_empty());
-    assert!(matches!(
-        pack.call_tool("detect_packages", "{}"),
-        Err(Fail::NotFound(_))
-    ));
+    assert!(matches!(pack.call_tool("detect_packages", "{}"), Err(Fail::NotFound(_))));
     assert!(
         invalid(pack.detect("python", "import numpy"))
             .starts_with(&format!("{name} plans OS packages; it detects none"))
     );
     assert!(
-        invalid(pack.run_command("python", "/a.py"))
-            .starts_with(&format!("{name} plans OS packages; it runs none"))
+        invalid(pack.run_command("python", "/a.py")).starts_with(&format!("{name} plans OS packages; it runs none"))
     );
     assert!(
-        invalid(pack.plan_install("no-such-manager", &["curl".into()], None))
-            .contains(&format!("supports {manager}"))
+        invalid(pack.plan_install("no-such-manager", &["curl".into()], None)).contains(&format!("supports {manager}"))
     );
     assert!(invalid(pack.plan_install(manager, &[], None)).contains("no packages"));
     let msg = invalid(pack.plan_install(manager, &["curl".into(), "$(reboot)".into()], None));
-    assert!(
-        msg.contains("\"$(reboot)\"") && msg.contains("`$`"),
-        "{msg}"
-    );
+    assert!(msg.contains("\"$(reboot)\"") && msg.contains("`$`"), "{msg}");
 }

@@ -1,19 +1,9 @@
 //! The `packages` export, implemented over a [`PackSpec`].
 
 use crate::fail::Fail;
-use crate::spec::{LanguageSpec, PackSpec, Plan};
+use crate::spec::{LanguageSpec, PackSpec};
+use crate::types::{InstallPlan, InstallStep, Language};
 use crate::validate::check_argument;
-
-/// A language as the WIT `language` record describes it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Language {
-    /// The canonical language name.
-    pub name: &'static str,
-    /// The source file extension, without the dot.
-    pub file_extension: &'static str,
-    /// The package manager that installs the language's packages.
-    pub manager: &'static str,
-}
 
 impl PackSpec {
     /// The languages this pack runs (none for OS-package packs).
@@ -21,9 +11,9 @@ impl PackSpec {
         self.language
             .iter()
             .map(|l| Language {
-                name: l.name,
-                file_extension: l.file_extension,
-                manager: self.manager.name,
+                name: l.name.into(),
+                file_extension: l.file_extension.into(),
+                manager: self.manager.name.into(),
             })
             .collect()
     }
@@ -60,24 +50,23 @@ impl PackSpec {
     /// manager would refuse to install.
     pub fn detect(&self, language: &str, source: &str) -> Result<Vec<String>, Fail> {
         let language = self.resolve_language(language, "detects")?;
-        let mut packages: Vec<String> = (language.detect)(source)
-            .into_iter()
-            .filter(|name| self.manager.names.check(name).is_ok())
-            .collect();
+        let mut packages: Vec<String> =
+            (language.detect)(source).into_iter().filter(|name| self.manager.names.check(name).is_ok()).collect();
         packages.sort();
         packages.dedup();
         Ok(packages)
     }
 
-    /// The command that installs `packages` with `manager`. Every name is
-    /// validated before any argument is built; the names follow `--`, so none
-    /// can be read as an option.
+    /// The steps that install `packages` with `manager`: the manager's
+    /// `prepare` commands, then its install command. Every name is validated
+    /// before any argument is built; the names follow `--`, so none can be
+    /// read as an option. Every step gets the manager's environment.
     pub fn plan_install(
         &self,
         manager: &str,
         packages: &[String],
         index_url: Option<&str>,
-    ) -> Result<Plan, Fail> {
+    ) -> Result<InstallPlan, Fail> {
         let spec = &self.manager;
         if manager != spec.name {
             return Err(Fail::InvalidParams(format!(
@@ -86,9 +75,7 @@ impl PackSpec {
             )));
         }
         if packages.is_empty() {
-            return Err(Fail::InvalidParams(format!(
-                "no packages given for {manager} to install"
-            )));
+            return Err(Fail::InvalidParams(format!("no packages given for {manager} to install")));
         }
         spec.names.check_all(manager, packages)?;
         let mut argv: Vec<String> = spec.argv.iter().map(|a| a.to_string()).collect();
@@ -98,18 +85,15 @@ impl PackSpec {
                     "{manager} takes no index URL (got {url:?}); configure its sources in the image instead"
                 )));
             };
-            check_argument(url)
-                .map_err(|rule| Fail::InvalidParams(format!("index URL {url:?} {rule}")))?;
+            check_argument(url).map_err(|rule| Fail::InvalidParams(format!("index URL {url:?} {rule}")))?;
             argv.extend([option.to_string(), url.to_string()]);
         }
         argv.push("--".into());
         argv.extend(packages.iter().cloned());
-        let env = spec
-            .env
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        Ok(Plan { argv, env })
+        let env: Vec<(String, String)> = spec.env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let step = |argv: Vec<String>| InstallStep { argv, env: env.clone() };
+        let prepare = spec.prepare.iter().map(|command| step(command.iter().map(|a| a.to_string()).collect()));
+        Ok(InstallPlan { steps: prepare.chain([step(argv)]).collect() })
     }
 
     /// The command that runs the source file at `path`: the language's runner
@@ -118,8 +102,7 @@ impl PackSpec {
     /// control characters.
     pub fn run_command(&self, language: &str, path: &str) -> Result<Vec<String>, Fail> {
         let language = self.resolve_language(language, "runs")?;
-        check_argument(path)
-            .map_err(|rule| Fail::InvalidParams(format!("path {path:?} {rule}")))?;
+        check_argument(path).map_err(|rule| Fail::InvalidParams(format!("path {path:?} {rule}")))?;
         Ok(vec![language.runner.to_string(), path.to_string()])
     }
 }
@@ -134,11 +117,7 @@ mod tests {
     fn languages_and_managers() {
         assert_eq!(
             LANG.languages(),
-            vec![Language {
-                name: "toylang",
-                file_extension: "toy",
-                manager: "toy"
-            }]
+            vec![Language { name: "toylang".into(), file_extension: "toy".into(), manager: "toy".into() }]
         );
         assert_eq!(OS.languages(), vec![]);
         assert_eq!(OS.managers(), vec!["toy".to_string()]);
@@ -146,9 +125,7 @@ mod tests {
 
     #[test]
     fn detect_sorts_dedups_and_drops_uninstallable_names() {
-        let found = LANG
-            .detect("toylang", "zeta alpha zeta BAD -x alpha")
-            .unwrap();
+        let found = LANG.detect("toylang", "zeta alpha zeta BAD -x alpha").unwrap();
         assert_eq!(found, vec!["alpha", "zeta"]);
     }
 
@@ -161,82 +138,56 @@ mod tests {
     #[test]
     fn unknown_language_names_the_supported_ones() {
         let msg = invalid(LANG.detect("ruby", "x"));
-        assert!(
-            msg.contains("\"ruby\"") && msg.contains("toylang, tl"),
-            "{msg}"
-        );
+        assert!(msg.contains("\"ruby\"") && msg.contains("toylang, tl"), "{msg}");
     }
 
     #[test]
     fn os_pack_detects_and_runs_nothing() {
-        assert!(
-            invalid(OS.detect("toylang", "x"))
-                .starts_with("toyos plans OS packages; it detects none")
-        );
-        assert!(
-            invalid(OS.run_command("toylang", "/a"))
-                .starts_with("toyos plans OS packages; it runs none")
-        );
+        assert!(invalid(OS.detect("toylang", "x")).starts_with("toyos plans OS packages; it detects none"));
+        assert!(invalid(OS.run_command("toylang", "/a")).starts_with("toyos plans OS packages; it runs none"));
     }
 
     #[test]
     fn plan_puts_names_after_double_dash() {
-        let plan = LANG
-            .plan_install("toy", &["a".into(), "b".into()], None)
-            .unwrap();
-        assert_eq!(plan.argv, ["toy", "install", "--", "a", "b"]);
-        assert_eq!(plan.env, [("TOY_QUIET".to_string(), "1".to_string())]);
+        let plan = LANG.plan_install("toy", &["a".into(), "b".into()], None).unwrap();
+        let env = vec![("TOY_QUIET".to_string(), "1".to_string())];
+        let step = |argv: &[&str]| InstallStep { argv: argv.iter().map(|a| a.to_string()).collect(), env: env.clone() };
+        assert_eq!(
+            plan,
+            InstallPlan { steps: vec![step(&["toy", "refresh"]), step(&["toy", "install", "--", "a", "b"])] },
+            "the prepare steps come first, each with the environment"
+        );
     }
 
     #[test]
     fn plan_adds_index_option_before_names() {
-        let plan = LANG
-            .plan_install("toy", &["a".into()], Some("https://mirror/x"))
-            .unwrap();
-        assert_eq!(
-            plan.argv,
-            ["toy", "install", "--index", "https://mirror/x", "--", "a"]
-        );
+        let plan = LANG.plan_install("toy", &["a".into()], Some("https://mirror/x")).unwrap();
+        assert_eq!(plan.steps[1].argv, ["toy", "install", "--index", "https://mirror/x", "--", "a"]);
     }
 
     #[test]
     fn plan_refuses_bad_index_urls_and_unsupported_index() {
         assert!(invalid(LANG.plan_install("toy", &["a".into()], Some("-oops"))).contains("`-`"));
-        assert!(
-            invalid(LANG.plan_install("toy", &["a".into()], Some("http://x\ny")))
-                .contains("newlines")
-        );
-        assert!(
-            invalid(OS.plan_install("toy", &["a".into()], Some("http://m")))
-                .contains("takes no index URL")
-        );
+        assert!(invalid(LANG.plan_install("toy", &["a".into()], Some("http://x\ny"))).contains("newlines"));
+        assert!(invalid(OS.plan_install("toy", &["a".into()], Some("http://m"))).contains("takes no index URL"));
     }
 
     #[test]
     fn plan_refuses_unknown_manager_and_empty_list() {
         let msg = invalid(LANG.plan_install("pip", &["a".into()], None));
-        assert!(
-            msg.contains("\"pip\"") && msg.contains("supports toy"),
-            "{msg}"
-        );
+        assert!(msg.contains("\"pip\"") && msg.contains("supports toy"), "{msg}");
         assert!(invalid(LANG.plan_install("toy", &[], None)).contains("no packages"));
     }
 
     #[test]
     fn plan_validates_before_building() {
         let msg = invalid(LANG.plan_install("toy", &["ok".into(), "x;y".into()], Some("-bad")));
-        assert!(
-            msg.contains("\"x;y\""),
-            "names are checked before the index URL: {msg}"
-        );
+        assert!(msg.contains("\"x;y\""), "names are checked before the index URL: {msg}");
     }
 
     #[test]
     fn run_command_is_runner_then_path() {
-        assert_eq!(
-            LANG.run_command("tl", "/workspace/a.toy").unwrap(),
-            ["toyrun", "/workspace/a.toy"]
-        );
+        assert_eq!(LANG.run_command("tl", "/workspace/a.toy").unwrap(), ["toyrun", "/workspace/a.toy"]);
         assert!(invalid(LANG.run_command("tl", "-cimport os")).contains("`-`"));
         assert!(invalid(LANG.run_command("tl", "a\nb")).contains("newlines"));
         assert!(invalid(LANG.run_command("tl", "")).contains("empty"));

@@ -39,6 +39,9 @@ pub struct ManagerSpec {
     pub name: &'static str,
     /// The rules every package name must pass.
     pub names: NameCheck,
+    /// Commands that run before the install command, in order, with the
+    /// same environment (`apt-get update`); usually none.
+    pub prepare: &'static [&'static [&'static str]],
     /// The install command up to (not including) the index option and the
     /// package names.
     pub argv: &'static [&'static str],
@@ -46,15 +49,6 @@ pub struct ManagerSpec {
     /// or `None` when the manager has no such option (an index URL is then
     /// refused rather than silently ignored).
     pub index_option: Option<&'static str>,
-    /// Environment variables the install needs.
+    /// Environment variables every step of the install needs.
     pub env: &'static [(&'static str, &'static str)],
-}
-
-/// A validated install command: the WIT `install-plan`, in plain Rust.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Plan {
-    /// The program and its arguments; never a shell string.
-    pub argv: Vec<String>,
-    /// Environment variables for the install.
-    pub env: Vec<(String, String)>,
 }

@@ -37,10 +37,7 @@ impl NameCheck {
             return Err("must not contain whitespace, newlines or control characters".into());
         }
         let special = |c: char| SHELL_METACHARACTERS.contains(c) || c == '/';
-        if let Some(c) = name
-            .chars()
-            .find(|&c| special(c) && !self.grammar_specials.contains(c))
-        {
+        if let Some(c) = name.chars().find(|&c| special(c) && !self.grammar_specials.contains(c)) {
             return Err(if c == '/' {
                 "must not contain the path separator `/`".into()
             } else {
@@ -55,9 +52,7 @@ impl NameCheck {
     pub fn check_all(&self, manager: &str, names: &[String]) -> Result<(), Fail> {
         for name in names {
             self.check(name).map_err(|rule| {
-                Fail::InvalidParams(format!(
-                    "{manager} package name {name:?} is invalid: it {rule}"
-                ))
+                Fail::InvalidParams(format!("{manager} package name {name:?} is invalid: it {rule}"))
             })?;
         }
         Ok(())
@@ -106,20 +101,14 @@ mod tests {
     use super::*;
 
     fn lower_letters(name: &str) -> Result<(), &'static str> {
-        if name
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || "[]/".contains(c))
-        {
+        if name.chars().all(|c| c.is_ascii_lowercase() || "[]/".contains(c)) {
             Ok(())
         } else {
             Err("be lower-case letters")
         }
     }
 
-    const CHECK: NameCheck = NameCheck {
-        grammar_specials: "[]",
-        grammar: lower_letters,
-    };
+    const CHECK: NameCheck = NameCheck { grammar_specials: "[]", grammar: lower_letters };
 
     fn rule(name: &str) -> String {
         CHECK.check(name).unwrap_err()
@@ -128,11 +117,7 @@ mod tests {
     #[test]
     fn accepts_a_name_the_grammar_accepts() {
         assert_eq!(CHECK.check("abc"), Ok(()));
-        assert_eq!(
-            CHECK.check("abc[x]"),
-            Ok(()),
-            "grammar specials are allowed"
-        );
+        assert_eq!(CHECK.check("abc[x]"), Ok(()), "grammar specials are allowed");
     }
 
     #[test]
@@ -153,20 +138,14 @@ mod tests {
     fn refuses_every_metacharacter_the_grammar_does_not_use() {
         for c in SHELL_METACHARACTERS.chars().filter(|c| !"[]".contains(*c)) {
             let name = format!("a{c}b");
-            assert_eq!(
-                rule(&name),
-                format!("must not contain the shell metacharacter `{c}`")
-            );
+            assert_eq!(rule(&name), format!("must not contain the shell metacharacter `{c}`"));
         }
     }
 
     #[test]
     fn refuses_path_separator_unless_the_grammar_uses_it() {
         assert!(rule("a/b").contains("path separator"));
-        let with_slash = NameCheck {
-            grammar_specials: "/",
-            grammar: lower_letters,
-        };
+        let with_slash = NameCheck { grammar_specials: "/", grammar: lower_letters };
         assert_eq!(with_slash.check("a/b"), Ok(()));
     }
 
@@ -203,11 +182,7 @@ mod tests {
         assert_eq!(check("other=12"), Err("name"));
         assert_eq!(check("other=x"), Err("name"), "the name is checked first");
         assert_eq!(check("pkg="), Err("version"));
-        assert_eq!(
-            check("pkg=1=2"),
-            Err("version"),
-            "only the first `=` splits"
-        );
+        assert_eq!(check("pkg=1=2"), Err("version"), "only the first `=` splits");
     }
 
     #[test]

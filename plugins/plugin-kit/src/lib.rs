@@ -1,0 +1,38 @@
+//! The kit every first-party Portcullis plugin is built on.
+//!
+//! - [`Fail`], [`Args`], [`ToolSpec`] and [`Outcome`]: failures, tool
+//!   arguments read against the tool's schema, tool descriptions and results.
+//! - [`Mount`], [`Language`], [`InstallPlan`]: the WIT records plugins
+//!   exchange with the host.
+//! - [`PackSpec`]: a language pack described as data; its methods implement
+//!   the `packages` and `tools` exports, and [`export_pack!`] binds them to
+//!   the `language-pack` world.
+//! - [`wit_types!`] and [`wit_tools!`]: the conversions to and from a
+//!   plugin's generated WIT types.
+//!
+//! The crate holds no bindings itself, so it builds and tests natively on
+//! any target; the `testing` feature adds assertions plugins share in tests.
+
+#![warn(missing_docs)]
+
+mod args;
+mod detect;
+mod export;
+mod fail;
+mod packages;
+mod spec;
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
+mod tool;
+#[cfg(test)]
+mod toy;
+mod types;
+mod validate;
+mod wit;
+
+pub use args::Args;
+pub use fail::Fail;
+pub use spec::{LanguageSpec, ManagerSpec, PackSpec};
+pub use tool::{Annotations, Block, Outcome, ToolSpec};
+pub use types::{InstallPlan, InstallStep, Language, Mount};
+pub use validate::{NameCheck, check_pinned};
