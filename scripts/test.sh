@@ -15,7 +15,7 @@ scripts/setup.sh
 
 log "building the host (with its bundled plugins) and the example and test plugins"
 cargo build --locked -p portcullis
-cargo build --locked --target wasm32-wasip2 --profile plugin -p hello -p faulty -p conformance
+cargo build --locked --target wasm32-wasip2 --profile plugin -p hello -p faulty -p legacy-v0_1 -p conformance
 
 log "Rust tests (the host, and the plugins' own logic natively)"
 cargo nextest run --locked --no-fail-fast \

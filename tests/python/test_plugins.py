@@ -118,3 +118,18 @@ async def test_a_computing_plugin_does_not_hold_up_other_calls(portcullis_bin, p
             await anyio.sleep(0.5)
             assert text_of(await client.call_tool("hello", {"name": "meanwhile"})) == "Hello, meanwhile!"
             assert not spin_ended.is_set(), "hello waited for the spinning call"
+
+
+async def test_a_plugin_built_against_wit_0_1_0_still_loads_and_reaches_the_host(portcullis_bin, plugin_dir, cache_dir):
+    install(plugin_dir, "legacy_v0_1")
+    async with Client(server(portcullis_bin, plugin_dir, cache_dir), mode="legacy") as client:
+        assert "legacy_probe" in await tool_names(client)
+        lines = text_of(await client.call_tool("legacy_probe", {})).splitlines()
+    session, pip, apt = lines
+    # client.session-id (moved to `context` in 0.2.0) still answers.
+    assert session.startswith("session: ") and session != "session: none", session
+    # A one-step plan from a 0.2.0 pack reaches the 0.1.0 caller as its single command.
+    assert pip.startswith("pip: ") and " install " in pip and pip.endswith("six"), pip
+    # A plan of several steps cannot be expressed in 0.1.0: a clear failure, not a truncated plan.
+    assert apt.startswith("apt failed: installing with `apt` takes 2 steps"), apt
+    assert "rebuild this plugin against 0.2.0" in apt
