@@ -202,6 +202,27 @@ async def test_files_round_trip_and_traversal_is_refused(portcullis_bin, plugin_
         assert escape.is_error
 
 
+async def test_apt_installs_a_debian_package_in_two_steps(portcullis_bin, plugin_dir, cache_dir, config):
+    """End to end with Debian's own mirror: the image ships no package lists, so
+    this works only if `apt-get update` runs before `apt-get install`, both in
+    the hardened container (no capabilities) with the install network."""
+    async with sandbox(portcullis_bin, plugin_dir, cache_dir, config) as client:
+        container = await create(client)
+        before = await run(client, container, "command -v tree || echo absent")
+        assert "absent" in text_of(before)
+        result = await client.call_tool(
+            "add_dependencies", {"container_id": container, "packages": ["tree"], "package_manager": "apt"}
+        )
+        assert not result.is_error, text_of(result)
+        steps = result.structured_content["steps"]
+        assert [step["argv"][-1] for step in steps] == ["update", "tree"], steps
+        after = await run(client, container, "tree --version")
+        assert not after.is_error and "tree v" in text_of(after), text_of(after)
+        # The install network was only lent: the container is offline again.
+        offline = await run(client, container, "python3 -c \"import socket; socket.create_connection(('deb.debian.org', 80), timeout=5)\"")
+        assert "Error" in text_of(offline) or offline.structured_content.get("exit_code") != 0, text_of(offline)
+
+
 async def test_package_names_with_shell_metacharacters_are_refused(portcullis_bin, plugin_dir, cache_dir, config):
     async with sandbox(portcullis_bin, plugin_dir, cache_dir, config) as client:
         container = await create(client)

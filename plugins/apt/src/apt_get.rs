@@ -5,11 +5,16 @@ use plugin_kit::{ManagerSpec, NameCheck, check_pinned};
 /// Two steps, both non-interactive: `apt-get update` fetches the package
 /// lists (slim images ship without them), then `apt-get install` installs
 /// without recommended packages.
+///
+/// Both run with `APT::Sandbox::User=root`: Portcullis containers drop every
+/// capability, so apt cannot switch to its `_apt` download user (its HTTP
+/// method dies with "Method http has died unexpectedly"). Downloads then run
+/// as the container's root, which holds no capabilities either.
 pub const APT: ManagerSpec = ManagerSpec {
     name: "apt",
     names: NameCheck { grammar_specials: "~", grammar: package },
-    prepare: &[&["apt-get", "update"]],
-    argv: &["apt-get", "install", "-y", "--no-install-recommends"],
+    prepare: &[&["apt-get", "-o", "APT::Sandbox::User=root", "update"]],
+    argv: &["apt-get", "-o", "APT::Sandbox::User=root", "install", "-y", "--no-install-recommends"],
     index_option: None,
     env: &[("DEBIAN_FRONTEND", "noninteractive")],
 };

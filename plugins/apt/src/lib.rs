@@ -33,9 +33,11 @@ mod tests {
             plan,
             InstallPlan {
                 steps: vec![
-                    step(&["apt-get", "update"]),
+                    step(&["apt-get", "-o", "APT::Sandbox::User=root", "update"]),
                     step(&[
                         "apt-get",
+                        "-o",
+                        "APT::Sandbox::User=root",
                         "install",
                         "-y",
                         "--no-install-recommends",
