@@ -21,15 +21,8 @@ log() { printf '[conformance] %s\n' "$*" >&2; }
 
 BIN="${PORTCULLIS_BIN:-$REPO_ROOT/target/debug/portcullis}"
 PLUGIN="${PORTCULLIS_WASM_DIR:-$REPO_ROOT/target/wasm32-wasip2/plugin}/conformance.wasm"
-# The prepacked suite sits beside the checkout (../shared); /work/shared is where
-# this project's machines keep it when the checkout lives elsewhere.
-RUN="${CONFORMANCE_RUN:-}"
-if [[ -z $RUN ]]; then
-    for candidate in "$REPO_ROOT/../shared/conformance/run" /work/shared/conformance/run; do
-        [[ -x $candidate ]] && { RUN="$candidate"; break; }
-    done
-    RUN="${RUN:-$REPO_ROOT/../shared/conformance/run}"
-fi
+# The prepacked suite: CONFORMANCE_RUN, else beside the checkout (../shared).
+RUN="${CONFORMANCE_RUN:-$REPO_ROOT/../shared/conformance/run}"
 BASELINE="$REPO_ROOT/tests/conformance/expected-failures.yml"
 
 for need in "$BIN" "$PLUGIN" "$RUN"; do

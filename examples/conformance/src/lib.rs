@@ -4,8 +4,9 @@
 //! tools, the `test://` resources and template, the `test_*` prompts and argument
 //! completion.
 //!
-//! The exact expectations, and what the host itself must do, are written down in
-//! `/work/notes/conformance.md`.
+//! The suite's exact expectations are in its own package: the README of the
+//! prepacked suite (`$CONFORMANCE_RUN`'s directory, see `scripts/conformance.sh`)
+//! says where.
 //!
 //! Every call runs in a fresh instance, and in the 2026-07-28 protocol a call that
 //! asks the client something is re-run from the start once the client answers.

@@ -33,7 +33,7 @@ use bollard::query_parameters::{CreateContainerOptionsBuilder, CreateImageOption
 use futures::StreamExt;
 use tokio::task::AbortHandle;
 
-pub use config::{DEFAULT_HOST, DockerConfig};
+pub use config::DockerConfig;
 pub use host::{DockerCall, DockerImport};
 pub use reclaim::Reaped;
 

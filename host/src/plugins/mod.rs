@@ -17,6 +17,6 @@ pub use compile_cache::{CacheOutcome, CompileCache};
 pub use host_api::HostServices;
 pub use loader::{BUNDLED, BundledPlugin, Loader};
 pub use plugin::{Catalog, Plugin, PluginFault, PluginSource};
-pub use registry::{Change, NAMESPACE_SEPARATOR, PromptRoute, Registry, Snapshot, ToolRoute, template_matches};
+pub use registry::{Change, PromptRoute, Registry, Snapshot, ToolRoute};
 pub use runtime::PluginRuntime;
 pub use watch::watch;

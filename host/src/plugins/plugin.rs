@@ -57,8 +57,8 @@ pub enum PluginSource {
     File(std::path::PathBuf),
 }
 
-/// What a plugin offers, read once at load (and again for tools when the plugin
-/// says its tools changed).
+/// What a plugin offers: read at load, and read again in full whenever the
+/// plugin says (through `events`) that its tools, prompts or resources changed.
 #[derive(Debug, Clone, Default)]
 pub struct Catalog {
     /// MCP tools.

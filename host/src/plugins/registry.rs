@@ -13,7 +13,7 @@ use super::plugin::Plugin;
 
 /// Separates a plugin's name from a tool or prompt name when two plugins offer
 /// the same name: `python__detect_packages`.
-pub const NAMESPACE_SEPARATOR: &str = "__";
+const NAMESPACE_SEPARATOR: &str = "__";
 
 /// What changed, for clients that track lists or subscriptions.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -182,7 +182,7 @@ fn claim<V>(map: &mut BTreeMap<String, V>, what: &str, key: &str, plugin: &Plugi
 
 /// Whether `uri` matches an RFC 6570 level-1 template: each `{var}` matches a
 /// non-empty run of characters other than `/`.
-pub fn template_matches(template: &str, uri: &str) -> bool {
+fn template_matches(template: &str, uri: &str) -> bool {
     let mut rest = uri;
     let mut parts = template.split('{');
     let Some(first) = parts.next() else { return false };
@@ -272,13 +272,12 @@ impl Registry {
     }
 
     fn publish_differences(&self, old: &Snapshot, new: &Snapshot) -> Vec<Change> {
-        let tools = |s: &Snapshot| s.tools.iter().map(|(k, r)| (k.clone(), format!("{:?}", r.tool))).collect::<Vec<_>>();
-        let prompts =
-            |s: &Snapshot| s.prompts.iter().map(|(k, r)| (k.clone(), format!("{:?}", r.prompt))).collect::<Vec<_>>();
+        let tools = |s: &Snapshot| s.tools.iter().map(|(k, r)| (k.clone(), r.tool.clone())).collect::<Vec<_>>();
+        let prompts = |s: &Snapshot| s.prompts.iter().map(|(k, r)| (k.clone(), r.prompt.clone())).collect::<Vec<_>>();
         let resources = |s: &Snapshot| {
-            let mut v: Vec<String> = s.resources.values().map(|(_, r)| format!("{r:?}")).collect();
-            v.extend(s.templates.iter().map(|(_, t)| format!("{t:?}")));
-            v
+            let concrete: Vec<_> = s.resources.values().map(|(_, r)| r.clone()).collect();
+            let templates: Vec<_> = s.templates.iter().map(|(_, t)| t.clone()).collect();
+            (concrete, templates)
         };
         let mut changes = Vec::new();
         if tools(old) != tools(new) {

@@ -30,7 +30,8 @@ fn scan(dir: &Path) -> HashMap<PathBuf, Fingerprint> {
         .collect()
 }
 
-/// Watches `dir` until `stop` fires. `loaded` is the state after start-up.
+/// Watches `dir` until `stop` fires, loading through `loader`. Files present
+/// at the first scan count as already loaded (the start-up load read them).
 pub async fn watch(dir: PathBuf, loader: Arc<Loader>, stop: CancellationToken) {
     let mut current = scan(&dir);
     let mut previous = current.clone();
