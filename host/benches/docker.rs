@@ -49,7 +49,12 @@ async fn bare_exec(docker: &Docker, container: &str) {
     let exec = docker
         .create_exec(
             container,
-            CreateExecOptions { cmd: Some(vec!["true"]), attach_stdout: Some(true), attach_stderr: Some(true), ..Default::default() },
+            CreateExecOptions {
+                cmd: Some(vec!["true"]),
+                attach_stdout: Some(true),
+                attach_stderr: Some(true),
+                ..Default::default()
+            },
         )
         .await
         .unwrap();
@@ -66,7 +71,11 @@ fn main() {
     let mut container = String::new();
     for i in 0..CREATES {
         let started = Instant::now();
-        let created = call(&mut peer, "create_container", serde_json::json!({"name": format!("bench-{i}"), "reuse_existing": false}));
+        let created = call(
+            &mut peer,
+            "create_container",
+            serde_json::json!({"name": format!("bench-{i}"), "reuse_existing": false}),
+        );
         creates.push(started.elapsed());
         container = created["id"].as_str().unwrap().to_string();
     }
@@ -100,6 +109,11 @@ fn main() {
     let engine = stats(bare);
     print("execute_code via MCP stdio (sandbox plugin)", &host);
     print("bare exec via the engine API (bollard)", &engine);
-    println!("{:<46} p50 {:>9.1} µs   p99 {:>9.1} µs", "host share above the bare exec", host.p50 - engine.p50, host.p99 - engine.p99);
+    println!(
+        "{:<46} p50 {:>9.1} µs   p99 {:>9.1} µs",
+        "host share above the bare exec",
+        host.p50 - engine.p50,
+        host.p99 - engine.p99
+    );
     print("create_container via MCP stdio", &stats(creates));
 }

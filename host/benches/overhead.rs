@@ -20,25 +20,19 @@ use std::time::{Duration, Instant};
 mod support;
 
 use portcullis::app::App;
-use portcullis::config::Config;
 use portcullis::caller::CallContext;
+use portcullis::config::Config;
 use support::{Peer, pct, portcullis_bin, print, repo, stats};
 
 const CALLS: usize = 3000;
 const WARMUP: usize = 300;
 const STARTS: usize = 15;
 
-
 fn hello_wasm() -> PathBuf {
     let path = repo().join("target/wasm32-wasip2/plugin/hello.wasm");
     assert!(path.exists(), "build it first: cargo build --target wasm32-wasip2 --profile plugin -p hello");
     path
 }
-
-
-
-
-
 
 fn plugin_dir_with(copies: usize) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
@@ -68,7 +62,8 @@ fn in_process() {
         let mut samples = Vec::with_capacity(CALLS);
         for i in 0..WARMUP + CALLS {
             let started = Instant::now();
-            let result = route.plugin.call_tool(&services, CallContext::default(), "hello", r#"{"name":"bench"}"#).await;
+            let result =
+                route.plugin.call_tool(&services, CallContext::default(), "hello", r#"{"name":"bench"}"#).await;
             let elapsed = started.elapsed();
             assert!(matches!(result, Ok(Ok(_))));
             if i >= WARMUP {
@@ -121,7 +116,12 @@ fn stdio_end_to_end() {
     let real = stats(round_trips(&mut host));
     print("stdio: canned JSON-RPC responder (floor)", &floor);
     print("stdio: portcullis, hello plugin", &real);
-    println!("{:<42} p50 {:>8.1} µs   p99 {:>8.1} µs", "stdio: host overhead above the floor", real.p50 - floor.p50, real.p99 - floor.p99);
+    println!(
+        "{:<42} p50 {:>8.1} µs   p99 {:>8.1} µs",
+        "stdio: host overhead above the floor",
+        real.p50 - floor.p50,
+        real.p99 - floor.p99
+    );
     println!("{:<42} {:>8.1} MiB", "peak resident memory (VmHWM), stdio server", host.peak_rss_kib() as f64 / 1024.0);
 }
 
@@ -148,8 +148,18 @@ fn startup() {
     cold.sort();
     warm.sort();
     let ms = |d: &[Duration], p| pct(d, p) / 1000.0;
-    println!("{:<42} p50 {:>8.1} ms   max {:>7.1} ms", "start → first tools/list, 5 plugins, cold", ms(&cold, 0.5), ms(&cold, 1.0));
-    println!("{:<42} p50 {:>8.1} ms   max {:>7.1} ms", "start → first tools/list, 5 plugins, warm", ms(&warm, 0.5), ms(&warm, 1.0));
+    println!(
+        "{:<42} p50 {:>8.1} ms   max {:>7.1} ms",
+        "start → first tools/list, 5 plugins, cold",
+        ms(&cold, 0.5),
+        ms(&cold, 1.0)
+    );
+    println!(
+        "{:<42} p50 {:>8.1} ms   max {:>7.1} ms",
+        "start → first tools/list, 5 plugins, warm",
+        ms(&warm, 0.5),
+        ms(&warm, 1.0)
+    );
 }
 
 /// `--canned`: answers `initialize` and every other request with canned

@@ -28,7 +28,9 @@ impl App {
     pub async fn start(config: Config) -> Result<App> {
         let started = Instant::now();
         let config = Arc::new(config);
-        let runtime = Arc::new(PluginRuntime::new(CompileCache::new(config.cache_dir.clone())).context("starting the plugin runtime")?);
+        let runtime = Arc::new(
+            PluginRuntime::new(CompileCache::new(config.cache_dir.clone())).context("starting the plugin runtime")?,
+        );
         let docker = config.docker.enabled.then(|| Arc::new(DockerService::connect(config.docker.clone())));
         if let Some(docker) = &docker {
             // Leftovers of a crashed run are swept in the background: an absent

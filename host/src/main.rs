@@ -15,7 +15,11 @@ use tokio_util::sync::CancellationToken;
 use tracing_subscriber::EnvFilter;
 
 #[derive(Parser)]
-#[command(name = "portcullis", version, about = "An extensible MCP host: WebAssembly plugins, Docker primitives, stdio and HTTP.")]
+#[command(
+    name = "portcullis",
+    version,
+    about = "An extensible MCP host: WebAssembly plugins, Docker primitives, stdio and HTTP."
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -75,10 +79,15 @@ fn main() -> ExitCode {
     let filter = match EnvFilter::try_new(&config.log_level) {
         // rmcp logs every request's start and end at `info`; keep it to warnings
         // unless the filter names it.
-        Ok(filter) if !config.log_level.contains("rmcp") => filter.add_directive(RMCP_LOGS.parse().expect("a valid directive")),
+        Ok(filter) if !config.log_level.contains("rmcp") => {
+            filter.add_directive(RMCP_LOGS.parse().expect("a valid directive"))
+        }
         Ok(filter) => filter,
         Err(e) => {
-            eprintln!("portcullis: configuration error: `log_level` / LOG_LEVEL `{}` is not a valid filter: {e}", config.log_level);
+            eprintln!(
+                "portcullis: configuration error: `log_level` / LOG_LEVEL `{}` is not a valid filter: {e}",
+                config.log_level
+            );
             return ExitCode::from(EXIT_CONFIG);
         }
     };

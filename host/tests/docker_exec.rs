@@ -8,8 +8,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use docker_support::*;
-use portcullis::docker::DockerConfig;
 use portcullis::caller::Grant;
+use portcullis::docker::DockerConfig;
 use portcullis::wit::docker::ExitReason;
 use portcullis::wit::log::Level;
 use portcullis::wit::types::Failure;

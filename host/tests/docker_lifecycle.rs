@@ -14,14 +14,14 @@ use bollard::query_parameters::{
     CreateContainerOptionsBuilder, ListContainersOptionsBuilder, RemoveContainerOptionsBuilder,
 };
 use docker_support::*;
+use portcullis::caller::Grant;
 use portcullis::config::{Config, Environment, PluginSettings};
 use portcullis::docker::DockerConfig;
-use portcullis::wit::types::Mount;
-use portcullis::wit::policy::Access;
-use portcullis::wit::types::Failure;
-use portcullis::caller::Grant;
 use portcullis::plugins::{BUNDLED, CompileCache, Loader, PluginRuntime};
 use portcullis::policy::{OperatorPolicy, PolicyChain};
+use portcullis::wit::policy::Access;
+use portcullis::wit::types::Failure;
+use portcullis::wit::types::Mount;
 
 /// Containers of `session` on the engine, whoever owns them.
 async fn containers_of(docker: &Docker, session: &str) -> Vec<String> {

@@ -95,7 +95,8 @@ impl DockerFile {
             docker.cpus = cpus;
         }
         if let Some(pids) = positive("docker.pids", self.pids)? {
-            docker.pids = u32::try_from(pids).map_err(|_| ConfigError(format!("`docker.pids` is too large: {pids}")))?;
+            docker.pids =
+                u32::try_from(pids).map_err(|_| ConfigError(format!("`docker.pids` is too large: {pids}")))?;
         }
         if let Some(v) = self.allow_network {
             docker.allow_network = v;
@@ -163,7 +164,11 @@ impl ConfigFile {
                         .map(|g| {
                             Grant::parse(g).ok_or_else(|| {
                                 let known: Vec<_> = Grant::ALL.iter().map(|g| g.name()).collect();
-                                ConfigError(format!("`{}` has unknown grant `{g}` (known: {})", key("grants"), known.join(", ")))
+                                ConfigError(format!(
+                                    "`{}` has unknown grant `{g}` (known: {})",
+                                    key("grants"),
+                                    known.join(", ")
+                                ))
                             })
                         })
                         .collect::<Result<_, _>>()?,

@@ -133,8 +133,7 @@ impl Config {
             self.docker.host = Some(host);
         }
         if let Some(images) = env.var("PORTCULLIS_DOCKER_IMAGES") {
-            self.docker.images =
-                images.split(',').map(str::trim).filter(|i| !i.is_empty()).map(String::from).collect();
+            self.docker.images = images.split(',').map(str::trim).filter(|i| !i.is_empty()).map(String::from).collect();
         }
         self.http.apply_env(env)?;
         Ok(())
@@ -224,7 +223,9 @@ mod tests {
 
     #[test]
     fn per_plugin_limits_and_settings_apply() {
-        let file = write("[limits]\nmemory_mib = 32\n[plugins.paths]\ncpu_ms = 50\n[plugins.paths.settings]\nallow = [\"/srv\"]\nmode = \"strict\"\n");
+        let file = write(
+            "[limits]\nmemory_mib = 32\n[plugins.paths]\ncpu_ms = 50\n[plugins.paths.settings]\nallow = [\"/srv\"]\nmode = \"strict\"\n",
+        );
         let config = Config::load(Some(file.path()), &FakeEnv(vec![])).unwrap();
         let policy = config.plugin_policy("paths", &[Grant::Docker]);
         assert_eq!(policy.limits.memory_bytes, 32 << 20);

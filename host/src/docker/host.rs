@@ -53,11 +53,9 @@ impl DockerCall<'_> {
 
     /// The session a new container belongs to: the spec's, else the caller's.
     fn session_of(&self, explicit: Option<&str>) -> Result<String, Failure> {
-        explicit
-            .filter(|s| !s.is_empty())
-            .map(String::from)
-            .or_else(|| self.caller.call.session_id.clone())
-            .ok_or_else(|| Failure::InvalidParams("no session: pass session_id (the container spec's `session`)".into()))
+        explicit.filter(|s| !s.is_empty()).map(String::from).or_else(|| self.caller.call.session_id.clone()).ok_or_else(
+            || Failure::InvalidParams("no session: pass session_id (the container spec's `session`)".into()),
+        )
     }
 
     async fn create(&self, spec: ContainerSpec) -> Result<Container, Failure> {
@@ -67,8 +65,11 @@ impl DockerCall<'_> {
         }
         let session = self.session_of(spec.session.as_deref())?;
         service.validate(&spec)?;
-        let request =
-            ContainerRequest { image: service.image_or_default(&spec.image), network: spec.network, mounts: spec.mounts.clone() };
+        let request = ContainerRequest {
+            image: service.image_or_default(&spec.image),
+            network: spec.network,
+            mounts: spec.mounts.clone(),
+        };
         let approved = self.policy.check_container(self.plugins, request).await?;
         service.create_container(&session, spec, approved).await
     }

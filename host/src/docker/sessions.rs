@@ -217,7 +217,9 @@ pub(super) async fn list(
 pub(super) async fn remove_container(client: &Client, id: &str) -> Result<(), Error> {
     let options = RemoveContainerOptionsBuilder::new().force(true).v(true).build();
     match client.api.remove_container(id, Some(options)).await.map_err(client.err("remove the container")) {
-        Err(Error::Engine { status: 409, ref message, .. }) if message.contains("in progress") => wait_gone(client, id).await,
+        Err(Error::Engine { status: 409, ref message, .. }) if message.contains("in progress") => {
+            wait_gone(client, id).await
+        }
         Err(e) if !e.is_missing() => Err(e),
         _ => Ok(()),
     }

@@ -157,10 +157,16 @@ impl Exports {
     }
 
     /// `tools.list-tools`.
-    pub async fn list_tools(&self, store: &mut Store<CallState>, instance: &Instance) -> wasmtime::Result<Vec<tools::Tool>> {
+    pub async fn list_tools(
+        &self,
+        store: &mut Store<CallState>,
+        instance: &Instance,
+    ) -> wasmtime::Result<Vec<tools::Tool>> {
         match self {
             Exports::Current(f) => present(&f.tools)?.load(&mut *store, instance)?.call_list_tools(store).await,
-            Exports::V0_1(f) => transcode(present(&f.tools)?.load(&mut *store, instance)?.call_list_tools(store).await?),
+            Exports::V0_1(f) => {
+                transcode(present(&f.tools)?.load(&mut *store, instance)?.call_list_tools(store).await?)
+            }
         }
     }
 
@@ -176,9 +182,9 @@ impl Exports {
             Exports::Current(f) => {
                 present(&f.tools)?.load(&mut *store, instance)?.call_call_tool(store, name, arguments).await
             }
-            Exports::V0_1(f) => transcode(
-                present(&f.tools)?.load(&mut *store, instance)?.call_call_tool(store, name, arguments).await?,
-            ),
+            Exports::V0_1(f) => {
+                transcode(present(&f.tools)?.load(&mut *store, instance)?.call_call_tool(store, name, arguments).await?)
+            }
         }
     }
 
@@ -209,7 +215,9 @@ impl Exports {
         uri: &str,
     ) -> Answer<Vec<types::ResourceContents>> {
         match self {
-            Exports::Current(f) => present(&f.resources)?.load(&mut *store, instance)?.call_read_resource(store, uri).await,
+            Exports::Current(f) => {
+                present(&f.resources)?.load(&mut *store, instance)?.call_read_resource(store, uri).await
+            }
             Exports::V0_1(f) => {
                 transcode(present(&f.resources)?.load(&mut *store, instance)?.call_read_resource(store, uri).await?)
             }
@@ -224,7 +232,9 @@ impl Exports {
     ) -> wasmtime::Result<Vec<prompts::Prompt>> {
         match self {
             Exports::Current(f) => present(&f.prompts)?.load(&mut *store, instance)?.call_list_prompts(store).await,
-            Exports::V0_1(f) => transcode(present(&f.prompts)?.load(&mut *store, instance)?.call_list_prompts(store).await?),
+            Exports::V0_1(f) => {
+                transcode(present(&f.prompts)?.load(&mut *store, instance)?.call_list_prompts(store).await?)
+            }
         }
     }
 
@@ -301,7 +311,10 @@ impl Exports {
                 present(&f.packages)?.load(&mut *store, instance)?.call_detect_packages(store, language, source).await
             }
             Exports::V0_1(f) => transcode(
-                present(&f.packages)?.load(&mut *store, instance)?.call_detect_packages(store, language, source).await?,
+                present(&f.packages)?
+                    .load(&mut *store, instance)?
+                    .call_detect_packages(store, language, source)
+                    .await?,
             ),
         }
     }
@@ -358,7 +371,9 @@ impl Exports {
         access: policy::Access,
     ) -> wasmtime::Result<policy::Decision> {
         match self {
-            Exports::Current(f) => present(&f.policy)?.load(&mut *store, instance)?.call_check_path(store, path, access).await,
+            Exports::Current(f) => {
+                present(&f.policy)?.load(&mut *store, instance)?.call_check_path(store, path, access).await
+            }
             Exports::V0_1(f) => {
                 let guest = present(&f.policy)?.load(&mut *store, instance)?;
                 transcode(guest.call_check_path(store, path, transcode(access)?).await?)
@@ -374,7 +389,9 @@ impl Exports {
         request: &policy::ContainerRequest,
     ) -> wasmtime::Result<policy::Decision> {
         match self {
-            Exports::Current(f) => present(&f.policy)?.load(&mut *store, instance)?.call_check_container(store, request).await,
+            Exports::Current(f) => {
+                present(&f.policy)?.load(&mut *store, instance)?.call_check_container(store, request).await
+            }
             Exports::V0_1(f) => {
                 let guest = present(&f.policy)?.load(&mut *store, instance)?;
                 let request: v0_1::policy::ContainerRequest = transcode(request)?;

@@ -8,10 +8,10 @@ use std::time::Instant;
 
 use anyhow::{Context, Result, anyhow};
 
-use crate::caller::Grant;
 use super::host_api::HostServices;
 use super::plugin::{Plugin, PluginSource};
 use super::runtime::PluginRuntime;
+use crate::caller::Grant;
 use crate::config::Config;
 
 /// A plugin compiled into the binary.

@@ -6,15 +6,15 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::Result;
-use wasmtime::{Store, UpdateDeadline};
 use wasmtime::component::{Instance, InstancePre};
+use wasmtime::{Store, UpdateDeadline};
 
-use crate::wit::{completions, policy, prompts, resources, tools, types};
 use super::call::CallState;
 use super::exports::{Exports, Interface};
-use crate::caller::{CallContext, Caller, Limits, PluginPolicy};
 use super::host_api::HostServices;
 use super::limits::{MemoryLimiter, epoch_ticks};
+use crate::caller::{CallContext, Caller, Limits, PluginPolicy};
+use crate::wit::{completions, policy, prompts, resources, tools, types};
 
 /// The version of the contract whose exports the host looks for.
 
@@ -100,14 +100,8 @@ impl Plugin {
         policy: PluginPolicy,
     ) -> Result<Arc<Plugin>> {
         let exports = Exports::discover(&pre)?;
-        let plugin = Plugin {
-            name: name.into(),
-            source,
-            policy: Arc::new(policy),
-            pre,
-            exports,
-            catalog: Default::default(),
-        };
+        let plugin =
+            Plugin { name: name.into(), source, policy: Arc::new(policy), pre, exports, catalog: Default::default() };
         let catalog = plugin.read_catalog(services).await?;
         *plugin.catalog.write().unwrap() = Arc::new(catalog);
         Ok(Arc::new(plugin))
@@ -354,12 +348,7 @@ impl Plugin {
     }
 }
 
-fn classify(
-    error: wasmtime::Error,
-    plugin: String,
-    refused: &AtomicBool,
-    limits: &Limits,
-) -> PluginFault {
+fn classify(error: wasmtime::Error, plugin: String, refused: &AtomicBool, limits: &Limits) -> PluginFault {
     if error.downcast_ref::<wasmtime::Trap>() == Some(&wasmtime::Trap::Interrupt) {
         return PluginFault::CpuLimit { plugin, limit_ms: limits.cpu_time.as_millis() };
     }

@@ -8,8 +8,8 @@ use std::sync::{Arc, RwLock};
 
 use tokio::sync::broadcast;
 
-use crate::wit::{prompts, resources, tools, types};
 use super::plugin::Plugin;
+use crate::wit::{prompts, resources, tools, types};
 
 /// Separates a plugin's name from a tool or prompt name when two plugins offer
 /// the same name: `python__detect_packages`.
@@ -116,10 +116,7 @@ impl Snapshot {
         if let Some((plugin, _)) = self.resources.get(uri) {
             return Some(plugin.clone());
         }
-        self.templates
-            .iter()
-            .find(|(_, t)| template_matches(&t.uri_template, uri))
-            .map(|(p, _)| p.clone())
+        self.templates.iter().find(|(_, t)| template_matches(&t.uri_template, uri)).map(|(p, _)| p.clone())
     }
 
     /// The pack that claims `language`, with the language's description.
@@ -156,15 +153,11 @@ fn namespaced<T>(items: impl Iterator<Item = (Arc<Plugin>, String, T)>) -> BTree
     for (_, name, _) in &items {
         *owners.entry(name.as_str()).or_default() += 1;
     }
-    let collided: Vec<String> =
-        owners.iter().filter(|(_, n)| **n > 1).map(|(name, _)| name.to_string()).collect();
+    let collided: Vec<String> = owners.iter().filter(|(_, n)| **n > 1).map(|(name, _)| name.to_string()).collect();
     let mut out = BTreeMap::new();
     for (plugin, name, item) in items {
-        let public = if collided.contains(&name) {
-            format!("{}{NAMESPACE_SEPARATOR}{name}", plugin.name())
-        } else {
-            name
-        };
+        let public =
+            if collided.contains(&name) { format!("{}{NAMESPACE_SEPARATOR}{name}", plugin.name()) } else { name };
         out.insert(public, item);
     }
     out
@@ -174,7 +167,10 @@ fn namespaced<T>(items: impl Iterator<Item = (Arc<Plugin>, String, T)>) -> BTree
 /// about later ones, naming both.
 fn claim<V>(map: &mut BTreeMap<String, V>, what: &str, key: &str, plugin: &Plugin, value: V) {
     if map.contains_key(key) {
-        tracing::warn!(plugin = plugin.name(), "{what} `{key}` is already claimed by another plugin; ignoring this claim");
+        tracing::warn!(
+            plugin = plugin.name(),
+            "{what} `{key}` is already claimed by another plugin; ignoring this claim"
+        );
         return;
     }
     map.insert(key.to_string(), value);

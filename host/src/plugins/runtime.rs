@@ -32,9 +32,7 @@ impl PluginRuntime {
             Ok::<_, anyhow::Error>(Engine::new(&base_config())?)
         })?;
         let mut linker = Linker::new(&engine);
-        wasmtime_wasi::p2::add_to_linker_async(&mut linker)
-            .map_err(anyhow::Error::from)
-            .context("linking WASI")?;
+        wasmtime_wasi::p2::add_to_linker_async(&mut linker).map_err(anyhow::Error::from).context("linking WASI")?;
         super::host_api::link(&mut linker).map_err(anyhow::Error::from).context("linking host imports")?;
         let _ticker = EpochTicker::start(engine.clone());
         Ok(Self { engine, linker, cache, _ticker })

@@ -23,11 +23,7 @@ fn fingerprint(path: &Path) -> Option<Fingerprint> {
 }
 
 fn scan(dir: &Path) -> HashMap<PathBuf, Fingerprint> {
-    wasm_files(dir)
-        .unwrap_or_default()
-        .into_iter()
-        .filter_map(|p| fingerprint(&p).map(|f| (p, f)))
-        .collect()
+    wasm_files(dir).unwrap_or_default().into_iter().filter_map(|p| fingerprint(&p).map(|f| (p, f))).collect()
 }
 
 /// Watches `dir` until `stop` fires, loading through `loader`. Files present

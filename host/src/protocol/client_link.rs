@@ -22,9 +22,9 @@ use serde_json::{Value, json};
 
 use super::convert;
 use super::request_state::StateSigner;
+use crate::caller::{ClientLink, ClientRequestError};
 use crate::wit::client::{ElicitRequest as WitElicit, ElicitResponse, Root, SamplingRequest, SamplingResponse};
 use crate::wit::log::Level;
-use crate::caller::{ClientLink, ClientRequestError};
 
 /// The severity rank of an MCP logging level (higher is more severe).
 fn level_rank(level: LoggingLevel) -> u8 {
@@ -305,7 +305,9 @@ impl ClientLink for RequestLink {
     fn list_roots(&self, key: Option<String>) -> BoxFuture<'_, Result<Vec<Root>, ClientRequestError>> {
         async move {
             let answer = match &self.mode {
-                Mode::Requests => serde_json::to_value(self.peer.list_roots().await.map_err(failed)?).map_err(failed)?,
+                Mode::Requests => {
+                    serde_json::to_value(self.peer.list_roots().await.map_err(failed)?).map_err(failed)?
+                }
                 Mode::Replay(_) => self.ask(Kind::Roots, key, json!({}), |a| convert::roots(a).map(drop))?,
             };
             convert::roots(&answer).map_err(ClientRequestError::Failed)

@@ -180,11 +180,8 @@ fn role(role: types::Role) -> &'static str {
 
 /// A rendered prompt.
 pub fn prompt_result(result: &prompts::PromptResult) -> Result<GetPromptResult, ErrorData> {
-    let messages: Vec<Value> = result
-        .messages
-        .iter()
-        .map(|m| json!({"role": role(m.role), "content": content_json(&m.content)}))
-        .collect();
+    let messages: Vec<Value> =
+        result.messages.iter().map(|m| json!({"role": role(m.role), "content": content_json(&m.content)})).collect();
     let mut map = complete();
     map.insert("messages".into(), messages.into());
     put(&mut map, "description", result.description.clone());
@@ -227,16 +224,14 @@ pub fn elicit_wire(request: &client::ElicitRequest) -> Result<Value, String> {
 
 /// An elicitation request for a session's peer.
 pub fn elicit_params(request: &client::ElicitRequest) -> Result<ElicitRequestParams, String> {
-    serde_json::from_value(elicit_wire(request)?).map_err(|e| format!("requested-schema is not an elicitation schema: {e}"))
+    serde_json::from_value(elicit_wire(request)?)
+        .map_err(|e| format!("requested-schema is not an elicitation schema: {e}"))
 }
 
 /// The wire params of a sampling request.
 pub fn sampling_wire(request: &client::SamplingRequest) -> Value {
-    let messages: Vec<Value> = request
-        .messages
-        .iter()
-        .map(|m| json!({"role": role(m.role), "content": content_json(&m.content)}))
-        .collect();
+    let messages: Vec<Value> =
+        request.messages.iter().map(|m| json!({"role": role(m.role), "content": content_json(&m.content)})).collect();
     let mut map = Map::new();
     map.insert("messages".into(), messages.into());
     map.insert("maxTokens".into(), request.max_tokens.into());
@@ -264,9 +259,9 @@ pub fn roots(result: &Value) -> Result<Vec<client::Root>, String> {
 /// The user's answer to an elicitation, from its wire JSON (`ElicitResult`).
 pub fn elicit_response(result: &Value) -> Result<client::ElicitResponse, String> {
     match result.get("action").and_then(Value::as_str) {
-        Some("accept") => Ok(client::ElicitResponse::Accept(
-            result.get("content").cloned().unwrap_or_else(|| json!({})).to_string(),
-        )),
+        Some("accept") => {
+            Ok(client::ElicitResponse::Accept(result.get("content").cloned().unwrap_or_else(|| json!({})).to_string()))
+        }
         Some("decline") => Ok(client::ElicitResponse::Decline),
         Some("cancel") => Ok(client::ElicitResponse::Cancel),
         _ => Err(format!("the client's elicitation answer has no valid action: {result}")),

@@ -17,9 +17,9 @@ use super::client_link::{Interruption, LogFilter, RequestLink};
 use super::convert;
 use super::metrics::Metrics;
 use super::request_state::StateSigner;
-use crate::wit::{completions, types};
 use crate::caller::CallContext;
 use crate::plugins::{HostServices, PluginFault, Snapshot, ToolRoute};
+use crate::wit::{completions, types};
 
 /// The MCP tool list converted from one registry snapshot.
 type ToolCache = (Arc<Snapshot>, Arc<Vec<Tool>>);
@@ -317,8 +317,12 @@ impl ServerHandler for McpSession {
         ctx: RequestContext<RoleServer>,
     ) -> Result<ReadResourceResponse, ErrorData> {
         let snapshot = self.state.services.registry.snapshot();
-        let not_found =
-            || ErrorData::resource_not_found(format!("no resource at `{}`", request.uri), Some(json!({"uri": request.uri})));
+        let not_found = || {
+            ErrorData::resource_not_found(
+                format!("no resource at `{}`", request.uri),
+                Some(json!({"uri": request.uri})),
+            )
+        };
         let plugin = snapshot.resource_owner(&request.uri).ok_or_else(not_found)?;
         let _in_flight = self.state.track();
         let binding = format!("resources/read:{}", request.uri);
@@ -336,7 +340,11 @@ impl ServerHandler for McpSession {
         }
     }
 
-    async fn subscribe(&self, request: SubscribeRequestParams, _ctx: RequestContext<RoleServer>) -> Result<(), ErrorData> {
+    async fn subscribe(
+        &self,
+        request: SubscribeRequestParams,
+        _ctx: RequestContext<RoleServer>,
+    ) -> Result<(), ErrorData> {
         self.subscribed.lock().unwrap().insert(request.uri);
         Ok(())
     }
@@ -396,11 +404,16 @@ impl ServerHandler for McpSession {
         }
     }
 
-    async fn complete(&self, request: CompleteRequestParams, ctx: RequestContext<RoleServer>) -> Result<CompleteResult, ErrorData> {
+    async fn complete(
+        &self,
+        request: CompleteRequestParams,
+        ctx: RequestContext<RoleServer>,
+    ) -> Result<CompleteResult, ErrorData> {
         let snapshot = self.state.services.registry.snapshot();
         let (plugin, reference) = match &request.r#ref {
             Reference::Prompt(p) => {
-                let route = snapshot.prompts().get(&p.name).ok_or_else(|| unknown("prompt", &p.name, "prompts/list"))?;
+                let route =
+                    snapshot.prompts().get(&p.name).ok_or_else(|| unknown("prompt", &p.name, "prompts/list"))?;
                 (route.plugin.clone(), completions::Reference::Prompt(route.prompt.name.clone()))
             }
             Reference::Resource(r) => {
@@ -417,8 +430,7 @@ impl ServerHandler for McpSession {
             return Ok(CompleteResult::default());
         }
         let _in_flight = self.state.track();
-        let context: Vec<(String, String)> =
-            request.context.and_then(|c| c.arguments).into_iter().flatten().collect();
+        let context: Vec<(String, String)> = request.context.and_then(|c| c.arguments).into_iter().flatten().collect();
         let link = self.link(&ctx, "completion/complete".into(), None, None)?;
         let call = self.call_context(&ctx, link);
         let argument = &request.argument;
@@ -429,7 +441,11 @@ impl ServerHandler for McpSession {
         }
     }
 
-    async fn set_level(&self, request: SetLevelRequestParams, _ctx: RequestContext<RoleServer>) -> Result<(), ErrorData> {
+    async fn set_level(
+        &self,
+        request: SetLevelRequestParams,
+        _ctx: RequestContext<RoleServer>,
+    ) -> Result<(), ErrorData> {
         *self.log_level.lock().unwrap() = Some(request.level);
         Ok(())
     }

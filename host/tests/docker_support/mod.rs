@@ -14,13 +14,13 @@ use futures::FutureExt;
 use futures::future::BoxFuture;
 use portcullis::caller::{CallContext, Caller, ClientLink, ClientRequestError, Grant, PluginPolicy};
 use portcullis::docker::{DockerCall, DockerConfig, DockerService};
+use portcullis::plugins::{HostServices, Registry};
 use portcullis::policy::PolicyChain;
-use portcullis::wit::docker::Host as _;
-use portcullis::wit::types::Failure;
 use portcullis::wit::client::{ElicitRequest, ElicitResponse, Root, SamplingRequest, SamplingResponse};
+use portcullis::wit::docker::Host as _;
 use portcullis::wit::docker::{Container, ContainerSpec, ExecResult, ExecSpec};
 use portcullis::wit::log::Level;
-use portcullis::plugins::{HostServices, Registry};
+use portcullis::wit::types::Failure;
 use tokio_util::sync::CancellationToken;
 
 /// Debian with python3, pip and procps.
@@ -101,7 +101,12 @@ impl Capability {
     }
 
     /// `docker.remove-container` as `caller`.
-    pub async fn remove_container(&self, caller: &Caller, container: &str, remove_volumes: bool) -> Result<(), Failure> {
+    pub async fn remove_container(
+        &self,
+        caller: &Caller,
+        container: &str,
+        remove_volumes: bool,
+    ) -> Result<(), Failure> {
         self.call(caller).remove_container(container.into(), remove_volumes).await.expect("no trap")
     }
 }

@@ -1,9 +1,9 @@
 //! `client`: elicitation, sampling and roots requests to the calling client.
 
-use crate::wit::client::{ElicitRequest, ElicitResponse, Host, Root, SamplingRequest, SamplingResponse};
-use crate::wit::types::Failure;
 use crate::caller::ClientRequestError;
 use crate::plugins::call::CallState;
+use crate::wit::client::{ElicitRequest, ElicitResponse, Host, Root, SamplingRequest, SamplingResponse};
+use crate::wit::types::Failure;
 
 /// The import's result for a client answer: an unanswered request is a
 /// `failed` error the plugin can act on.

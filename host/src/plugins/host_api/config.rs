@@ -1,7 +1,7 @@
 //! `config`: the plugin's own settings from `portcullis.toml`.
 
-use crate::wit::config::Host;
 use crate::plugins::call::CallState;
+use crate::wit::config::Host;
 
 impl Host for CallState {
     async fn get(&mut self, key: String) -> wasmtime::Result<Option<String>> {

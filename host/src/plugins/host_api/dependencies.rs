@@ -1,9 +1,9 @@
 //! `dependencies`: detection and install plans, routed to the language pack
 //! that claims the language or package manager.
 
+use crate::plugins::call::CallState;
 use crate::wit::dependencies::Host;
 use crate::wit::types::{Failure, InstallOptions, InstallPlan, Language};
-use crate::plugins::call::CallState;
 
 type Answer<T> = wasmtime::Result<Result<T, Failure>>;
 

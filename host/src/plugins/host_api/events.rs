@@ -1,8 +1,8 @@
 //! `events`: a plugin says its tools, prompts, resources or a resource's contents changed.
 
-use crate::wit::events::Host;
 use crate::plugins::call::CallState;
 use crate::plugins::registry::Change;
+use crate::wit::events::Host;
 
 impl CallState {
     /// Re-reads the calling plugin's catalog, rebuilds the routes and announces

@@ -1,7 +1,7 @@
 //! `log`: plugin log records go to the host log and, when asked for, the client.
 
-use crate::wit::log::{Host, Level};
 use crate::plugins::call::CallState;
+use crate::wit::log::{Host, Level};
 
 impl Host for CallState {
     async fn log(&mut self, level: Level, message: String) -> wasmtime::Result<()> {
