@@ -13,13 +13,19 @@ log() { printf '[test] %s\n' "$*" >&2; }
 log "set-up"
 scripts/setup.sh
 
+log "code checks: format, lints (native and wasm32), docs"
+cargo fmt --all --check
+cargo clippy --locked --workspace --all-targets -- -D warnings
+cargo clippy --locked --target wasm32-wasip2 --workspace --exclude portcullis -- -D warnings
+RUSTDOCFLAGS="-D warnings -A rustdoc::private-intra-doc-links" \
+    cargo doc --locked --workspace --no-deps --document-private-items
+
 log "building the host (with its bundled plugins) and the example and test plugins"
 cargo build --locked -p portcullis
 cargo build --locked --target wasm32-wasip2 --profile plugin -p hello -p faulty -p legacy-v0_1 -p conformance
 
-log "Rust tests (the host, and the plugins' own logic natively)"
-cargo nextest run --locked --no-fail-fast \
-    -p portcullis -p plugin-kit -p python -p node -p apt -p apk -p sandbox -p paths
+log "Rust tests (every crate of the workspace: the host, and the plugins' logic natively)"
+cargo nextest run --locked --no-fail-fast --workspace
 
 log "Python client tests"
 .venv/bin/python -m pytest tests/python -q "$@"

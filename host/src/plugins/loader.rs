@@ -110,10 +110,10 @@ impl Loader {
             ms = started.elapsed().as_millis() as u64,
             "loaded"
         );
-        if let Some(previous) = self.services.registry.snapshot().plugins().get(name) {
-            if previous.source() != plugin.source() {
-                tracing::warn!(plugin = name, "replaces the plugin of the same name from {:?}", previous.source());
-            }
+        if let Some(previous) = self.services.registry.snapshot().plugins().get(name)
+            && previous.source() != plugin.source()
+        {
+            tracing::warn!(plugin = name, "replaces the plugin of the same name from {:?}", previous.source());
         }
         self.services.registry.insert(plugin.clone());
         Ok(plugin)

@@ -16,36 +16,62 @@ use super::limits::{MemoryLimiter, epoch_ticks};
 use crate::caller::{CallContext, Caller, Limits, PluginPolicy};
 use crate::wit::{completions, policy, prompts, resources, tools, types};
 
-/// The version of the contract whose exports the host looks for.
-
 /// Why a call into a plugin did not produce an answer. The message says what
 /// happened and, where one exists, which setting changes it.
 #[derive(Debug, thiserror::Error)]
 pub enum PluginFault {
     /// The guest trapped (a panic, an abort, an out-of-bounds access).
     #[error("plugin `{plugin}` crashed: {message}")]
-    Trap { plugin: String, message: String },
+    Trap {
+        /// The plugin.
+        plugin: String,
+        /// What the trap said.
+        message: String,
+    },
     /// The guest tried to grow its memory past the limit.
     #[error(
         "plugin `{plugin}` exceeded its memory limit of {limit_mib} MiB and was stopped (raise `memory_mib` under [plugins.{plugin}])"
     )]
-    MemoryLimit { plugin: String, limit_mib: usize },
+    MemoryLimit {
+        /// The plugin.
+        plugin: String,
+        /// Its memory limit.
+        limit_mib: usize,
+    },
     /// The guest computed past its CPU deadline.
     #[error(
         "plugin `{plugin}` ran past its CPU time limit of {limit_ms} ms and was stopped (raise `cpu_ms` under [plugins.{plugin}])"
     )]
-    CpuLimit { plugin: String, limit_ms: u128 },
+    CpuLimit {
+        /// The plugin.
+        plugin: String,
+        /// Its CPU time limit.
+        limit_ms: u128,
+    },
     /// The call, including host waits, took longer than the wall-clock limit.
     #[error(
         "plugin `{plugin}` did not finish within {limit_s} s and was stopped (raise `wall_ms` under [plugins.{plugin}])"
     )]
-    WallTimeout { plugin: String, limit_s: u64 },
+    WallTimeout {
+        /// The plugin.
+        plugin: String,
+        /// Its wall-clock limit.
+        limit_s: u64,
+    },
     /// The client cancelled the request.
     #[error("the call to plugin `{plugin}` was cancelled")]
-    Cancelled { plugin: String },
+    Cancelled {
+        /// The plugin.
+        plugin: String,
+    },
     /// The plugin does not export what was asked of it.
     #[error("plugin `{plugin}` does not export `{interface}`")]
-    MissingExport { plugin: String, interface: &'static str },
+    MissingExport {
+        /// The plugin.
+        plugin: String,
+        /// The interface it lacks.
+        interface: &'static str,
+    },
 }
 
 /// Where a plugin was loaded from.

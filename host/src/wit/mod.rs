@@ -7,14 +7,21 @@
 //! may import it, it imports nothing of the host. Components built against
 //! an earlier published version keep loading through [`v0_1`].
 
-wasmtime::component::bindgen!({
-    path: "../wit",
-    world: "portcullis:plugin/full",
-    imports: { default: async | trappable },
-    exports: { default: async },
-    // For converting to and from the published versions (see `v0_1`).
-    additional_derives: [PartialEq, serde::Serialize, serde::Deserialize],
-});
+/// The generated bindings. Items carry the WIT's doc comments where it has
+/// them; the generated plumbing (indices, linker functions) has none.
+#[allow(missing_docs)]
+mod generated {
+    wasmtime::component::bindgen!({
+        path: "../wit",
+        world: "portcullis:plugin/full",
+        imports: { default: async | trappable },
+        exports: { default: async },
+        // For converting to and from the published versions (see `v0_1`).
+        additional_derives: [PartialEq, serde::Serialize, serde::Deserialize],
+    });
+}
+
+pub use generated::*;
 
 pub mod v0_1;
 

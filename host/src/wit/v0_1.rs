@@ -12,13 +12,20 @@
 //! which relies on the records having the same fields and the variants the
 //! same cases.
 
-wasmtime::component::bindgen!({
-    path: "../wit/published/0.1.0",
-    world: "portcullis:plugin/full",
-    imports: { default: async | trappable },
-    exports: { default: async },
-    additional_derives: [PartialEq, serde::Serialize, serde::Deserialize],
-});
+/// The generated bindings. Items carry the WIT's doc comments where it has
+/// them; the generated plumbing (indices, linker functions) has none.
+#[allow(missing_docs)]
+mod generated {
+    wasmtime::component::bindgen!({
+        path: "../wit/published/0.1.0",
+        world: "portcullis:plugin/full",
+        imports: { default: async | trappable },
+        exports: { default: async },
+        additional_derives: [PartialEq, serde::Serialize, serde::Deserialize],
+    });
+}
+
+pub use generated::*;
 
 pub use exports::portcullis::plugin::{completions, packages, policy, prompts, resources, tools};
 pub use portcullis::plugin::{client, config, dependencies, docker, events, log, progress, types};

@@ -14,8 +14,6 @@
 //! naming the setting. The operator's own configuration applies as well:
 //! this policy can only narrow what it allows.
 
-#![warn(missing_docs)]
-
 pub mod prefix;
 pub mod rules;
 pub mod settings;

@@ -13,8 +13,6 @@
 //! The crate holds no bindings itself, so it builds and tests natively on
 //! any target; the `testing` feature adds assertions plugins share in tests.
 
-#![warn(missing_docs)]
-
 mod args;
 mod detect;
 mod export;

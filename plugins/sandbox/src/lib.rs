@@ -10,8 +10,6 @@
 //! Rust over the [`host::Host`] trait and test natively; `component` binds
 //! them to the `portcullis:plugin/tool-plugin` world when built for `wasm32`.
 
-#![warn(missing_docs)]
-
 pub mod exec_output;
 pub mod host;
 pub mod languages;

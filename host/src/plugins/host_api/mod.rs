@@ -1,6 +1,6 @@
 //! The host side of the plugin imports that concern plugins themselves. Each
 //! import interface is one module; all of them act on
-//! [`CallState`](super::call::CallState), the data of the calling plugin's
+//! [`CallState`], the data of the calling plugin's
 //! store, and reach the host through [`HostServices`]. The `docker` import
 //! belongs to its capability ([`crate::docker`]); [`link`] wires them all.
 

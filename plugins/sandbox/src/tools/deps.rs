@@ -162,7 +162,7 @@ impl Install {
         self.ran.iter().position(|(_, result)| !result.succeeded()).map(|i| i + 1)
     }
 
-    /// "step 1 of 2 (`apt-get update`). <how it ended>", if a step failed.
+    /// "step 1 of 2 (`apt-get update`). `<how it ended>`", if a step failed.
     pub(super) fn failure(&self) -> Option<String> {
         let n = self.failed_step()?;
         let (argv, result) = &self.ran[n - 1];
