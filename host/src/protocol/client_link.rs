@@ -315,3 +315,58 @@ impl ClientLink for RequestLink {
         .boxed()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_plugin_level_maps_to_the_mcp_level_of_the_same_name() {
+        let pairs = [
+            (Level::Debug, LoggingLevel::Debug),
+            (Level::Info, LoggingLevel::Info),
+            (Level::Notice, LoggingLevel::Notice),
+            (Level::Warning, LoggingLevel::Warning),
+            (Level::Error, LoggingLevel::Error),
+        ];
+        for (plugin, mcp) in pairs {
+            assert_eq!(mcp_level(plugin), mcp);
+        }
+    }
+
+    #[test]
+    fn a_log_filter_passes_its_level_and_above_only() {
+        let warning = LogFilter::AtLeast(LoggingLevel::Warning);
+        assert!(!warning.wants(LoggingLevel::Info));
+        assert!(!warning.wants(LoggingLevel::Notice));
+        assert!(warning.wants(LoggingLevel::Warning));
+        assert!(warning.wants(LoggingLevel::Emergency));
+        assert!(LogFilter::All.wants(LoggingLevel::Debug));
+        assert!(!LogFilter::Nothing.wants(LoggingLevel::Emergency));
+    }
+
+    #[test]
+    fn levels_rank_in_order_of_severity() {
+        let ordered = [
+            LoggingLevel::Debug,
+            LoggingLevel::Info,
+            LoggingLevel::Notice,
+            LoggingLevel::Warning,
+            LoggingLevel::Error,
+            LoggingLevel::Critical,
+            LoggingLevel::Alert,
+            LoggingLevel::Emergency,
+        ];
+        assert!(ordered.windows(2).all(|w| level_rank(w[0]) < level_rank(w[1])));
+    }
+
+    #[test]
+    fn kinds_check_their_own_capability() {
+        let mut capabilities = ClientCapabilities::default();
+        assert!(!Kind::Elicitation.declared(&capabilities));
+        capabilities.roots = Some(Default::default());
+        assert!(Kind::Roots.declared(&capabilities));
+        assert!(!Kind::Sampling.declared(&capabilities));
+        assert_eq!(Kind::Sampling.prefix(), "sampling");
+    }
+}

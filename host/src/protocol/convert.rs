@@ -309,3 +309,142 @@ pub fn string_pairs(map: Option<&Map<String, Value>>) -> Vec<(String, String)> {
         .map(|(k, v)| (k.clone(), v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string())))
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tool_of(schema: &str) -> tools::Tool {
+        tools::Tool {
+            name: "echo".into(),
+            title: Some("Echo".into()),
+            description: "Says it back.".into(),
+            input_schema: schema.into(),
+            output_schema: None,
+            annotations: Some(tools::Annotations {
+                read_only: Some(true),
+                destructive: None,
+                idempotent: Some(true),
+                open_world: None,
+            }),
+        }
+    }
+
+    #[test]
+    fn a_tool_is_listed_under_its_public_name_with_its_hints() {
+        let listed = tool("hello__echo", &tool_of(r#"{"type":"object"}"#)).unwrap();
+        let wire = serde_json::to_value(&listed).unwrap();
+        assert_eq!(wire["name"], "hello__echo");
+        assert_eq!(wire["inputSchema"], json!({"type": "object"}));
+        assert_eq!(wire["annotations"]["readOnlyHint"], true);
+        assert_eq!(wire["annotations"]["idempotentHint"], true);
+        assert!(wire["annotations"].get("destructiveHint").is_none(), "{wire}");
+    }
+
+    #[test]
+    fn a_schema_that_is_not_a_json_object_is_refused() {
+        assert_eq!(tool("t", &tool_of("[1]")).unwrap_err(), "inputSchema is not a JSON object");
+        assert!(tool("t", &tool_of("{oops")).unwrap_err().starts_with("inputSchema is not valid JSON"));
+    }
+
+    #[test]
+    fn content_blocks_carry_base64_and_links() {
+        let image = types::Content::Image(types::Media { data: vec![1, 2, 3], mime_type: "image/png".into() });
+        assert_eq!(content_json(&image), json!({"type": "image", "data": "AQID", "mimeType": "image/png"}));
+        let blob = types::Content::Resource(types::ResourceContents {
+            uri: "test://b".into(),
+            mime_type: None,
+            body: types::ResourceBody::Blob(vec![0xff]),
+        });
+        assert_eq!(content_json(&blob), json!({"type": "resource", "resource": {"uri": "test://b", "blob": "/w=="}}));
+        let link = types::Content::ResourceLink(types::ResourceLink {
+            uri: "test://l".into(),
+            name: "l".into(),
+            title: None,
+            description: Some("a link".into()),
+            mime_type: None,
+        });
+        assert_eq!(
+            content_json(&link),
+            json!({"type": "resource_link", "uri": "test://l", "name": "l", "description": "a link"})
+        );
+    }
+
+    #[test]
+    fn structured_content_must_be_json() {
+        let result = |structured: &str| tools::CallResult {
+            content: vec![types::Content::Text("hi".into())],
+            structured_content: Some(structured.into()),
+            is_error: false,
+        };
+        let ok = serde_json::to_value(call_result(result(r#"{"n":1}"#)).unwrap()).unwrap();
+        assert_eq!(ok["structuredContent"], json!({"n": 1}));
+        assert_eq!(ok["content"][0]["text"], "hi");
+        let bad = call_result(result("not json")).unwrap_err();
+        assert!(bad.message.contains("structured content is not valid JSON"), "{}", bad.message);
+    }
+
+    #[test]
+    fn failures_map_to_the_json_rpc_error_that_fits() {
+        use rmcp::model::ErrorCode;
+        let code = |f| failure(f).code;
+        assert_eq!(code(types::Failure::NotFound("x".into())), ErrorCode::INVALID_PARAMS);
+        assert_eq!(code(types::Failure::InvalidParams("x".into())), ErrorCode::INVALID_PARAMS);
+        assert_eq!(code(types::Failure::Denied("x".into())), ErrorCode::INVALID_REQUEST);
+        assert_eq!(code(types::Failure::Failed("x".into())), ErrorCode::INTERNAL_ERROR);
+        assert_eq!(failure(types::Failure::Denied("no grant".into())).message, "denied: no grant");
+    }
+
+    #[test]
+    fn client_answers_are_read_strictly() {
+        assert_eq!(
+            elicit_response(&json!({"action": "accept", "content": {"a": 1}})).unwrap(),
+            client::ElicitResponse::Accept(r#"{"a":1}"#.into())
+        );
+        assert_eq!(elicit_response(&json!({"action": "decline"})).unwrap(), client::ElicitResponse::Decline);
+        assert!(elicit_response(&json!({"action": "maybe"})).is_err());
+
+        let roots_answer = roots(&json!({"roots": [{"uri": "file:///p", "name": "p"}, {"uri": "file:///q"}]})).unwrap();
+        assert_eq!(
+            roots_answer,
+            vec![
+                client::Root { uri: "file:///p".into(), name: Some("p".into()) },
+                client::Root { uri: "file:///q".into(), name: None },
+            ]
+        );
+        assert!(roots(&json!({"roots": [{"name": "no uri"}]})).is_err());
+
+        let sampled = sampling_response(&json!({
+            "role": "assistant", "model": "m", "stopReason": "endTurn",
+            "content": [{"type": "text", "text": "first"}, {"type": "text", "text": "second"}]
+        }))
+        .unwrap();
+        assert_eq!(sampled.message.content, types::Content::Text("first".into()));
+        assert_eq!((sampled.model.as_str(), sampled.stop_reason.as_deref()), ("m", Some("endTurn")));
+        assert!(sampling_response(&json!({"role": "assistant"})).is_err());
+        assert!(sampling_response(&json!({"content": {"type": "image", "data": "%%%"}})).is_err());
+    }
+
+    #[test]
+    fn an_elicitation_schema_must_be_an_object() {
+        let request = |schema: &str| client::ElicitRequest {
+            key: None,
+            message: "name?".into(),
+            requested_schema: schema.into(),
+        };
+        let wire = elicit_wire(&request(r#"{"type":"object","properties":{"n":{"type":"string"}}}"#)).unwrap();
+        assert_eq!(wire["mode"], "form");
+        assert_eq!(wire["requestedSchema"]["properties"]["n"]["type"], "string");
+        assert!(elicit_wire(&request("\"string\"")).is_err());
+    }
+
+    #[test]
+    fn arguments_become_string_pairs() {
+        let map = json!({"a": "x", "n": 2, "o": {"k": true}});
+        assert_eq!(
+            string_pairs(map.as_object()),
+            vec![("a".into(), "x".into()), ("n".into(), "2".into()), ("o".into(), r#"{"k":true}"#.into())]
+        );
+        assert!(string_pairs(None).is_empty());
+    }
+}
