@@ -60,20 +60,16 @@ pub fn fields(result: &ExecResult) -> Map<String, Value> {
     map
 }
 
+/// An exec result for tests: stdout `out`, 1.5 s, ended by `reason`.
+#[cfg(test)]
+pub(crate) fn sample_result(reason: ExitReason, exit_code: Option<i64>) -> ExecResult {
+    ExecResult { exit_code, stdout: "out".into(), stderr: String::new(), truncated: false, duration_ms: 1500, reason }
+}
+
 #[cfg(test)]
 mod tests {
+    use super::sample_result as result;
     use super::*;
-
-    fn result(reason: ExitReason, exit_code: Option<i64>) -> ExecResult {
-        ExecResult {
-            exit_code,
-            stdout: "out".into(),
-            stderr: String::new(),
-            truncated: false,
-            duration_ms: 1500,
-            reason,
-        }
-    }
 
     #[test]
     fn summaries_say_how_it_ended() {

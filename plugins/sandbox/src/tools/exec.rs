@@ -577,14 +577,7 @@ mod tests {
     #[test]
     fn non_zero_timeout_oom_and_cancel_are_errors() {
         use crate::host::ExitReason;
-        let result = |reason, exit_code| ExecResult {
-            exit_code,
-            stdout: "out".into(),
-            stderr: String::new(),
-            truncated: false,
-            duration_ms: 1500,
-            reason,
-        };
+        let result = crate::exec_output::sample_result;
         assert!(!ran(&[], &result(ExitReason::Exited, Some(0))).is_error);
         for (reason, code, name) in [
             (ExitReason::Exited, Some(2), "exited"),
