@@ -16,9 +16,10 @@
 //! transports              stdio, Streamable HTTP, legacy SSE
 //! protocol                the MCP surface over the registry (one McpSession)
 //! plugins                 runtime, loading, limits, hot reload, registry, imports
+//! config                  portcullis.toml and the environment, gathering each
+//!                         capability's own settings (docker::DockerConfig)
 //! docker                  a capability: its import's host side, grant checks, the service
 //! policy                  the chain of operator rules and policy plugins
-//! config                  portcullis.toml and the environment
 //! caller, wit             who is calling and what they may do; the contract's bindings
 //! ```
 //!
