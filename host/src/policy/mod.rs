@@ -235,3 +235,78 @@ fn plugin_verdict(name: &str, decision: Result<Decision, String>) -> Result<(), 
         }),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use futures::FutureExt;
+
+    use super::*;
+    use crate::wit::policy::Denial as PluginDenial;
+
+    /// A policy plugin with a fixed verdict on containers.
+    struct Fixed(&'static str, Result<Decision, String>);
+
+    impl PolicyPlugin for Fixed {
+        fn name(&self) -> &str {
+            self.0
+        }
+        fn check_path<'a>(&'a self, _: &'a str, _: Access) -> BoxFuture<'a, Result<Decision, String>> {
+            async { Ok(Decision::Allow) }.boxed()
+        }
+        fn check_container(&self, _: ContainerRequest) -> BoxFuture<'_, Result<Decision, String>> {
+            let verdict = self.1.clone();
+            async move { verdict }.boxed()
+        }
+    }
+
+    struct Loaded(Vec<Arc<dyn PolicyPlugin>>);
+
+    impl PolicyPlugins for Loaded {
+        fn current(&self) -> Vec<Arc<dyn PolicyPlugin>> {
+            self.0.clone()
+        }
+    }
+
+    fn chain() -> PolicyChain {
+        PolicyChain::new(OperatorPolicy { allow_network: true, ..OperatorPolicy::default() })
+    }
+
+    fn request() -> ContainerRequest {
+        ContainerRequest { image: "busybox".into(), network: false, mounts: vec![] }
+    }
+
+    async fn judged(plugins: Vec<Arc<dyn PolicyPlugin>>) -> Result<ContainerRequest, Failure> {
+        chain().check_container(&Loaded(plugins), request()).await
+    }
+
+    #[tokio::test]
+    async fn every_plugin_must_allow_and_the_denial_names_plugin_and_setting() {
+        assert_eq!(judged(vec![Arc::new(Fixed("open", Ok(Decision::Allow)))]).await, Ok(request()));
+        let deny =
+            Decision::Deny(PluginDenial { reason: "no busybox".into(), setting: "plugins.strict.images".into() });
+        let denied =
+            judged(vec![Arc::new(Fixed("open", Ok(Decision::Allow))), Arc::new(Fixed("strict", Ok(deny)))]).await;
+        let Err(Failure::Denied(message)) = denied else { panic!("expected a denial, got {denied:?}") };
+        assert_eq!(
+            message,
+            "denied by plugin strict: no busybox (the setting that would allow it: `plugins.strict.images`)"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_policy_that_cannot_decide_denies() {
+        let denied = judged(vec![Arc::new(Fixed("broken", Err("it trapped".into())))]).await;
+        let Err(Failure::Denied(message)) = denied else { panic!("expected a denial, got {denied:?}") };
+        assert!(message.contains("denied by plugin broken") && message.contains("it trapped"), "{message}");
+        assert!(message.contains("`plugins.broken`"), "{message}");
+    }
+
+    #[tokio::test]
+    async fn the_operator_is_asked_before_any_plugin() {
+        let strict = PolicyChain::new(OperatorPolicy::default());
+        let networked = ContainerRequest { network: true, ..request() };
+        let denied = strict.check_container(&Loaded(vec![]), networked).await;
+        let Err(Failure::Denied(message)) = denied else { panic!("expected a denial, got {denied:?}") };
+        assert!(message.starts_with("denied by operator config") && message.contains("docker.allow_network"));
+    }
+}
