@@ -64,14 +64,15 @@ impl DockerCall<'_> {
             self.require(Grant::Network)?;
         }
         let session = self.session_of(spec.session.as_deref())?;
-        service.validate(&spec)?;
+        let valid = service.validate(spec)?;
+        let requested = valid.spec();
         let request = ContainerRequest {
-            image: service.image_or_default(&spec.image),
-            network: spec.network,
-            mounts: spec.mounts.clone(),
+            image: service.image_or_default(&requested.image),
+            network: requested.network,
+            mounts: requested.mounts.clone(),
         };
         let approved = self.policy.check_container(self.plugins, request).await?;
-        service.create_container(&session, spec, approved).await
+        service.create_container(&session, valid, approved).await
     }
 
     async fn exec_checked(&self, container: &str, spec: ExecSpec) -> Result<ExecResult, Failure> {

@@ -49,6 +49,21 @@ use identity::Identity;
 use sessions::Ledger;
 use spec::{Blueprint, Limits, WORKSPACE};
 
+/// A container spec that passed [`DockerService::validate`], with the
+/// environment and limits it resolved to.
+pub struct ValidSpec {
+    spec: ContainerSpec,
+    env: Vec<String>,
+    limits: Limits,
+}
+
+impl ValidSpec {
+    /// The spec as requested.
+    pub fn spec(&self) -> &ContainerSpec {
+        &self.spec
+    }
+}
+
 /// The host's connection to the Docker engine and the bookkeeping of every
 /// container and volume this host instance owns.
 pub struct DockerService {
@@ -106,17 +121,17 @@ impl DockerService {
 
     /// Checks the parts of `spec` the policy chain does not judge (name,
     /// environment, limits, mount targets), so a bad request fails before any
-    /// policy plugin is asked.
-    pub fn validate(&self, spec: &ContainerSpec) -> Result<(), Failure> {
+    /// policy plugin is asked, and keeps what the checks computed.
+    pub fn validate(&self, spec: ContainerSpec) -> Result<ValidSpec, Failure> {
         if let Some(name) = &spec.name {
             spec::check_name(name)?;
         }
-        spec::env(&spec.env)?;
-        Limits::resolve(&self.config, spec)?;
+        let env = spec::env(&spec.env)?;
+        let limits = Limits::resolve(&self.config, &spec)?;
         for mount in &spec.mounts {
             spec::check_mount_target(&mount.container_path)?;
         }
-        Ok(())
+        Ok(ValidSpec { spec, env, limits })
     }
 
     /// Creates and starts a hardened container (see the `spec` module) in
@@ -128,12 +143,10 @@ impl DockerService {
     pub async fn create_container(
         &self,
         session: &str,
-        spec: ContainerSpec,
+        valid: ValidSpec,
         approved: ContainerRequest,
     ) -> Result<Container, Failure> {
-        self.validate(&spec)?;
-        let env = spec::env(&spec.env)?;
-        let limits = Limits::resolve(&self.config, &spec)?;
+        let ValidSpec { spec, env, limits } = valid;
         let session = session.to_string();
         let client = self.engine.client().await?;
         if spec.reuse_existing
