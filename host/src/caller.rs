@@ -102,10 +102,74 @@ pub trait ClientLink: Send + Sync {
     fn list_roots(&self, key: Option<String>) -> BoxFuture<'_, Result<Vec<Root>, ClientRequestError>>;
 }
 
+/// Who a request comes from. Sessions, containers and workspaces belong to a
+/// principal, and a principal reaches only its own.
+///
+/// - `local`: the user at the other end of stdio;
+/// - `key:<name>`: an HTTP client with the API key of that name;
+/// - `oauth:<issuer>#<subject>`: an HTTP client with an access token;
+/// - `anonymous:<session>`: an unauthenticated initialize-era HTTP session;
+/// - `anonymous`: every unauthenticated stateless (2026-07-28) HTTP client,
+///   together: without credentials they cannot be told apart;
+/// - `host`: the host itself (loading plugins, asking policies).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Principal(Arc<str>);
+
+impl Principal {
+    /// The local user of a stdio connection.
+    pub fn local() -> Self {
+        Principal("local".into())
+    }
+
+    /// An HTTP client holding the API key named `name`.
+    pub fn api_key(name: &str) -> Self {
+        Principal(format!("key:{name}").into())
+    }
+
+    /// An HTTP client holding an access token for `subject` from `issuer`.
+    pub fn token(issuer: &str, subject: &str) -> Self {
+        Principal(format!("oauth:{issuer}#{subject}").into())
+    }
+
+    /// An unauthenticated client of the initialize-era HTTP session `session`.
+    pub fn anonymous_session(session: &str) -> Self {
+        Principal(format!("anonymous:{session}").into())
+    }
+
+    /// Every unauthenticated stateless HTTP client.
+    pub fn anonymous() -> Self {
+        Principal("anonymous".into())
+    }
+
+    /// The host acting on its own behalf.
+    pub fn host() -> Self {
+        Principal("host".into())
+    }
+
+    /// The principal's id, as in logs and container labels.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl Default for Principal {
+    fn default() -> Self {
+        Principal::host()
+    }
+}
+
+impl std::fmt::Display for Principal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
 /// Everything a call knows about its caller. `Default` is a call on the host's
 /// own behalf (loading a plugin, routing a dependency request).
 #[derive(Clone, Default)]
 pub struct CallContext {
+    /// Who the request comes from.
+    pub principal: Principal,
     /// The session the call belongs to (stdio connection, HTTP session, or an
     /// explicit `session_id` from a stateless client).
     pub session_id: Option<String>,

@@ -14,18 +14,19 @@ use bollard::query_parameters::{
     CreateContainerOptionsBuilder, ListContainersOptionsBuilder, RemoveContainerOptionsBuilder,
 };
 use docker_support::*;
-use portcullis::caller::Grant;
+use portcullis::caller::{Grant, Principal};
 use portcullis::config::{Config, Environment, PluginSettings};
 use portcullis::docker::DockerConfig;
 use portcullis::plugins::{BUNDLED, CompileCache, Loader, PluginRuntime};
 use portcullis::policy::{OperatorPolicy, PolicyChain};
+use portcullis::wit::docker::ContainerSpec;
 use portcullis::wit::policy::Access;
 use portcullis::wit::types::Failure;
 use portcullis::wit::types::Mount;
 
-/// Containers of `session` on the engine, whoever owns them.
+/// Containers of the local user's `session` on the engine, as its labels say.
 async fn containers_of(docker: &Docker, session: &str) -> Vec<String> {
-    let filters = HashMap::from([("label", vec![format!("portcullis.session={session}")])]);
+    let filters = HashMap::from([("label", vec![format!("portcullis.session=local/{session}")])]);
     let options = ListContainersOptionsBuilder::new().all(true).filters(&filters).build();
     docker.list_containers(Some(options)).await.unwrap().into_iter().filter_map(|c| c.id).collect()
 }
@@ -77,7 +78,8 @@ async fn hardened_container_with_files_and_reuse() {
         let labels = inspected.config.unwrap().labels.unwrap();
         assert_eq!(labels["portcullis.managed"], "true");
         assert_eq!(labels["portcullis.instance"], service.instance_id());
-        assert_eq!(labels["portcullis.session"], session);
+        assert_eq!(labels["portcullis.principal"], "local");
+        assert_eq!(labels["portcullis.session"], format!("local/{session}"));
         assert_eq!(labels["portcullis.pid"], std::process::id().to_string());
         assert!(!labels["portcullis.hostname"].is_empty());
         assert!(workspace_volume(&docker, &c.id).await.starts_with("portcullis-"));
@@ -105,7 +107,7 @@ async fn hardened_container_with_files_and_reuse() {
         let directory = service.read_file(&caller, "box", "/workspace/sub").await;
         assert!(matches!(directory, Err(Failure::InvalidParams(_))), "{directory:?}");
 
-        let listed = service.list_containers(false, Some(session.clone())).await.unwrap();
+        let listed = service.list_containers(&caller, Some(&session)).await.unwrap();
         assert_eq!(listed.iter().map(|c| c.id.as_str()).collect::<Vec<_>>(), [c.id.as_str()]);
         let info = service.engine().await.unwrap();
         assert!(info.owned_containers >= 1 && !info.version.is_empty(), "{info:?}");
@@ -239,7 +241,7 @@ async fn end_session_leaves_no_container_or_volume() {
     let volume = workspace_volume(&docker, &first.id).await;
     assert_eq!(containers_of(&docker, &session).await.len(), 2);
 
-    assert_eq!(service.end_session(&session).await.unwrap(), 2);
+    assert_eq!(service.end_session(&Principal::local(), &session).await.unwrap(), 2);
     assert!(containers_of(&docker, &session).await.is_empty());
     assert!(!volume_exists(&docker, &volume).await);
 }
@@ -339,9 +341,9 @@ async fn without_an_engine_every_call_fails_clearly() {
     let caller = caller(&session("absent"), &[]);
     expect_clear(service.engine().await.map(|i| format!("{i:?}")));
     expect_clear(service.create_container(&caller, spec(BUSYBOX)).await.map(|c| c.id));
-    expect_clear(service.list_containers(true, None).await.map(|l| format!("{l:?}")));
+    expect_clear(service.list_containers(&caller, None).await.map(|l| format!("{l:?}")));
     expect_clear(service.exec(&caller, "x", exec_spec(&["true"])).await.map(|r| r.stdout));
-    expect_clear(service.end_session("absent").await.map(|n| n.to_string()));
+    expect_clear(service.end_session(&Principal::local(), "absent").await.map(|n| n.to_string()));
     expect_clear(service.reap_leftovers().await.map(|r| format!("{r:?}")));
     expect_clear(service.shutdown().await.map(|n| n.to_string()));
 
@@ -375,4 +377,59 @@ fn docker_section_of_the_config_file() {
     std::fs::write(file.path(), "[docker]\ncpus = -1.0\n").unwrap();
     let error = Config::load(Some(file.path()), &FakeEnv(vec![])).unwrap_err().to_string();
     assert!(error.contains("docker.cpus"), "{error}");
+}
+
+#[tokio::test]
+async fn principals_reach_only_their_own_containers_and_workspaces() {
+    engine().await;
+    let service = &Capability::new(config());
+    let session = session("owners");
+    let elsewhere = format!("{session}-elsewhere");
+    let alice = caller_as(Principal::api_key("alice"), &session);
+    // Bob picks the same session name, on purpose.
+    let bob = caller_as(Principal::api_key("bob"), &session);
+    let boxed = |name: &str| ContainerSpec { name: Some(name.into()), ..spec(BUSYBOX) };
+    let a = create(service, &alice, boxed("box")).await;
+    service.write_file(&alice, &a.id, "/workspace/secret.txt", b"alice's".to_vec()).await.unwrap();
+
+    let gone = |what: &str, result: Result<String, Failure>| {
+        assert!(
+            matches!(&result, Err(Failure::NotFound(m)) if m.starts_with("you have no container")),
+            "{what}: {result:?}"
+        );
+    };
+    for reference in [a.id.as_str(), &a.id[..12], "box"] {
+        gone(reference, service.exec(&bob, reference, exec_spec(&["true"])).await.map(|r| r.stdout));
+        gone(reference, service.read_file(&bob, reference, "/workspace/secret.txt").await.map(|_| "read".into()));
+        gone(reference, service.write_file(&bob, reference, "/workspace/x", vec![]).await.map(|_| "written".into()));
+        gone(reference, service.remove_container(&bob, reference, true).await.map(|_| "removed".into()));
+    }
+    assert_eq!(service.list_containers(&bob, None).await.unwrap(), vec![]);
+    assert_eq!(service.list_containers(&bob, Some(&session)).await.unwrap(), vec![]);
+
+    // Bob's session of the same name is his own, with an empty workspace,
+    // and he sees it under the name he chose.
+    let b = create(service, &bob, spec(BUSYBOX)).await;
+    assert_eq!(b.session_id, session);
+    assert_eq!(run(service, &bob, &b.id, exec_spec(&["ls", "-A", "/workspace"])).await.stdout, "");
+    // Bob's "remove all" removes his own only.
+    assert_eq!(service.remove_session(&bob, None).await.unwrap(), 1);
+    assert_eq!(service.read_file(&alice, "box", "/workspace/secret.txt").await.unwrap(), b"alice's");
+
+    // A name resolves from any of its principal's sessions (seed 002's flow);
+    // a name used in two of them must be disambiguated.
+    let alice_elsewhere = caller_as(Principal::api_key("alice"), &elsewhere);
+    assert_eq!(
+        run(service, &alice_elsewhere, "box", exec_spec(&["cat", "/workspace/secret.txt"])).await.stdout,
+        "alice's"
+    );
+    create(service, &alice_elsewhere, boxed("box")).await;
+    let ambiguous = service.exec(&alice, "box", exec_spec(&["true"])).await;
+    assert!(
+        matches!(&ambiguous, Err(Failure::InvalidParams(m)) if m.contains("names 2 of your containers")),
+        "{ambiguous:?}"
+    );
+    assert_eq!(service.list_containers(&alice, None).await.unwrap().len(), 2);
+
+    assert_eq!(service.remove_session(&alice, None).await.unwrap(), 2);
 }

@@ -72,7 +72,7 @@ impl DockerCall<'_> {
             mounts: requested.mounts.clone(),
         };
         let approved = self.policy.check_container(self.plugins, request).await?;
-        service.create_container(&session, valid, approved).await
+        service.create_container(&self.caller.call.principal, &session, valid, approved).await
     }
 
     async fn exec_checked(&self, container: &str, spec: ExecSpec) -> Result<ExecResult, Failure> {
@@ -97,7 +97,8 @@ impl Host for DockerCall<'_> {
     }
 
     async fn list_containers(&mut self, include_stopped: bool, session: Option<String>) -> Answer<Vec<Container>> {
-        Ok(async { self.service()?.list_containers(include_stopped, session).await }.await)
+        let principal = &self.caller.call.principal;
+        Ok(async { self.service()?.list_containers(principal, include_stopped, session.as_deref()).await }.await)
     }
 
     async fn exec(&mut self, container: String, spec: ExecSpec) -> Answer<ExecResult> {
@@ -117,7 +118,8 @@ impl Host for DockerCall<'_> {
     }
 
     async fn remove_session(&mut self, session: Option<String>, remove_volumes: bool) -> Answer<u32> {
-        Ok(async { self.service()?.remove_session(session, remove_volumes).await }.await)
+        let principal = &self.caller.call.principal;
+        Ok(async { self.service()?.remove_session(principal, session.as_deref(), remove_volumes).await }.await)
     }
 }
 

@@ -1,16 +1,41 @@
 //! Who owns a container or volume: the labels every object this host creates
-//! carries, this process's identity, and how to tell a crashed run's leftovers.
+//! carries (the host instance, the principal and its session), this process's
+//! identity, and how to tell a crashed run's leftovers.
+//!
+//! A session is named by its principal: the session `s` of principal `p` is
+//! the scoped session `p/s`, so the same name chosen by two principals never
+//! reaches the same containers or workspace volume.
 
 use std::collections::HashMap;
 use std::time::SystemTime;
 
 use sha2::{Digest, Sha256};
 
+use crate::caller::Principal;
+
+/// The scoped session of `principal`'s session named `session`.
+pub(super) fn scoped(principal: &Principal, session: &str) -> String {
+    format!("{principal}/{session}")
+}
+
+/// Which of this instance's objects an engine query selects.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Scope<'a> {
+    /// All of them (shutdown, the engine summary).
+    All,
+    /// One principal's, in every session.
+    Principal(&'a Principal),
+    /// One scoped session's.
+    Session(&'a str),
+}
+
 /// Marks every object a Portcullis host creates.
 pub(super) const MANAGED: &str = "portcullis.managed";
 /// The owning host instance (random per process).
 pub(super) const INSTANCE: &str = "portcullis.instance";
-/// The owning session.
+/// The owning principal.
+pub(super) const PRINCIPAL: &str = "portcullis.principal";
+/// The owning scoped session (see [`scoped`]).
 pub(super) const SESSION: &str = "portcullis.session";
 /// The owning host process's id.
 pub(super) const PID: &str = "portcullis.pid";
@@ -38,11 +63,12 @@ impl Identity {
         Self { instance, pid, hostname }
     }
 
-    /// The labels of an object owned by `session`.
-    pub(super) fn labels(&self, session: &str) -> HashMap<String, String> {
+    /// The labels of an object owned by `principal` in its scoped `session`.
+    pub(super) fn labels(&self, principal: &Principal, session: &str) -> HashMap<String, String> {
         [
             (MANAGED, "true".to_string()),
             (INSTANCE, self.instance.clone()),
+            (PRINCIPAL, principal.to_string()),
             (SESSION, session.to_string()),
             (PID, self.pid.to_string()),
             (HOSTNAME, self.hostname.clone()),
@@ -52,10 +78,14 @@ impl Identity {
         .collect()
     }
 
-    /// Engine list filters for this instance's objects, of one session or all.
-    pub(super) fn filters(&self, session: Option<&str>) -> HashMap<String, Vec<String>> {
+    /// Engine list filters for this instance's objects in `scope`.
+    pub(super) fn filters(&self, scope: Scope<'_>) -> HashMap<String, Vec<String>> {
         let mut labels = vec![format!("{MANAGED}=true"), format!("{INSTANCE}={}", self.instance)];
-        labels.extend(session.map(|s| format!("{SESSION}={s}")));
+        match scope {
+            Scope::All => {}
+            Scope::Principal(principal) => labels.push(format!("{PRINCIPAL}={principal}")),
+            Scope::Session(session) => labels.push(format!("{SESSION}={session}")),
+        }
         HashMap::from([("label".to_string(), labels)])
     }
 
@@ -65,9 +95,11 @@ impl Identity {
         HashMap::from([("label".to_string(), labels)])
     }
 
-    /// Whether an object with `labels` is this instance's.
-    pub(super) fn owns(&self, labels: &HashMap<String, String>) -> bool {
-        labels.get(MANAGED).is_some_and(|v| v == "true") && labels.get(INSTANCE) == Some(&self.instance)
+    /// Whether an object with `labels` is this instance's and `principal`'s.
+    pub(super) fn owned_by(&self, labels: &HashMap<String, String>, principal: &Principal) -> bool {
+        labels.get(MANAGED).is_some_and(|v| v == "true")
+            && labels.get(INSTANCE) == Some(&self.instance)
+            && labels.get(PRINCIPAL).map(String::as_str) == Some(principal.as_str())
     }
 
     /// Whether an object with `labels` was left behind by a host on this
@@ -139,7 +171,7 @@ mod tests {
     #[test]
     fn leftovers_are_dead_processes_of_other_instances_on_this_machine() {
         let me = Identity::new();
-        let mut labels = me.labels("s");
+        let mut labels = me.labels(&Principal::local(), "local/s");
         assert!(!me.is_leftover(&labels), "own objects are not leftovers");
         labels.insert(INSTANCE.into(), "other".into());
         assert!(!me.is_leftover(&labels), "a live process's objects are not leftovers");
@@ -147,5 +179,16 @@ mod tests {
         assert!(me.is_leftover(&labels));
         labels.insert(HOSTNAME.into(), "elsewhere".into());
         assert!(!me.is_leftover(&labels), "another machine's objects are never touched");
+    }
+
+    #[test]
+    fn objects_belong_to_one_principal() {
+        let me = Identity::new();
+        let labels = me.labels(&Principal::api_key("a"), &scoped(&Principal::api_key("a"), "s"));
+        assert!(me.owned_by(&labels, &Principal::api_key("a")));
+        assert!(!me.owned_by(&labels, &Principal::api_key("b")));
+        assert!(!Identity::new().owned_by(&labels, &Principal::api_key("a")), "another instance's");
+        let (a, b) = (scoped(&Principal::api_key("a"), "s"), scoped(&Principal::api_key("b"), "s"));
+        assert_ne!(me.volume_name(&a), me.volume_name(&b), "one session name, two workspaces");
     }
 }

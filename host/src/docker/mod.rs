@@ -37,7 +37,7 @@ pub use config::DockerConfig;
 pub use host::{DockerCall, DockerImport};
 pub use reclaim::Reaped;
 
-use crate::caller::CallContext;
+use crate::caller::{CallContext, Principal};
 use crate::wit::docker::{Container, ContainerSpec, EngineInfo, ExecResult, ExecSpec, ExitReason};
 use crate::wit::policy::ContainerRequest;
 use crate::wit::types::Failure;
@@ -45,7 +45,7 @@ use engine::{Client, Engine};
 use error::Error;
 use exec::{Job, Stop};
 use files::WorkspacePath;
-use identity::Identity;
+use identity::{Identity, Scope};
 use sessions::Ledger;
 use spec::{Blueprint, Limits, WORKSPACE};
 
@@ -110,7 +110,7 @@ impl DockerService {
     pub async fn engine(&self) -> Result<EngineInfo, Failure> {
         let client = self.engine.client().await?;
         let version = client.api.version().await.map_err(client.err("report its version"))?;
-        let owned = sessions::list(&client, self.me.filters(None)).await?;
+        let owned = sessions::list(&client, self.me.filters(Scope::All)).await?;
         Ok(EngineInfo {
             version: version.version.unwrap_or_default(),
             api_version: version.api_version.unwrap_or_default(),
@@ -135,19 +135,21 @@ impl DockerService {
     }
 
     /// Creates and starts a hardened container (see the `spec` module) in
-    /// `session` with the session's `/workspace` volume, running the image,
+    /// `principal`'s `session` with that session's `/workspace` volume (the
+    /// same session name of another principal is another session), running the image,
     /// network and mounts of `approved`, the request as the policy chain
     /// approved it (mounts resolved). With `reuse_existing` and a name, the
     /// session's container of that name is returned (started if stopped)
     /// instead, provided it runs the same image. A missing image is pulled.
     pub async fn create_container(
         &self,
+        principal: &Principal,
         session: &str,
         valid: ValidSpec,
         approved: ContainerRequest,
     ) -> Result<Container, Failure> {
         let ValidSpec { spec, env, limits } = valid;
-        let session = session.to_string();
+        let session = identity::scoped(principal, session);
         let client = self.engine.client().await?;
         if spec.reuse_existing
             && let Some(name) = &spec.name
@@ -158,11 +160,11 @@ impl DockerService {
         let volume = self.me.volume_name(&session);
         let volume_request = VolumeCreateRequest {
             name: Some(volume.clone()),
-            labels: Some(self.me.labels(&session)),
+            labels: Some(self.me.labels(principal, &session)),
             ..Default::default()
         };
         client.api.create_volume(volume_request).await.map_err(client.err("create the workspace volume"))?;
-        let mut labels = self.me.labels(&session);
+        let mut labels = self.me.labels(principal, &session);
         labels.extend(spec.name.clone().map(|n| (identity::NAME.to_string(), n)));
         let blueprint = Blueprint {
             image: &approved.image,
@@ -184,19 +186,22 @@ impl DockerService {
         let id = self.create_and_start(&client, &engine_name, blueprint, &session, spec.name.as_deref()).await?;
         self.ledger.touch(&id, &session);
         let inspected = client.api.inspect_container(&id, None).await.map_err(client.err("inspect the container"))?;
-        tracing::info!(container = %id, session, image = %approved.image, "created a container");
+        tracing::info!(container = %id, %principal, session, image = %approved.image, "created a container");
         Ok(sessions::from_inspect(inspected))
     }
 
-    /// This instance's containers, of one session or all; stopped ones only
-    /// with `include_stopped`.
+    /// `principal`'s containers, of one of its sessions or all; stopped ones
+    /// only with `include_stopped`.
     pub async fn list_containers(
         &self,
+        principal: &Principal,
         include_stopped: bool,
-        session: Option<String>,
+        session: Option<&str>,
     ) -> Result<Vec<Container>, Failure> {
         let client = self.engine.client().await?;
-        let listed = sessions::list(&client, self.me.filters(session.as_deref())).await?;
+        let scoped = session.map(|s| identity::scoped(principal, s));
+        let scope = scoped.as_deref().map_or(Scope::Principal(principal), Scope::Session);
+        let listed = sessions::list(&client, self.me.filters(scope)).await?;
         let mut containers: Vec<Container> = listed
             .into_iter()
             .map(sessions::from_summary)
@@ -227,7 +232,7 @@ impl DockerService {
         }
         let env = spec::env(&spec.env)?;
         let client = self.engine.client().await?;
-        let owned = sessions::resolve(&client, &self.me, container, call.session_id.as_deref()).await?;
+        let owned = sessions::resolve(&client, &self.me, container, &call.principal).await?;
         let in_use = self.ledger.in_use(&owned.id, &owned.session);
         let cancel = call.cancel.child_token();
         let _kill_on_drop = cancel.clone().drop_guard();
@@ -296,12 +301,13 @@ impl DockerService {
         remove_volumes: bool,
     ) -> Result<(), Failure> {
         let client = self.engine.client().await?;
-        let owned = sessions::resolve(&client, &self.me, container, call.session_id.as_deref()).await?;
+        let owned = sessions::resolve(&client, &self.me, container, &call.principal).await?;
         sessions::remove_container(&client, &owned.id).await?;
         self.ledger.forget(&owned.id);
-        if remove_volumes && sessions::list(&client, self.me.filters(Some(&owned.session))).await?.is_empty() {
+        if remove_volumes && sessions::list(&client, self.me.filters(Scope::Session(&owned.session))).await?.is_empty()
+        {
             sessions::remove_volume(&client, &self.me.volume_name(&owned.session)).await?;
-            self.ledger.forget_session(Some(&owned.session));
+            self.ledger.forget_session(&owned.session);
         }
         Ok(())
     }
@@ -309,7 +315,7 @@ impl DockerService {
     /// Connects, resolves `container` among this instance's, and records its use.
     async fn use_container(&self, call: &CallContext, container: &str) -> Result<(Client, String), Error> {
         let client = self.engine.client().await?;
-        let owned = sessions::resolve(&client, &self.me, container, call.session_id.as_deref()).await?;
+        let owned = sessions::resolve(&client, &self.me, container, &call.principal).await?;
         self.ledger.touch(&owned.id, &owned.session);
         Ok((client, owned.id))
     }
@@ -317,7 +323,7 @@ impl DockerService {
     /// The session's container named `name`, started if it had stopped, if
     /// there is one; it must run `image`.
     async fn reuse(&self, client: &Client, session: &str, name: &str, image: &str) -> Result<Option<Container>, Error> {
-        let mut filters = self.me.filters(Some(session));
+        let mut filters = self.me.filters(Scope::Session(session));
         filters.entry("label".into()).or_default().push(format!("{}={name}", identity::NAME));
         let Some(found) = sessions::list(client, filters).await?.into_iter().next() else { return Ok(None) };
         let existing = sessions::from_summary(found);

@@ -6,7 +6,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::error::Error;
+use super::identity::{self, Scope};
 use super::{DockerService, sessions};
+use crate::caller::Principal;
 use crate::wit::types::Failure;
 
 /// What [`DockerService::reap_leftovers`] removed.
@@ -19,13 +21,34 @@ pub struct Reaped {
 }
 
 impl DockerService {
-    /// Removes every container of `session`, or of this instance when
-    /// `session` is `None`, and with `remove_volumes` their volumes. Returns
-    /// how many containers were removed.
-    pub async fn remove_session(&self, session: Option<String>, remove_volumes: bool) -> Result<u32, Failure> {
+    /// Removes every container of `principal`'s `session`, or of all its
+    /// sessions when `session` is `None`, and with `remove_volumes` their
+    /// volumes. Returns how many containers were removed.
+    pub async fn remove_session(
+        &self,
+        principal: &Principal,
+        session: Option<&str>,
+        remove_volumes: bool,
+    ) -> Result<u32, Failure> {
+        let scoped = session.map(|s| identity::scoped(principal, s));
+        let scope = scoped.as_deref().map_or(Scope::Principal(principal), Scope::Session);
+        Ok(self.remove_in(scope, remove_volumes).await?)
+    }
+
+    /// Ends `principal`'s `session`: removes its containers and its workspace
+    /// volume. The protocol layer calls this when a stdio connection or HTTP
+    /// session ends. Returns how many containers were removed.
+    pub async fn end_session(&self, principal: &Principal, session: &str) -> Result<u32, Failure> {
+        let removed = self.remove_session(principal, Some(session), true).await?;
+        tracing::debug!(%principal, session, removed, "ended a Docker session");
+        Ok(removed)
+    }
+
+    /// Removes the containers in `scope`, and with `remove_volumes` their
+    /// sessions' volumes. Returns how many containers were removed.
+    async fn remove_in(&self, scope: Scope<'_>, remove_volumes: bool) -> Result<u32, Error> {
         let client = self.engine.client().await?;
-        let session = session.as_deref();
-        let containers = sessions::list(&client, self.me.filters(session)).await?;
+        let containers = sessions::list(&client, self.me.filters(scope)).await?;
         let removed = sweep(containers.into_iter().filter_map(|c| c.id), |id| {
             let client = &client;
             async move {
@@ -36,23 +59,18 @@ impl DockerService {
         })
         .await;
         if remove_volumes {
-            let volumes = sessions::volumes(&client, self.me.filters(session)).await?;
+            let volumes = sessions::volumes(&client, self.me.filters(scope)).await?;
+            let ended: Vec<String> =
+                volumes.iter().filter_map(|(_, labels)| labels.get(identity::SESSION).cloned()).collect();
             sweep(volumes.into_iter().map(|(name, _)| name), |name| {
                 let client = &client;
                 async move { sessions::remove_volume(client, &name).await }
             })
             .await;
-            self.ledger.forget_session(session);
+            for session in &ended {
+                self.ledger.forget_session(session);
+            }
         }
-        Ok(removed)
-    }
-
-    /// Ends `session`: removes its containers and its workspace volume.
-    /// The protocol layer calls this when a stdio connection or HTTP session
-    /// ends. Returns how many containers were removed.
-    pub async fn end_session(&self, session: &str) -> Result<u32, Failure> {
-        let removed = self.remove_session(Some(session.to_string()), true).await?;
-        tracing::debug!(session, removed, "ended a Docker session");
         Ok(removed)
     }
 
@@ -106,7 +124,7 @@ impl DockerService {
             let client = &client;
             async move {
                 sessions::remove_volume(client, &self.me.volume_name(&session)).await?;
-                self.ledger.forget_session(Some(&session));
+                self.ledger.forget_session(&session);
                 Ok(())
             }
         })
@@ -144,7 +162,7 @@ impl DockerService {
         if let Some(reaper) = self.reaper.lock().unwrap_or_else(|p| p.into_inner()).take() {
             reaper.abort();
         }
-        self.remove_session(None, true).await
+        Ok(self.remove_in(Scope::All, true).await?)
     }
 }
 

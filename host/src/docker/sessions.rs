@@ -12,8 +12,9 @@ use bollard::query_parameters::{
 
 use super::engine::Client;
 use super::error::Error;
-use super::identity::{self, Identity};
+use super::identity::{self, Identity, Scope};
 use super::network::NetworkLease;
+use crate::caller::Principal;
 use crate::wit::docker::Container;
 
 /// What this instance remembers about its live containers and sessions. The
@@ -94,14 +95,11 @@ impl Ledger {
         self.with(|inner| inner.containers.remove(id));
     }
 
-    /// Forgets `session` and its containers, or everything when `session` is `None`.
-    pub(super) fn forget_session(&self, session: Option<&str>) {
-        self.with(|inner| match session {
-            Some(s) => {
-                inner.sessions.remove(s);
-                inner.containers.retain(|_, t| t.session != s);
-            }
-            None => *inner = Inner::default(),
+    /// Forgets the scoped `session` and its containers.
+    pub(super) fn forget_session(&self, session: &str) {
+        self.with(|inner| {
+            inner.sessions.remove(session);
+            inner.containers.retain(|_, t| t.session != session);
         });
     }
 
@@ -157,18 +155,20 @@ pub(super) struct Owned {
     pub(super) networked: bool,
 }
 
-/// Finds the container `reference` (an id, id prefix, engine name, or the
-/// name given at creation within `session`) among this instance's containers.
+/// Finds the container `reference` among `principal`'s containers on this
+/// instance: by id, id prefix or engine name, else by the name given at
+/// creation in any of the principal's sessions (an ambiguous name is an error
+/// that lists the candidates). Another principal's container is not found,
+/// with no hint that it exists.
 pub(super) async fn resolve(
     client: &Client,
     me: &Identity,
     reference: &str,
-    session: Option<&str>,
+    principal: &Principal,
 ) -> Result<Owned, Error> {
     let not_found = || {
         Error::NotFound(format!(
-            "no container `{reference}` belongs to this Portcullis instance{}; list_containers shows the ones that do",
-            session.map(|s| format!(" in session `{s}`")).unwrap_or_default()
+            "you have no container `{reference}`; list_containers shows yours (by id, id prefix or name)"
         ))
     };
     if reference.is_empty() {
@@ -178,17 +178,27 @@ pub(super) async fn resolve(
         match client.api.inspect_container(reference, None).await.map_err(client.err("inspect the container")) {
             Ok(found) => found,
             Err(e) if e.is_missing() => {
-                let mut filters = me.filters(session);
+                let mut filters = me.filters(Scope::Principal(principal));
                 filters.entry("label".into()).or_default().push(format!("{}={reference}", identity::NAME));
-                let matches = list(client, filters).await?;
-                let [only] = matches.as_slice() else { return Err(not_found()) };
-                let id = only.id.as_deref().ok_or_else(not_found)?;
-                client.api.inspect_container(id, None).await.map_err(client.err("inspect the container"))?
+                let matches: Vec<_> = list(client, filters).await?.into_iter().map(from_summary).collect();
+                let id = match matches.as_slice() {
+                    [] => return Err(not_found()),
+                    [only] => only.id.clone(),
+                    several => {
+                        let sessions: Vec<String> = several.iter().map(|c| format!("`{}`", c.session_id)).collect();
+                        return Err(Error::InvalidParams(format!(
+                            "`{reference}` names {} of your containers (in sessions {}); pass the container id instead",
+                            several.len(),
+                            sessions.join(", ")
+                        )));
+                    }
+                };
+                client.api.inspect_container(&id, None).await.map_err(client.err("inspect the container"))?
             }
             Err(e) => return Err(e),
         };
     let labels = inspected.config.as_ref().and_then(|c| c.labels.clone()).unwrap_or_default();
-    if !me.owns(&labels) {
+    if !me.owned_by(&labels, principal) {
         return Err(not_found());
     }
     Ok(Owned {
@@ -296,12 +306,9 @@ fn describe<'a>(
     mut networks: impl Iterator<Item = &'a String>,
 ) -> Container {
     let name = labels.remove(identity::NAME).unwrap_or_else(|| engine_name.trim_start_matches('/').to_string());
-    Container {
-        id,
-        name,
-        image,
-        state,
-        session_id: labels.remove(identity::SESSION).unwrap_or_default(),
-        network: networks.any(|n| n != "none"),
-    }
+    // The caller sees its own name of the session, not the scoped one.
+    let scoped = labels.remove(identity::SESSION).unwrap_or_default();
+    let principal = labels.remove(identity::PRINCIPAL).unwrap_or_default();
+    let session_id = scoped.strip_prefix(&format!("{principal}/")).unwrap_or(&scoped).to_string();
+    Container { id, name, image, state, session_id, network: networks.any(|n| n != "none") }
 }

@@ -17,7 +17,7 @@ use super::client_link::{Interruption, LogFilter, RequestLink};
 use super::convert;
 use super::metrics::Metrics;
 use super::request_state::StateSigner;
-use crate::caller::CallContext;
+use crate::caller::{CallContext, Principal};
 use crate::plugins::{HostServices, PluginFault, Snapshot, ToolRoute};
 use crate::wit::{completions, types};
 
@@ -100,11 +100,11 @@ impl McpState {
         tools
     }
 
-    /// Called when a session ends: whatever it owns is released.
-    fn session_ended(&self, session_id: &str) {
+    /// Called when a session ends: whatever `principal` owns in it is released.
+    fn session_ended(&self, principal: Principal, session_id: &str) {
         if let Some(docker) = self.services.docker.clone() {
             let session_id = session_id.to_string();
-            tokio::spawn(async move { docker.end_session(&session_id).await });
+            tokio::spawn(async move { docker.end_session(&principal, &session_id).await });
         }
     }
 }
@@ -117,8 +117,9 @@ pub struct McpSession {
     subscribed: Arc<Mutex<BTreeSet<String>>>,
     /// Whether the client initialized this session (counted as live).
     initialized: AtomicBool,
-    /// Whether a call ran on behalf of this session (so it may own containers).
-    claimed: AtomicBool,
+    /// The principals on whose behalf calls ran in this session (so they may
+    /// own containers in it).
+    claimants: Mutex<BTreeSet<Principal>>,
     alive: CancellationToken,
     _end: DropGuard,
 }
@@ -133,7 +134,7 @@ impl McpSession {
             log_level: Mutex::new(None),
             subscribed: Default::default(),
             initialized: AtomicBool::new(false),
-            claimed: AtomicBool::new(false),
+            claimants: Mutex::default(),
             _end: alive.clone().drop_guard(),
             alive,
         }
@@ -144,14 +145,25 @@ impl McpSession {
         &self.session_id
     }
 
-    /// The call context of a request: its session, client link and cancellation.
-    /// Stateless HTTP requests belong to no session unless a tool names one.
+    /// The call context of a request: its principal, session, client link and
+    /// cancellation. Stateless HTTP requests belong to no session unless a
+    /// tool names one.
     fn call_context(&self, ctx: &RequestContext<RoleServer>, link: Arc<RequestLink>) -> CallContext {
-        let stateless = is_modern(ctx) && ctx.extensions.get::<http::request::Parts>().is_some();
+        let http = ctx.extensions.get::<http::request::Parts>();
+        let stateless = is_modern(ctx) && http.is_some();
+        let principal = match http {
+            None => Principal::local(),
+            Some(parts) => match parts.extensions.get::<Principal>() {
+                Some(authenticated) => authenticated.clone(),
+                None if stateless => Principal::anonymous(),
+                None => Principal::anonymous_session(&self.session_id),
+            },
+        };
         if !stateless {
-            self.claimed.store(true, Ordering::Relaxed);
+            self.claimants.lock().unwrap().insert(principal.clone());
         }
         CallContext {
+            principal,
             session_id: (!stateless).then(|| self.session_id.clone()),
             client: Some(link),
             cancel: ctx.ct.clone(),
@@ -222,8 +234,8 @@ impl Drop for McpSession {
         if self.initialized.load(Ordering::Relaxed) {
             self.state.metrics.sessions(-1);
         }
-        if self.claimed.load(Ordering::Relaxed) {
-            self.state.session_ended(&self.session_id);
+        for principal in std::mem::take(&mut *self.claimants.lock().unwrap()) {
+            self.state.session_ended(principal, &self.session_id);
         }
     }
 }

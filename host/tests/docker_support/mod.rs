@@ -12,7 +12,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use bollard::Docker;
 use futures::FutureExt;
 use futures::future::BoxFuture;
-use portcullis::caller::{CallContext, Caller, ClientLink, ClientRequestError, Grant, PluginPolicy};
+use portcullis::caller::{CallContext, Caller, ClientLink, ClientRequestError, Grant, PluginPolicy, Principal};
 use portcullis::docker::{DockerCall, DockerConfig, DockerService};
 use portcullis::plugins::{HostServices, Registry};
 use portcullis::policy::PolicyChain;
@@ -100,6 +100,16 @@ impl Capability {
         self.call(caller).read_file(container.into(), path.into()).await.expect("no trap")
     }
 
+    /// `docker.list-containers` as `caller`.
+    pub async fn list_containers(&self, caller: &Caller, session: Option<&str>) -> Result<Vec<Container>, Failure> {
+        self.call(caller).list_containers(true, session.map(String::from)).await.expect("no trap")
+    }
+
+    /// `docker.remove-session` as `caller`.
+    pub async fn remove_session(&self, caller: &Caller, session: Option<&str>) -> Result<u32, Failure> {
+        self.call(caller).remove_session(session.map(String::from), true).await.expect("no trap")
+    }
+
     /// `docker.remove-container` as `caller`.
     pub async fn remove_container(
         &self,
@@ -125,9 +135,16 @@ pub fn session(name: &str) -> String {
     format!("test-{name}-{}-{nanos}", std::process::id())
 }
 
-/// A caller in `session` holding `grants` (and `docker`).
+/// A caller (the local user) in `session` holding `grants` (and `docker`).
 pub fn caller(session: &str, grants: &[Grant]) -> Caller {
     caller_with(session, grants, None, CancellationToken::new())
+}
+
+/// A caller for `principal` in `session`, holding `docker`.
+pub fn caller_as(principal: Principal, session: &str) -> Caller {
+    let mut caller = caller(session, &[]);
+    caller.call.principal = principal;
+    caller
 }
 
 /// A caller with a client link and a cancellation token.
@@ -141,7 +158,7 @@ pub fn caller_with(
     Caller {
         plugin: "tester".into(),
         policy: Arc::new(PluginPolicy { grants, ..PluginPolicy::default() }),
-        call: CallContext { session_id: Some(session.to_string()), client, cancel },
+        call: CallContext { principal: Principal::local(), session_id: Some(session.to_string()), client, cancel },
     }
 }
 
@@ -181,7 +198,7 @@ where
 {
     let session = session(name);
     let outcome = AssertUnwindSafe(body(session.clone())).catch_unwind().await;
-    service.end_session(&session).await.expect("end_session");
+    service.end_session(&Principal::local(), &session).await.expect("end_session");
     if let Err(panic) = outcome {
         std::panic::resume_unwind(panic);
     }

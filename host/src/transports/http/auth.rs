@@ -26,12 +26,8 @@ use subtle::ConstantTimeEq;
 use tokio::sync::Mutex;
 
 use super::reject;
+use crate::caller::Principal;
 use crate::config::{HttpConfig, OAuthConfig};
-
-/// Who a request comes from, once authenticated; request handlers find it in
-/// the request's extensions. Rate limits are kept per principal.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Principal(pub String);
 
 /// Checks credentials: the configured API keys, then (in OAuth mode) JWTs.
 pub struct Authenticator {
@@ -148,7 +144,7 @@ impl Authenticator {
             invalid_token: false,
         })?;
         if let Some(name) = self.api_key_name(token) {
-            return Ok(Some(Principal(format!("key:{name}"))));
+            return Ok(Some(Principal::api_key(name)));
         }
         match &self.oauth {
             Some(oauth) => oauth.verify(token).await.map(Some),
@@ -244,7 +240,7 @@ impl OAuth {
             })
         })?;
         let who = claims.claims.sub.or(claims.claims.client_id).unwrap_or_else(|| "anonymous".into());
-        Ok(Principal(format!("jwt:{who}")))
+        Ok(Principal::token(&self.config.issuer, &who))
     }
 
     /// The issuer's key named `kid` (or its only key when the token names
@@ -332,7 +328,7 @@ mod tests {
     async fn api_keys_name_their_principal() {
         let auth = authenticator(&[("ci", "0123456789abcdef"), ("ops", "fedcba9876543210")]);
         let principal = auth.authenticate(&with_auth("Bearer fedcba9876543210")).await.ok().flatten();
-        assert_eq!(principal, Some(Principal("key:ops".into())));
+        assert_eq!(principal, Some(Principal::api_key("ops")));
         assert!(auth.authenticate(&with_auth("bearer 0123456789abcdef")).await.is_ok());
         for refused in [with_auth("Bearer 0123456789abcdeF"), with_auth("Basic 0123456789abcdef"), HeaderMap::new()] {
             assert!(matches!(auth.authenticate(&refused).await, Err(Refusal::Unauthorized { .. })));

@@ -11,8 +11,8 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::Response;
 
-use super::auth::Principal;
 use super::reject;
+use crate::caller::Principal;
 use crate::config::RateLimit;
 
 /// Counts each client's requests in fixed windows.
@@ -60,7 +60,7 @@ impl RateLimiter {
 pub async fn rate_limit(State(limiter): State<Arc<RateLimiter>>, request: Request, next: Next) -> Response {
     let client = match (request.extensions().get::<Principal>(), request.extensions().get::<ConnectInfo<SocketAddr>>())
     {
-        (Some(principal), _) => principal.0.clone(),
+        (Some(principal), _) => principal.to_string(),
         (None, Some(ConnectInfo(peer))) => peer.ip().to_string(),
         (None, None) => "unknown".into(),
     };
