@@ -223,6 +223,24 @@ async def test_apt_installs_a_debian_package_in_two_steps(portcullis_bin, plugin
         assert "Error" in text_of(offline) or offline.structured_content.get("exit_code") != 0, text_of(offline)
 
 
+async def test_seed_002_flow_addresses_a_container_by_its_name(portcullis_bin, plugin_dir, cache_dir, config):
+    """docker-mcp's documented flow: create with a name and a session id, then
+    every tool with `container_id` set to that name."""
+    async with sandbox(portcullis_bin, plugin_dir, cache_dir, config) as client:
+        await create(client, name="x", session_id="s")
+        code = await run(client, "x", "echo from x")
+        assert not code.is_error and "from x" in text_of(code), text_of(code)
+        script = await client.call_tool("execute_python_script", {"container_id": "x", "script": "print(6 * 7)"})
+        assert not script.is_error and "42" in text_of(script), text_of(script)
+        added = await client.call_tool("add_dependencies", {"container_id": "x", "packages": ["portcullis-probe"]})
+        assert not added.is_error, text_of(added)
+        cleaned = await client.call_tool("cleanup_container", {"container_id": "x"})
+        assert not cleaned.is_error, text_of(cleaned)
+        # The tool's own "not found" is a result the model reads, not a JSON-RPC error.
+        gone = await run(client, "x", "true")
+        assert gone.is_error and "you have no container `x`" in text_of(gone), text_of(gone)
+
+
 async def test_package_names_with_shell_metacharacters_are_refused(portcullis_bin, plugin_dir, cache_dir, config):
     async with sandbox(portcullis_bin, plugin_dir, cache_dir, config) as client:
         container = await create(client)
@@ -283,3 +301,58 @@ async def test_without_an_engine_the_host_serves_and_says_why(portcullis_bin, pl
         # Plugins that do not need Docker keep working.
         detected = await client.call_tool("python__detect_packages", {"code": "import yaml"})
         assert detected.structured_content["packages"] == ["PyYAML"]
+
+
+ALICE = "alice-key-0123456789abcdef"
+BOB = "bob-key-0123456789abcdef00"
+
+
+async def assert_isolated(alice, bob):
+    """Neither client reaches the other's container by id, id prefix or name,
+    nor its workspace by choosing the same session id."""
+    mine = await create(alice, name="box", session_id="shared")
+    written = await alice.call_tool("write_file", {"container_id": mine, "path": "/workspace/secret.txt", "content": "alice's"})
+    assert not written.is_error, text_of(written)
+    attempts = [
+        ("execute_code", {"command": "cat /workspace/secret.txt"}),
+        ("read_file", {"path": "/workspace/secret.txt"}),
+        ("write_file", {"path": "/workspace/planted.txt", "content": "bob's"}),
+        ("cleanup_container", {}),
+    ]
+    for reference in (mine, mine[:12], "box"):
+        for tool, args in attempts:
+            result = await bob.call_tool(tool, {"container_id": reference, **args})
+            assert result.is_error and "you have no container" in text_of(result), (tool, text_of(result))
+    listed = await bob.call_tool("list_containers", {"show_all": True, "session_id": "shared"})
+    assert mine not in json.dumps(listed.structured_content), listed.structured_content
+
+    # The same session id is Bob's own session, without Alice's files.
+    theirs = await create(bob, session_id="shared")
+    ls = await run(bob, theirs, "ls -A /workspace")
+    assert "secret" not in text_of(ls), text_of(ls)
+    everything = await bob.call_tool("cleanup_container", {"cleanup_all": True})
+    assert everything.structured_content["removed"] == 1, text_of(everything)
+
+    kept = await alice.call_tool("read_file", {"container_id": "box", "path": "/workspace/secret.txt"})
+    assert "alice's" in text_of(kept) and "bob's" not in text_of(kept), text_of(kept)
+    await alice.call_tool("cleanup_container", {"cleanup_all": True, "remove_volumes": True})
+
+
+@pytest.mark.parametrize("mode", ["legacy", "2026-07-28"])
+async def test_clients_with_different_api_keys_reach_only_their_own(portcullis_bin, plugin_dir, cache_dir, config, mode):
+    from test_http import client_with_token, http_server
+
+    text = config.read_text() + f'\n[http.api_keys]\nalice = "{ALICE}"\nbob = "{BOB}"\n'
+    with http_server(portcullis_bin, plugin_dir, cache_dir, config=text, env={"PORTCULLIS_BUNDLED_PLUGINS": "true"}) as srv:
+        async with client_with_token(srv.url, ALICE, mode) as alice, client_with_token(srv.url, BOB, mode) as bob:
+            await assert_isolated(alice, bob)
+
+
+async def test_unauthenticated_sessions_reach_only_their_own(portcullis_bin, plugin_dir, cache_dir, config):
+    from mcp.client.streamable_http import streamable_http_client
+    from test_http import http_server
+
+    with http_server(portcullis_bin, plugin_dir, cache_dir, config=config.read_text(), env={"PORTCULLIS_BUNDLED_PLUGINS": "true"}) as srv:
+        async with Client(streamable_http_client(srv.url), mode="legacy") as alice:
+            async with Client(streamable_http_client(srv.url), mode="legacy") as bob:
+                await assert_isolated(alice, bob)

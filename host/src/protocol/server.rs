@@ -211,7 +211,9 @@ impl McpSession {
         }
         let result = match outcome {
             Ok(Ok(result)) => convert::call_result(result)?,
-            Ok(Err(types::Failure::NotFound(what))) => return Err(unknown("tool", &what, "tools/list")),
+            // The registry knew the tool, so this is the tool's own answer
+            // (a container or file it could not find): the model reads it.
+            Ok(Err(types::Failure::NotFound(what))) => convert::tool_error(format!("not found: {what}")),
             Ok(Err(types::Failure::InvalidParams(why))) => convert::tool_error(format!("invalid arguments: {why}")),
             Ok(Err(types::Failure::Denied(why))) => convert::tool_error(format!("denied: {why}")),
             Ok(Err(types::Failure::Failed(why))) => convert::tool_error(why),

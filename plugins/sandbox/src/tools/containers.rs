@@ -18,7 +18,7 @@ const MAX_CPUS: f64 = 1024.0;
 pub const LIST_CONTAINERS: Tool = Tool {
     name: "list_containers",
     title: "List containers",
-    description: "Lists the containers this server created, by default the running ones of the current session.",
+    description: "Lists your containers (never another client's), by default the running ones of the current session.",
     input_schema: || {
         object(
             json!({
@@ -59,7 +59,7 @@ pub const CLEANUP_CONTAINER: Tool = Tool {
     name: "cleanup_container",
     title: "Remove containers",
     description: "Stops and removes one container (`container_id`), every container of a session \
-        (`session_id`), or every container this server created (`cleanup_all: true`). Give exactly one. \
+        (`session_id`), or every container of yours in all your sessions (`cleanup_all: true`). Give exactly one. \
         With remove_volumes, the session's /workspace volume is deleted too once no container uses it.",
     input_schema: || {
         object(
@@ -69,7 +69,7 @@ pub const CLEANUP_CONTAINER: Tool = Tool {
                 "remove_volumes": {"type": "boolean", "default": false,
                     "description": "Also delete the session's /workspace volume (its files are lost)."},
                 "cleanup_all": {"type": "boolean", "default": false,
-                    "description": "Remove every container this server created, in every session."}
+                    "description": "Remove every container of yours, in all your sessions (never another client's)."}
             }),
             &[],
         )
@@ -339,8 +339,8 @@ fn cleanup(host: &dyn Host, request: CleanupRequest) -> Result<Outcome, Fail> {
         }
         Cleanup::All => {
             let removed =
-                host.remove_session(None, volumes).map_err(|f| f.context("removing every container of this server"))?;
-            ("every container this server created".to_string(), removed)
+                host.remove_session(None, volumes).map_err(|f| f.context("removing every container of yours"))?;
+            ("every container of yours".to_string(), removed)
         }
     };
     host.log(Level::Info, &format!("removed {removed} container(s): {what}"));
@@ -583,6 +583,6 @@ mod tests {
             ]
         );
         assert_eq!(outcome.structured.as_ref().unwrap()["removed"], 3);
-        assert_eq!(outcome.text(), "Removed 3 container(s): every container this server created.");
+        assert_eq!(outcome.text(), "Removed 3 container(s): every container of yours.");
     }
 }
