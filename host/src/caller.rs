@@ -25,11 +25,14 @@ pub enum Grant {
     Network,
     /// Attach a network to a container for the duration of an install.
     InstallNetwork,
+    /// Serve a language or package manager (for plugins from the plugin
+    /// directory; bundled language packs need no grant).
+    LanguagePack,
 }
 
 impl Grant {
     /// Every grant, for messages that list them.
-    pub const ALL: [Grant; 3] = [Grant::Docker, Grant::Network, Grant::InstallNetwork];
+    pub const ALL: [Grant; 4] = [Grant::Docker, Grant::Network, Grant::InstallNetwork, Grant::LanguagePack];
 
     /// The name used in `portcullis.toml` (`grants = ["docker"]`).
     pub fn name(self) -> &'static str {
@@ -37,6 +40,7 @@ impl Grant {
             Grant::Docker => "docker",
             Grant::Network => "network",
             Grant::InstallNetwork => "install-network",
+            Grant::LanguagePack => "language-pack",
         }
     }
 

@@ -8,7 +8,8 @@ use std::sync::{Arc, RwLock};
 
 use tokio::sync::broadcast;
 
-use super::plugin::Plugin;
+use super::plugin::{Catalog, Plugin, PluginSource};
+use crate::caller::Grant;
 use crate::wit::{prompts, resources, tools, types};
 
 /// Separates a plugin's name from a tool or prompt name when two plugins offer
@@ -75,6 +76,13 @@ impl Snapshot {
                 claim(&mut snapshot.resources, "resource", &resource.uri, plugin, (plugin.clone(), resource.clone()));
             }
             snapshot.templates.extend(catalog.templates.iter().map(|t| (plugin.clone(), t.clone())));
+        }
+        // Languages and package managers decide what runs in every session's
+        // containers: bundled packs claim first, then directory plugins the
+        // operator granted `language-pack`, each rank in name order.
+        let mut packs: Vec<_> = catalogs.iter().filter(|(p, c)| may_serve_languages(p, c)).collect();
+        packs.sort_by_key(|(p, _)| (!matches!(p.source(), PluginSource::Bundled), p.name().to_string()));
+        for (plugin, catalog) in packs {
             for language in &catalog.languages {
                 claim(&mut snapshot.languages, "language", &language.name, plugin, (plugin.clone(), language.clone()));
             }
@@ -84,6 +92,13 @@ impl Snapshot {
         }
         snapshot.plugins = plugins;
         snapshot
+    }
+
+    /// Which plugin serves each language and package manager.
+    fn servers(&self) -> Vec<(String, String)> {
+        let languages = self.languages.iter().map(|(l, (p, _))| (format!("language `{l}`"), p.name().to_string()));
+        let managers = self.managers.iter().map(|(m, p)| (format!("package manager `{m}`"), p.name().to_string()));
+        languages.chain(managers).collect()
     }
 
     /// Loaded plugins, by name.
@@ -167,13 +182,31 @@ fn namespaced<T>(items: impl Iterator<Item = (Arc<Plugin>, String, T)>) -> BTree
 /// about later ones, naming both.
 fn claim<V>(map: &mut BTreeMap<String, V>, what: &str, key: &str, plugin: &Plugin, value: V) {
     if map.contains_key(key) {
-        tracing::warn!(
+        tracing::error!(
             plugin = plugin.name(),
-            "{what} `{key}` is already claimed by another plugin; ignoring this claim"
+            "conflict: {what} `{key}` is already served by a plugin that ranks before this one (bundled first, then by name); this claim is ignored"
         );
         return;
     }
     map.insert(key.to_string(), value);
+}
+
+/// Whether `plugin` may serve the languages and managers its catalog names:
+/// bundled packs may; a directory plugin needs the `language-pack` grant.
+fn may_serve_languages(plugin: &Plugin, catalog: &Catalog) -> bool {
+    let claims = !catalog.languages.is_empty() || !catalog.managers.is_empty();
+    if !claims || matches!(plugin.source(), PluginSource::Bundled) {
+        return claims;
+    }
+    if plugin.policy().grants.contains(&Grant::LanguagePack) {
+        return true;
+    }
+    tracing::error!(
+        plugin = plugin.name(),
+        "offers languages or package managers but lacks the `language-pack` grant, so it serves none; the operator can add `grants = [\"language-pack\"]` under [plugins.{}] in portcullis.toml",
+        plugin.name()
+    );
+    false
 }
 
 /// Whether `uri` matches an RFC 6570 level-1 template: each `{var}` matches a
@@ -284,6 +317,12 @@ impl Registry {
         }
         if resources(old) != resources(new) {
             changes.push(Change::Resources);
+        }
+        let (before, after) = (old.servers(), new.servers());
+        if before != after {
+            for (what, plugin) in after.iter().filter(|served| !before.contains(served)) {
+                tracing::info!(plugin, "{what} is served by plugin `{plugin}`");
+            }
         }
         for change in &changes {
             let _ = self.changes.send(change.clone());
