@@ -109,6 +109,29 @@ async fn timeout_kills_the_whole_process_group() {
 }
 
 #[tokio::test]
+async fn a_timeout_kills_processes_that_left_the_group() {
+    engine().await;
+    let service = &Capability::new(config());
+    in_session(service, "setsid", |session| async move {
+        let caller = caller(&session, &[]);
+        let c = create(service, &caller, spec(BUSYBOX)).await;
+        // One escapes with setsid, one double-forks into its own session.
+        let script = "setsid sleep 1001 & (setsid sh -c 'sleep 1002 &') ; sleep 303";
+        let mut slow = exec_spec(&["sh", "-c", script]);
+        slow.timeout_ms = Some(1000);
+        assert_eq!(run(service, &caller, &c.id, slow).await.reason, ExitReason::Timeout);
+        let ps = processes(service, &caller, &c.id).await;
+        assert!(!ps.contains("sleep 100"), "processes that left the group survived the timeout:\n{ps}");
+        // A process group the exec did not start is not touched.
+        let mut detached = exec_spec(&["sh", "-c", "setsid sleep 1003 >/dev/null 2>&1 &"]);
+        detached.timeout_ms = Some(5000);
+        assert_eq!(run(service, &caller, &c.id, detached).await.reason, ExitReason::Exited);
+        assert!(processes(service, &caller, &c.id).await.contains("sleep 1003"), "an exec that ended kills nothing");
+    })
+    .await;
+}
+
+#[tokio::test]
 async fn cancellation_and_dropping_the_call_kill_the_command() {
     engine().await;
     let service = &Capability::new(config());

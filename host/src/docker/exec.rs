@@ -7,7 +7,11 @@
 //! The engine starts each exec in a new session, so the wrapper's pid (which
 //! the command inherits through `exec`) is also its process group id, and
 //! `kill -9 -<pid>` ends the command and everything it started that stayed in
-//! its group.
+//! its group. Processes that left the group (`setsid`, daemons that double
+//! fork) still carry the exec's tag in their environment
+//! (`PORTCULLIS_EXEC=<random>`), and every process with the tag is killed
+//! too. A process that deliberately clears its environment escapes the tag;
+//! it ends with its container (session end, idle TTL, shutdown).
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -33,6 +37,21 @@ const HELPER_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// How long to wait for the engine to record an exec's exit after its output ends.
 const EXIT_WAIT: Duration = Duration::from_secs(2);
+
+/// The environment variable that tags every process an exec starts.
+const TAG: &str = "PORTCULLIS_EXEC";
+
+/// Kills the group `$0`, then (twice, to catch processes forked meanwhile)
+/// every process whose environment holds `PORTCULLIS_EXEC=$1`.
+const KILL_SCRIPT: &str = r#"kill -9 "-$0" 2>/dev/null || kill -9 "$0" 2>/dev/null
+for round in 1 2; do
+  for dir in /proc/[0-9]*; do
+    if tr '\0' '\n' < "$dir/environ" 2>/dev/null | grep -qx "PORTCULLIS_EXEC=$1"; then
+      kill -9 "${dir#/proc/}" 2>/dev/null
+    fi
+  done
+done
+true"#;
 
 /// The exit code of a process the kernel killed with SIGKILL (as the OOM killer does).
 pub(super) const SIGKILL_EXIT: i64 = 128 + 9;
@@ -74,11 +93,14 @@ pub(super) struct Outcome {
 pub(super) async fn run(client: &Client, job: Job) -> Result<Outcome, Error> {
     let script = format!("echo \"{PID_MARKER}$$\" >&2 && exec \"$@\"");
     let cmd = ["sh", "-c", &script, "portcullis-exec"].into_iter().map(String::from).chain(job.argv).collect();
+    let tag = uuid::Uuid::new_v4().simple().to_string();
+    let mut env = job.env;
+    env.push(format!("{TAG}={tag}"));
     let config = ExecConfig {
         attach_stdout: Some(true),
         attach_stderr: Some(true),
         cmd: Some(cmd),
-        env: Some(job.env),
+        env: Some(env),
         working_dir: Some(job.workdir),
         ..Default::default()
     };
@@ -100,7 +122,7 @@ pub(super) async fn run(client: &Client, job: Job) -> Result<Outcome, Error> {
         }
     };
     if !matches!(ended, Ok(Stop::Exited)) {
-        kill_group(client, &job.container, &mut capture, &mut frames).await;
+        kill_all(client, &job.container, &tag, &mut capture, &mut frames).await;
     }
     let duration = started.elapsed();
     let stop = ended.map_err(client.err("read the command's output"))?;
@@ -158,8 +180,9 @@ async fn start(client: &Client, container: &str, config: ExecConfig) -> Result<(
     }
 }
 
-/// Kills the command's process group, then collects what output remains.
-async fn kill_group(client: &Client, container: &str, capture: &mut Capture, frames: &mut Frames) {
+/// Kills the command's process group and every process carrying its `tag`,
+/// then collects what output remains.
+async fn kill_all(client: &Client, container: &str, tag: &str, capture: &mut Capture, frames: &mut Frames) {
     let grace = tokio::time::Instant::now() + KILL_GRACE;
     while capture.pid().is_none() {
         match tokio::time::timeout_at(grace, frames.next()).await {
@@ -167,16 +190,12 @@ async fn kill_group(client: &Client, container: &str, capture: &mut Capture, fra
             _ => break,
         }
     }
-    match capture.pid() {
-        Some(pid) => {
-            let pid = pid.to_string();
-            // `-pid` is the group; the plain pid covers a command that left it.
-            let kill = ["sh", "-c", "kill -9 \"-$0\" 2>/dev/null || kill -9 \"$0\"", &pid];
-            if let Err(e) = helper(client, container, &kill).await {
-                tracing::warn!(container, pid, "could not kill a timed-out or cancelled command: {e}");
-            }
-        }
-        None => tracing::warn!(container, "a timed-out or cancelled command never reported its pid; it was not killed"),
+    // Without a pid (the wrapper never reported it), the tag still finds the processes.
+    let pid = capture.pid().map_or_else(|| "0".to_string(), |pid| pid.to_string());
+    // `-pid` is the group; the plain pid covers a command that left it.
+    let kill = ["sh", "-c", KILL_SCRIPT, &pid, tag];
+    if let Err(e) = helper(client, container, &kill).await {
+        tracing::warn!(container, pid, "could not kill a timed-out or cancelled command: {e}");
     }
     let grace = tokio::time::Instant::now() + KILL_GRACE;
     while let Ok(Some(Ok(frame))) = tokio::time::timeout_at(grace, frames.next()).await {
