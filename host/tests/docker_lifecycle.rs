@@ -104,6 +104,18 @@ async fn hardened_container_with_files_and_reuse() {
         }
         let missing = service.read_file(&caller, "box", "/workspace/missing.txt").await;
         assert!(matches!(missing, Err(Failure::NotFound(_))), "{missing:?}");
+
+        // Links inside the workspace that point elsewhere are refused, not followed.
+        let links = "ln -s /etc /workspace/etcdir && ln -s /etc/hostname /workspace/name && mkdir -p /workspace/d && ln -s /tmp /workspace/d/out";
+        assert_eq!(run(service, &caller, "box", exec_spec(&["sh", "-c", links])).await.exit_code, Some(0));
+        for through in ["/workspace/etcdir/passwd", "/workspace/name", "/workspace/d/out/planted"] {
+            let read = service.read_file(&caller, "box", through).await;
+            assert!(matches!(&read, Err(Failure::InvalidParams(m)) if m.contains("symbolic link")), "{through}: {read:?}");
+            let written = service.write_file(&caller, "box", through, b"x".to_vec()).await;
+            assert!(matches!(&written, Err(Failure::InvalidParams(m)) if m.contains("symbolic link")), "{through}: {written:?}");
+        }
+        let untouched = run(service, &caller, "box", exec_spec(&["sh", "-c", "ls /tmp; readlink /workspace/etcdir"])).await;
+        assert_eq!(untouched.stdout, "/etc\n", "a refused write changed something");
         let directory = service.read_file(&caller, "box", "/workspace/sub").await;
         assert!(matches!(directory, Err(Failure::InvalidParams(_))), "{directory:?}");
 

@@ -1,8 +1,12 @@
 //! Copying single files into and out of a container (tar archives through
-//! the engine), confined to the session's `/workspace`.
+//! the engine), confined to the session's `/workspace`: paths are checked
+//! lexically (no `..`), and a symbolic link on the way (a directory or the
+//! file itself) is refused rather than followed, since the engine would
+//! follow it anywhere in the container.
 
 use std::io::Read;
 
+use bollard::container::PathStatResponse as PathStat;
 use bollard::query_parameters::{
     ContainerArchiveInfoOptionsBuilder, DownloadFromContainerOptionsBuilder, UploadToContainerOptionsBuilder,
 };
@@ -51,10 +55,54 @@ impl WorkspacePath {
     fn absolute(&self) -> String {
         format!("{WORKSPACE}/{}", self.0.join("/"))
     }
+
+    /// The absolute paths of the directories on the way to the file, outermost first.
+    fn parents(&self) -> impl Iterator<Item = String> + '_ {
+        (1..self.0.len()).map(|depth| format!("{WORKSPACE}/{}", self.0[..depth].join("/")))
+    }
+}
+
+/// What the engine says about one path in a container, or `None` if it does not exist.
+async fn stat(client: &Client, container: &str, absolute: &str) -> Result<Option<PathStat>, Error> {
+    let options = ContainerArchiveInfoOptionsBuilder::new().path(absolute).build();
+    match client.api.get_container_archive_info(container, Some(options)).await {
+        Ok(stat) => Ok(Some(stat)),
+        Err(e) => match client.err("inspect the path")(e) {
+            e if e.is_missing() => Ok(None),
+            e => Err(e),
+        },
+    }
+}
+
+/// Refuses a path whose `stat` says it is a symbolic link.
+fn not_a_link(absolute: &str, stat: &PathStat) -> Result<(), Error> {
+    if stat.file_mode & MODE_SYMLINK == 0 {
+        return Ok(());
+    }
+    Err(Error::InvalidParams(format!(
+        "`{absolute}` is a symbolic link to `{}`; files are read and written only within /workspace, never through links",
+        stat.link_target
+    )))
+}
+
+/// Refuses `path` if an existing directory on the way to it is a symbolic link.
+async fn check_parents(client: &Client, container: &str, path: &WorkspacePath) -> Result<(), Error> {
+    for parent in path.parents() {
+        match stat(client, container, &parent).await? {
+            Some(found) => not_a_link(&parent, &found)?,
+            None => break,
+        }
+    }
+    Ok(())
 }
 
 /// Writes `data` to `path`, creating missing directories (mode 0755; the file 0644).
 pub(super) async fn write(client: &Client, container: &str, path: &WorkspacePath, data: Vec<u8>) -> Result<(), Error> {
+    check_parents(client, container, path).await?;
+    let absolute = path.absolute();
+    if let Some(existing) = stat(client, container, &absolute).await? {
+        not_a_link(&absolute, &existing)?;
+    }
     let archive = archive(path, &data).map_err(|e| Error::Failed(format!("could not build the archive: {e}")))?;
     let options = UploadToContainerOptionsBuilder::new().path(WORKSPACE).build();
     client
@@ -66,23 +114,14 @@ pub(super) async fn write(client: &Client, container: &str, path: &WorkspacePath
 
 /// Reads the regular file at `path`, up to [`MAX_READ_BYTES`].
 pub(super) async fn read(client: &Client, container: &str, path: &WorkspacePath) -> Result<Vec<u8>, Error> {
+    check_parents(client, container, path).await?;
     let absolute = path.absolute();
-    let stat_options = ContainerArchiveInfoOptionsBuilder::new().path(&absolute).build();
-    let stat = match client.api.get_container_archive_info(container, Some(stat_options)).await {
-        Err(e) => match client.err("read the file")(e) {
-            e if e.is_missing() => return Err(Error::NotFound(format!("no file `{absolute}` in the container"))),
-            e => return Err(e),
-        },
-        Ok(stat) => stat,
+    let Some(stat) = stat(client, container, &absolute).await? else {
+        return Err(Error::NotFound(format!("no file `{absolute}` in the container")));
     };
+    not_a_link(&absolute, &stat)?;
     if stat.file_mode & MODE_DIR != 0 {
         return Err(Error::InvalidParams(format!("`{absolute}` is a directory, not a file")));
-    }
-    if stat.file_mode & MODE_SYMLINK != 0 {
-        return Err(Error::InvalidParams(format!(
-            "`{absolute}` is a symbolic link to `{}`; read a file under /workspace directly",
-            stat.link_target
-        )));
     }
     if stat.size as u64 > MAX_READ_BYTES {
         return Err(Error::Failed(format!(
