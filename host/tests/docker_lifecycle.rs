@@ -369,7 +369,7 @@ fn docker_section_of_the_config_file() {
     let file = tempfile::NamedTempFile::new().unwrap();
     std::fs::write(
         file.path(),
-        "[docker]\nhost = \"unix:///srv/docker.sock\"\nmemory_mib = 256\ncpus = 0.5\npids = 64\nallow_network = false\nimages = [\"python:*\"]\nmount_allow = [\"/srv\"]\nidle_ttl_secs = 5\nexec_timeout_secs = 7\noutput_cap_bytes = 4096\ndefault_image = \"python:3\"\n",
+        "[docker]\nhost = \"unix:///srv/docker.sock\"\nmemory_mib = 256\ncpus = 0.5\npids = 64\nallow_network = false\nimages = [\"python:*\"]\nmount_allow = [\"/srv\"]\nidle_ttl_secs = 5\nexec_timeout_secs = 7\noutput_cap_bytes = 4096\ndefault_image = \"python:3\"\nmax_containers_per_principal = 3\n",
     )
     .unwrap();
     let docker = Config::load(Some(file.path()), &FakeEnv(vec![])).unwrap().docker;
@@ -379,6 +379,7 @@ fn docker_section_of_the_config_file() {
     assert_eq!((docker.images, docker.mount_allow), (vec!["python:*".to_string()], vec!["/srv".into()]));
     assert_eq!((docker.idle_ttl, docker.exec_timeout), (Duration::from_secs(5), Duration::from_secs(7)));
     assert_eq!((docker.output_cap_bytes, docker.default_image.as_str()), (4096, "python:3"));
+    assert_eq!(docker.max_containers_per_principal, 3);
 
     let env = FakeEnv(vec![("DOCKER_HOST", "tcp://10.0.0.1:2375")]);
     assert_eq!(Config::load(Some(file.path()), &env).unwrap().docker.host.as_deref(), Some("tcp://10.0.0.1:2375"));
@@ -444,4 +445,26 @@ async fn principals_reach_only_their_own_containers_and_workspaces() {
     assert_eq!(service.list_containers(&alice, None).await.unwrap().len(), 2);
 
     assert_eq!(service.remove_session(&alice, None).await.unwrap(), 2);
+}
+
+#[tokio::test]
+async fn each_principal_has_its_own_container_cap() {
+    engine().await;
+    let service = &Capability::new(DockerConfig { max_containers_per_principal: 2, ..config() });
+    let session = session("cap");
+    let alice = caller_as(Principal::api_key("alice"), &session);
+    let bob = caller_as(Principal::api_key("bob"), &session);
+    create(service, &alice, spec(BUSYBOX)).await;
+    create(service, &alice, ContainerSpec { name: Some("kept".into()), ..spec(BUSYBOX) }).await;
+    let third = service.create_container(&alice, spec(BUSYBOX)).await;
+    assert!(
+        matches!(&third, Err(Failure::Failed(m)) if m.contains("docker.max_containers_per_principal")),
+        "{third:?}"
+    );
+    // Reusing one by name is not a new container; another principal has its own allowance.
+    let reuse = ContainerSpec { name: Some("kept".into()), reuse_existing: true, ..spec(BUSYBOX) };
+    assert!(service.create_container(&alice, reuse).await.is_ok());
+    create(service, &bob, spec(BUSYBOX)).await;
+    assert_eq!(service.remove_session(&alice, None).await.unwrap(), 2);
+    assert_eq!(service.remove_session(&bob, None).await.unwrap(), 1);
 }

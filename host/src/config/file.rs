@@ -73,6 +73,7 @@ struct DockerFile {
     exec_timeout_secs: Option<u64>,
     output_cap_bytes: Option<u64>,
     default_image: Option<String>,
+    max_containers_per_principal: Option<u64>,
 }
 
 impl DockerFile {
@@ -119,6 +120,10 @@ impl DockerFile {
         }
         if let Some(v) = self.default_image {
             docker.default_image = v;
+        }
+        if let Some(n) = positive("docker.max_containers_per_principal", self.max_containers_per_principal)? {
+            docker.max_containers_per_principal = usize::try_from(n)
+                .map_err(|_| ConfigError(format!("`docker.max_containers_per_principal` is too large: {n}")))?;
         }
         Ok(())
     }

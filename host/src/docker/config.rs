@@ -41,6 +41,9 @@ pub struct DockerConfig {
     pub output_cap_bytes: usize,
     /// The image used when a container spec names none (`default_image`).
     pub default_image: String,
+    /// How many containers one principal may have at once, across its
+    /// sessions (`max_containers_per_principal`, default 16).
+    pub max_containers_per_principal: usize,
 }
 
 impl Default for DockerConfig {
@@ -58,6 +61,7 @@ impl Default for DockerConfig {
             exec_timeout: Duration::from_secs(60),
             output_cap_bytes: 1 << 20,
             default_image: "python:3.12-slim".into(),
+            max_containers_per_principal: 16,
         }
     }
 }

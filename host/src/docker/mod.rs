@@ -157,6 +157,13 @@ impl DockerService {
         {
             return Ok(existing);
         }
+        let owned = sessions::list(&client, self.me.filters(Scope::Principal(principal))).await?.len();
+        let cap = self.config.max_containers_per_principal;
+        if owned >= cap {
+            return Err(Failure::Failed(format!(
+                "you already have {owned} containers, the most one client may have at once (`docker.max_containers_per_principal` = {cap}); remove one with cleanup_container, or reuse one by name"
+            )));
+        }
         let volume = self.me.volume_name(&session);
         let volume_request = VolumeCreateRequest {
             name: Some(volume.clone()),
