@@ -248,6 +248,20 @@ async def test_foreign_origins_and_hosts_are_refused(portcullis_bin, plugin_dir,
         cors = post_initialize(srv.url, Origin="https://chat.example.com")
         assert cors.status_code == 200
         assert cors.headers["access-control-allow-origin"] == "https://chat.example.com"
+        # /metrics is behind the same guard as /mcp.
+        assert httpx.get(f"{srv.base}/metrics", headers={"Host": "evil.example.com"}).status_code == 403
+        assert httpx.get(f"{srv.base}/metrics", headers={"Origin": "http://evil.example.com"}).status_code == 403
+        assert httpx.get(f"{srv.base}/metrics").status_code == 200
+
+
+async def test_guessing_keys_ends_in_429(portcullis_bin, plugin_dir, cache_dir):
+    with http_server(portcullis_bin, plugin_dir, cache_dir, env={"API_KEY": API_KEY}) as srv:
+        statuses = [post_initialize(srv.url, Authorization=f"Bearer guess-{n:04}-0123456789abcdef").status_code for n in range(50)]
+        assert statuses[:20] == [401] * 20, statuses
+        assert set(statuses[20:]) == {429}, statuses
+        # Once refused, even the right key waits out the window: the address is the guesser's.
+        assert post_initialize(srv.url, Authorization=f"Bearer {API_KEY}").status_code == 429
+        assert httpx.get(f"{srv.base}/healthz").status_code == 200
 
 
 async def test_rate_limit_answers_429_with_retry_after(portcullis_bin, plugin_dir, cache_dir):

@@ -79,6 +79,7 @@ struct Guards {
     origins: Arc<origin::OriginPolicy>,
     auth: Arc<auth::Authenticator>,
     limiter: Arc<limits::RateLimiter>,
+    auth_failures: Arc<limits::RateLimiter>,
     cors: CorsLayer,
 }
 
@@ -88,6 +89,7 @@ impl Guards {
             origins: Arc::new(origin::OriginPolicy::new(config)?),
             auth: Arc::new(auth::Authenticator::new(config)?),
             limiter: Arc::new(limits::RateLimiter::new(config.rate_limit)),
+            auth_failures: Arc::new(limits::RateLimiter::new(Some(limits::AUTH_FAILURES))),
             cors: cors(config)?,
         })
     }
@@ -164,7 +166,7 @@ const MCP_HEADERS: [&str; 6] =
     ["mcp-session-id", "mcp-protocol-version", "mcp-method", "mcp-name", "last-event-id", "authorization"];
 
 fn router(state: Arc<McpState>, config: &HttpConfig, guards: Guards, close_streams: CancellationToken) -> Router {
-    let Guards { origins, auth, limiter, cors } = guards;
+    let Guards { origins, auth, limiter, auth_failures, cors } = guards;
     let session_state = state.clone();
     let streamable = StreamableHttpService::new(
         move || Ok(McpSession::new(session_state.clone())),
@@ -179,8 +181,9 @@ fn router(state: Arc<McpState>, config: &HttpConfig, guards: Guards, close_strea
             .with_cancellation_token(close_streams.clone()),
     );
     let layers = ServiceBuilder::new()
-        .layer(from_fn_with_state(origins, origin::check))
+        .layer(from_fn_with_state(origins.clone(), origin::check))
         .layer(cors)
+        .layer(from_fn_with_state(auth_failures.clone(), limits::limit_auth_failures))
         .layer(from_fn_with_state(auth.clone(), auth::require))
         .layer(from_fn_with_state(limiter, limits::rate_limit))
         .layer(from_fn_with_state(config.max_body_bytes, limits::cap_body))
@@ -192,6 +195,8 @@ fn router(state: Arc<McpState>, config: &HttpConfig, guards: Guards, close_strea
     let metrics = Router::new()
         .route("/metrics", get(ops::metrics))
         .layer(from_fn_with_state(auth.clone(), auth::require))
+        .layer(from_fn_with_state(auth_failures, limits::limit_auth_failures))
+        .layer(from_fn_with_state(origins, origin::check))
         .with_state(state.clone());
     let open = Router::new()
         .route("/healthz", get(ops::healthz))
