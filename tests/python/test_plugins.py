@@ -133,3 +133,24 @@ async def test_a_plugin_built_against_wit_0_1_0_still_loads_and_reaches_the_host
     # A plan of several steps cannot be expressed in 0.1.0: a clear failure, not a truncated plan.
     assert apt.startswith("apt failed: installing with `apt` takes 2 steps"), apt
     assert "rebuild this plugin against 0.2.0" in apt
+
+
+async def test_a_flooding_plugin_is_held_to_its_notification_budget(portcullis_bin, plugin_dir, cache_dir):
+    install(plugin_dir, "faulty")
+    logs, progress = [], []
+
+    async def on_log(params):
+        logs.append(params.data)
+
+    async def on_progress(value, total, message):
+        progress.append((value, total))
+
+    async with Client(server(portcullis_bin, plugin_dir, cache_dir), mode="legacy", logging_callback=on_log) as client:
+        result = await client.call_tool("flood", {}, progress_callback=on_progress)
+        assert text_of(result) == "flooded"
+    # 1000 records, then one note that the rest are dropped, out of 20,000.
+    assert len(logs) == 1001, len(logs)
+    assert "the rest are dropped" in str(logs[-1]), logs[-1]
+    # Progress is spaced out, and the last report (the total) always arrives.
+    assert 1 <= len(progress) < 2000, len(progress)
+    assert progress[-1] == (20000, 20000), progress[-1]

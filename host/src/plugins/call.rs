@@ -8,6 +8,7 @@ use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
 use super::host_api::HostServices;
 use super::limits::MemoryLimiter;
+use super::notify::NotificationBudget;
 use crate::caller::Caller;
 
 /// The data of a call's store. One per call, dropped when the call ends.
@@ -19,12 +20,21 @@ pub struct CallState {
     pub(crate) caller: Caller,
     /// The host services the imports use.
     pub(crate) services: Arc<HostServices>,
+    /// What this call has logged and reported so far.
+    pub(crate) notifications: NotificationBudget,
 }
 
 impl CallState {
     /// Fresh state for one call: no environment, no files, no network, no stdio.
     pub fn new(caller: Caller, limiter: MemoryLimiter, services: Arc<HostServices>) -> Self {
-        Self { wasi: WasiCtx::builder().build(), table: ResourceTable::new(), limiter, caller, services }
+        Self {
+            wasi: WasiCtx::builder().build(),
+            table: ResourceTable::new(),
+            limiter,
+            caller,
+            services,
+            notifications: NotificationBudget::default(),
+        }
     }
 }
 

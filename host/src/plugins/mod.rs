@@ -7,6 +7,7 @@ mod exports;
 mod host_api;
 mod limits;
 mod loader;
+mod notify;
 mod plugin;
 mod registry;
 mod runtime;

@@ -1,6 +1,7 @@
 //! A plugin that misbehaves on purpose, for the host's fault tests: each tool
 //! ends its call in a different way that must not harm the host. `sleep` is
-//! merely slow, for tests of calls in flight (shutdown, timeouts).
+//! merely slow, for tests of calls in flight (shutdown, timeouts); `flood`
+//! sends far more log records and progress reports than a call may.
 
 /// The bindings of the plugin contract, private so that the generated items are not this crate's API.
 mod bindings {
@@ -44,6 +45,7 @@ impl Guest for Faulty {
             tool("spin", "Loops forever."),
             tool("hog", "Allocates memory without bound."),
             tool("fine", "Answers normally."),
+            tool("flood", "Logs 20,000 records and reports progress 20,000 times, then answers."),
             tool_with(
                 "sleep",
                 "Sleeps `ms` milliseconds (default 1000) on the monotonic clock, then answers (a slow call).",
@@ -69,6 +71,14 @@ impl Guest for Faulty {
                 }
             }
             "fine" => text("still fine".into()),
+            "flood" => {
+                const TIMES: u32 = 20_000;
+                for n in 1..=TIMES {
+                    portcullis::plugin::log::log(portcullis::plugin::log::Level::Info, &format!("line {n}"));
+                    portcullis::plugin::progress::report(f64::from(n), Some(f64::from(TIMES)), None);
+                }
+                text("flooded".into())
+            }
             "sleep" => {
                 let arguments: serde_json::Value =
                     serde_json::from_str(&arguments).map_err(|e| Failure::InvalidParams(e.to_string()))?;
