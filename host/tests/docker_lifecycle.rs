@@ -121,7 +121,7 @@ async fn hardened_container_with_files_and_reuse() {
 
         let listed = service.list_containers(&caller, Some(&session)).await.unwrap();
         assert_eq!(listed.iter().map(|c| c.id.as_str()).collect::<Vec<_>>(), [c.id.as_str()]);
-        let info = service.engine().await.unwrap();
+        let info = service.engine(None).await.unwrap();
         assert!(info.owned_containers >= 1 && !info.version.is_empty(), "{info:?}");
 
         let volume = workspace_volume(&docker, &c.id).await;
@@ -351,7 +351,7 @@ async fn without_an_engine_every_call_fails_clearly() {
         other => panic!("expected a failure naming the engine, got {other:?}"),
     };
     let caller = caller(&session("absent"), &[]);
-    expect_clear(service.engine().await.map(|i| format!("{i:?}")));
+    expect_clear(service.engine(None).await.map(|i| format!("{i:?}")));
     expect_clear(service.create_container(&caller, spec(BUSYBOX)).await.map(|c| c.id));
     expect_clear(service.list_containers(&caller, None).await.map(|l| format!("{l:?}")));
     expect_clear(service.exec(&caller, "x", exec_spec(&["true"])).await.map(|r| r.stdout));
@@ -360,7 +360,7 @@ async fn without_an_engine_every_call_fails_clearly() {
     expect_clear(service.shutdown().await.map(|n| n.to_string()));
 
     let socket = Capability::new(DockerConfig { host: Some("unix:///no/such/docker.sock".into()), ..config() });
-    let message = format!("{:?}", socket.engine().await.unwrap_err());
+    let message = format!("{:?}", socket.engine(None).await.unwrap_err());
     assert!(message.contains("/no/such/docker.sock"), "{message}");
 }
 
@@ -419,6 +419,8 @@ async fn principals_reach_only_their_own_containers_and_workspaces() {
     }
     assert_eq!(service.list_containers(&bob, None).await.unwrap(), vec![]);
     assert_eq!(service.list_containers(&bob, Some(&session)).await.unwrap(), vec![]);
+    assert_eq!(service.engine_as(&bob).await.unwrap().owned_containers, 0, "not even a count of others'");
+    assert_eq!(service.engine_as(&alice).await.unwrap().owned_containers, 1);
 
     // Bob's session of the same name is his own, with an empty workspace,
     // and he sees it under the name he chose.

@@ -89,7 +89,7 @@ impl DockerCall<'_> {
 // never a trap.
 impl Host for DockerCall<'_> {
     async fn engine(&mut self) -> Answer<EngineInfo> {
-        Ok(async { self.service()?.engine().await }.await)
+        Ok(async { self.service()?.engine(Some(&self.caller.call.principal)).await }.await)
     }
 
     async fn create_container(&mut self, spec: ContainerSpec) -> Answer<Container> {

@@ -105,12 +105,14 @@ impl DockerService {
         }
     }
 
-    /// The engine's version and platform, and how many containers this
-    /// instance owns; or why the engine cannot be reached.
-    pub async fn engine(&self) -> Result<EngineInfo, Failure> {
+    /// The engine's version and platform, and how many containers `owner`
+    /// has on this instance (every principal's when `None`, for the
+    /// operator); or why the engine cannot be reached.
+    pub async fn engine(&self, owner: Option<&Principal>) -> Result<EngineInfo, Failure> {
         let client = self.engine.client().await?;
         let version = client.api.version().await.map_err(client.err("report its version"))?;
-        let owned = sessions::list(&client, self.me.filters(Scope::All)).await?;
+        let scope = owner.map_or(Scope::All, Scope::Principal);
+        let owned = sessions::list(&client, self.me.filters(scope)).await?;
         Ok(EngineInfo {
             version: version.version.unwrap_or_default(),
             api_version: version.api_version.unwrap_or_default(),

@@ -205,6 +205,7 @@ impl McpSession {
         let binding = format!("tools/call:{}", request.name);
         let link = self.link(ctx, binding, request.request_state.as_deref(), request.input_responses.as_ref())?;
         let call = self.call_context(ctx, link.clone());
+        tracing::debug!(principal = %call.principal, tool = %request.name, plugin = route.plugin.name(), "tool call");
         let outcome = route.plugin.call_tool(&self.state.services, call, &route.tool.name, &arguments).await;
         if let Some(interrupted) = self.interrupted(&link) {
             return interrupted;

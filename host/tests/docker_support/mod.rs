@@ -100,6 +100,11 @@ impl Capability {
         self.call(caller).read_file(container.into(), path.into()).await.expect("no trap")
     }
 
+    /// `docker.engine` as `caller`.
+    pub async fn engine_as(&self, caller: &Caller) -> Result<portcullis::wit::docker::EngineInfo, Failure> {
+        self.call(caller).engine().await.expect("no trap")
+    }
+
     /// `docker.list-containers` as `caller`.
     pub async fn list_containers(&self, caller: &Caller, session: Option<&str>) -> Result<Vec<Container>, Failure> {
         self.call(caller).list_containers(true, session.map(String::from)).await.expect("no trap")

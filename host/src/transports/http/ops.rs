@@ -34,7 +34,7 @@ pub async fn readyz(State(state): State<Arc<McpState>>) -> Response {
     } else {
         match &state.services().docker {
             None => Err("Docker is not configured".to_string()),
-            Some(docker) => match tokio::time::timeout(ENGINE_WAIT, docker.engine()).await {
+            Some(docker) => match tokio::time::timeout(ENGINE_WAIT, docker.engine(None)).await {
                 Ok(Ok(info)) => Ok(format!("reachable (engine {})", info.version)),
                 Ok(Err(failure)) => Err(format!("unreachable: {}", failure.message())),
                 Err(_) => Err(format!("no answer within {} s", ENGINE_WAIT.as_secs())),
@@ -57,7 +57,7 @@ pub async fn metrics(State(state): State<Arc<McpState>>) -> Response {
     let plugins = state.services().registry.snapshot().plugins().len();
     let containers = match &state.services().docker {
         None => Some(0),
-        Some(docker) => match tokio::time::timeout(ENGINE_WAIT, docker.engine()).await {
+        Some(docker) => match tokio::time::timeout(ENGINE_WAIT, docker.engine(None)).await {
             Ok(Ok(info)) => Some(info.owned_containers),
             _ => None,
         },
