@@ -275,6 +275,31 @@ async def test_rate_limit_answers_429_with_retry_after(portcullis_bin, plugin_di
         assert httpx.get(f"{srv.base}/healthz").status_code == 200, "operations endpoints are not rate limited"
 
 
+def resident_kib(pid: int) -> int:
+    with open(f"/proc/{pid}/status") as status:
+        return next(int(line.split()[1]) for line in status if line.startswith("VmRSS:"))
+
+
+async def test_live_sessions_are_capped_and_abandoned_ones_stay_bounded(portcullis_bin, plugin_dir, cache_dir):
+    with http_server(portcullis_bin, plugin_dir, cache_dir, config="[http]\nmax_sessions = 50\n") as srv:
+        sessions = [post_initialize(srv.url) for _ in range(50)]
+        assert all(r.status_code == 200 for r in sessions)
+        refused = post_initialize(srv.url)
+        assert refused.status_code >= 500 and "http.max_sessions" in refused.text, (refused.status_code, refused.text)
+        # Closing one makes room for another.
+        closed = httpx.delete(srv.url, headers={"Mcp-Session-Id": sessions[0].headers["mcp-session-id"]})
+        assert closed.status_code in (200, 202, 204), closed.status_code
+        assert post_initialize(srv.url).status_code == 200
+        # Thousands of abandoned initializes past the cap cost no memory.
+        before = resident_kib(srv.proc.pid)
+        with httpx.Client(timeout=10) as http:
+            for _ in range(2000):
+                http.post(srv.url, json=initialize_body(), headers={"Accept": "application/json, text/event-stream"})
+        grown = resident_kib(srv.proc.pid) - before
+        assert grown < 20 * 1024, f"resident memory grew by {grown} KiB"
+        assert httpx.get(f"{srv.base}/healthz").status_code == 200
+
+
 async def test_oversized_bodies_are_refused_with_413(portcullis_bin, plugin_dir, cache_dir):
     with http_server(portcullis_bin, plugin_dir, cache_dir, config="[http]\nmax_body_bytes = 2048\n") as srv:
         body = initialize_body()

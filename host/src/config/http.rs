@@ -36,6 +36,9 @@ pub struct HttpConfig {
     pub max_body_bytes: usize,
     /// How long a request may take before its response starts.
     pub request_timeout: Duration,
+    /// The most initialize-era sessions (Streamable HTTP) kept at once;
+    /// idle ones expire after five minutes.
+    pub max_sessions: usize,
 }
 
 /// `[http.oauth]`: validate JWT access tokens issued by an existing
@@ -84,6 +87,7 @@ impl Default for HttpConfig {
             rate_limit: None,
             max_body_bytes: 4 << 20,
             request_timeout: Duration::from_secs(300),
+            max_sessions: 1000,
         }
     }
 }
@@ -153,6 +157,7 @@ pub(super) struct HttpFile {
     rate_limit_window_ms: Option<u64>,
     max_body_bytes: Option<u64>,
     request_timeout_secs: Option<u64>,
+    max_sessions: Option<u64>,
 }
 
 /// `[http.oauth]` as written.
@@ -204,6 +209,13 @@ impl HttpFile {
             Some(0) => return Err(ConfigError("`http.request_timeout_secs` must be greater than zero".into())),
             Some(secs) => http.request_timeout = Duration::from_secs(secs),
             None => {}
+        }
+        if let Some(n) = self.max_sessions {
+            http.max_sessions = match usize::try_from(n) {
+                Ok(0) => return Err(ConfigError("`http.max_sessions` must be greater than zero".into())),
+                Ok(n) => n,
+                Err(_) => return Err(ConfigError(format!("`http.max_sessions` is too large: {n}"))),
+            };
         }
         Ok(())
     }

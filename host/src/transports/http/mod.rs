@@ -18,6 +18,7 @@ mod auth;
 mod limits;
 mod ops;
 mod origin;
+mod sessions;
 mod shutdown;
 mod sse;
 
@@ -32,7 +33,6 @@ use axum::middleware::from_fn_with_state;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::serve::ListenerExt;
-use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
 use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
 use serde_json::json;
 use tokio::net::TcpListener;
@@ -170,7 +170,7 @@ fn router(state: Arc<McpState>, config: &HttpConfig, guards: Guards, close_strea
     let session_state = state.clone();
     let streamable = StreamableHttpService::new(
         move || Ok(McpSession::new(session_state.clone())),
-        Arc::new(LocalSessionManager::default()),
+        Arc::new(sessions::CappedSessions::new(config.max_sessions)),
         // Hosts and origins are checked by `origin` for every route.
         StreamableHttpServerConfig::default()
             .disable_allowed_hosts()

@@ -1,0 +1,91 @@
+//! A cap on live Streamable HTTP sessions: rmcp's session manager, refusing
+//! a new session while `max` are live. Idle sessions expire after rmcp's
+//! keep-alive (five minutes), so abandoned ones free their place.
+
+use futures::Stream;
+use rmcp::model::{ClientJsonRpcMessage, ServerJsonRpcMessage};
+use rmcp::transport::streamable_http_server::session::local::{LocalSessionManager, LocalSessionManagerError};
+use rmcp::transport::streamable_http_server::session::{ServerSseMessage, SessionId, SessionManager};
+
+/// [`LocalSessionManager`] with a cap on how many sessions it holds.
+pub struct CappedSessions {
+    inner: LocalSessionManager,
+    max: usize,
+}
+
+/// Why a session operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum CappedError {
+    /// The cap is reached.
+    #[error(
+        "the server already holds {0} sessions, the most it keeps (`http.max_sessions`); close idle sessions (DELETE) or retry when they expire"
+    )]
+    Full(usize),
+    /// What the session manager said.
+    #[error(transparent)]
+    Inner(#[from] LocalSessionManagerError),
+}
+
+impl CappedSessions {
+    /// A session manager that holds at most `max` sessions.
+    pub fn new(max: usize) -> Self {
+        Self { inner: LocalSessionManager::default(), max }
+    }
+}
+
+impl SessionManager for CappedSessions {
+    type Error = CappedError;
+    type Transport = <LocalSessionManager as SessionManager>::Transport;
+
+    async fn create_session(&self) -> Result<(SessionId, Self::Transport), Self::Error> {
+        let live = self.inner.sessions.read().await.len();
+        if live >= self.max {
+            tracing::warn!(live, "refusing a new HTTP session: `http.max_sessions` reached");
+            return Err(CappedError::Full(self.max));
+        }
+        Ok(self.inner.create_session().await?)
+    }
+
+    async fn initialize_session(
+        &self,
+        id: &SessionId,
+        message: ClientJsonRpcMessage,
+    ) -> Result<ServerJsonRpcMessage, Self::Error> {
+        Ok(self.inner.initialize_session(id, message).await?)
+    }
+
+    async fn has_session(&self, id: &SessionId) -> Result<bool, Self::Error> {
+        Ok(self.inner.has_session(id).await?)
+    }
+
+    async fn close_session(&self, id: &SessionId) -> Result<(), Self::Error> {
+        Ok(self.inner.close_session(id).await?)
+    }
+
+    async fn create_stream(
+        &self,
+        id: &SessionId,
+        message: ClientJsonRpcMessage,
+    ) -> Result<impl Stream<Item = ServerSseMessage> + Send + Sync + 'static, Self::Error> {
+        Ok(self.inner.create_stream(id, message).await?)
+    }
+
+    async fn accept_message(&self, id: &SessionId, message: ClientJsonRpcMessage) -> Result<(), Self::Error> {
+        Ok(self.inner.accept_message(id, message).await?)
+    }
+
+    async fn create_standalone_stream(
+        &self,
+        id: &SessionId,
+    ) -> Result<impl Stream<Item = ServerSseMessage> + Send + Sync + 'static, Self::Error> {
+        Ok(self.inner.create_standalone_stream(id).await?)
+    }
+
+    async fn resume(
+        &self,
+        id: &SessionId,
+        last_event_id: String,
+    ) -> Result<impl Stream<Item = ServerSseMessage> + Send + Sync + 'static, Self::Error> {
+        Ok(self.inner.resume(id, last_event_id).await?)
+    }
+}
