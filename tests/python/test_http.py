@@ -300,6 +300,40 @@ async def test_live_sessions_are_capped_and_abandoned_ones_stay_bounded(portcull
         assert httpx.get(f"{srv.base}/healthz").status_code == 200
 
 
+def test_half_sent_requests_are_closed_and_connections_capped(portcullis_bin, plugin_dir, cache_dir):
+    import socket
+    import time
+
+    def closed_by_server(s: socket.socket) -> bool:
+        try:
+            return s.recv(1024) == b""
+        except ConnectionResetError:
+            return True
+        except socket.timeout:
+            return False
+
+    config = "[http]\nheader_timeout_secs = 2\nmax_connections = 100\n"
+    with http_server(portcullis_bin, plugin_dir, cache_dir, config=config) as srv:
+        host, port = srv.url.split("//")[1].split("/")[0].split(":")
+        started = time.monotonic()
+        slow = []
+        for _ in range(100):
+            s = socket.create_connection((host, int(port)), timeout=6)
+            s.sendall(b"POST /mcp HTTP/1.1\r\nHost: localhost\r\n")  # never finished
+            slow.append(s)
+        time.sleep(0.3)
+        # While 100 are held, the next connection is closed on arrival, even with a whole request.
+        extra = socket.create_connection((host, int(port)), timeout=6)
+        extra.sendall(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n")
+        assert closed_by_server(extra), "a connection past http.max_connections was served"
+        # The half-sent requests are closed once the header timeout passes.
+        assert all(closed_by_server(s) for s in slow), "half-sent requests were left open"
+        assert time.monotonic() - started < 6
+        for s in slow + [extra]:
+            s.close()
+        assert httpx.get(f"{srv.base}/healthz").status_code == 200
+
+
 async def test_oversized_bodies_are_refused_with_413(portcullis_bin, plugin_dir, cache_dir):
     with http_server(portcullis_bin, plugin_dir, cache_dir, config="[http]\nmax_body_bytes = 2048\n") as srv:
         body = initialize_body()

@@ -39,6 +39,10 @@ pub struct HttpConfig {
     /// The most initialize-era sessions (Streamable HTTP) kept at once;
     /// idle ones expire after five minutes.
     pub max_sessions: usize,
+    /// The most connections open at once; more are closed on arrival.
+    pub max_connections: usize,
+    /// How long a client may take to send a request's headers.
+    pub header_timeout: Duration,
 }
 
 /// `[http.oauth]`: validate JWT access tokens issued by an existing
@@ -88,6 +92,8 @@ impl Default for HttpConfig {
             max_body_bytes: 4 << 20,
             request_timeout: Duration::from_secs(300),
             max_sessions: 1000,
+            max_connections: 1024,
+            header_timeout: Duration::from_secs(10),
         }
     }
 }
@@ -158,6 +164,8 @@ pub(super) struct HttpFile {
     max_body_bytes: Option<u64>,
     request_timeout_secs: Option<u64>,
     max_sessions: Option<u64>,
+    max_connections: Option<u64>,
+    header_timeout_secs: Option<u64>,
 }
 
 /// `[http.oauth]` as written.
@@ -211,13 +219,26 @@ impl HttpFile {
             None => {}
         }
         if let Some(n) = self.max_sessions {
-            http.max_sessions = match usize::try_from(n) {
-                Ok(0) => return Err(ConfigError("`http.max_sessions` must be greater than zero".into())),
-                Ok(n) => n,
-                Err(_) => return Err(ConfigError(format!("`http.max_sessions` is too large: {n}"))),
-            };
+            http.max_sessions = count("http.max_sessions", n)?;
+        }
+        if let Some(n) = self.max_connections {
+            http.max_connections = count("http.max_connections", n)?;
+        }
+        match self.header_timeout_secs {
+            Some(0) => return Err(ConfigError("`http.header_timeout_secs` must be greater than zero".into())),
+            Some(secs) => http.header_timeout = Duration::from_secs(secs),
+            None => {}
         }
         Ok(())
+    }
+}
+
+/// A count setting: at least one, and representable.
+fn count(key: &str, n: u64) -> Result<usize, ConfigError> {
+    match usize::try_from(n) {
+        Ok(0) => Err(ConfigError(format!("`{key}` must be greater than zero"))),
+        Ok(n) => Ok(n),
+        Err(_) => Err(ConfigError(format!("`{key}` is too large: {n}"))),
     }
 }
 
@@ -282,6 +303,9 @@ mod tests {
             ("[http]\nbind = \"localhost\"\n", vec![], "http.bind"),
             ("[http]\nrate_limit_window_ms = 10\n", vec![], "http.rate_limit_requests"),
             ("[http]\nmax_body_bytes = 0\n", vec![], "http.max_body_bytes"),
+            ("[http]\nmax_sessions = 0\n", vec![], "http.max_sessions"),
+            ("[http]\nmax_connections = 0\n", vec![], "http.max_connections"),
+            ("[http]\nheader_timeout_secs = 0\n", vec![], "http.header_timeout_secs"),
             ("[http.api_keys]\nshort = \"abc\"\n", vec![], "http.api_keys.short"),
             (
                 "[http.oauth]\nissuer = \"example\"\naudience = \"a\"\njwks_url = \"https://x/jwks\"\n",

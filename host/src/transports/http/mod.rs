@@ -13,8 +13,11 @@
 //! the body cap and the response deadline ([`limits`]), and in-flight
 //! tracking for graceful shutdown ([`shutdown`]). `/metrics` needs
 //! authentication too; health, readiness and the resource metadata are open.
+//! Beneath every route, [`connections`] caps open connections and header
+//! read time, and [`sessions`] caps live Streamable HTTP sessions.
 
 mod auth;
+mod connections;
 mod limits;
 mod ops;
 mod origin;
@@ -32,7 +35,6 @@ use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
 use axum::middleware::from_fn_with_state;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use axum::serve::ListenerExt;
 use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
 use serde_json::json;
 use tokio::net::TcpListener;
@@ -126,18 +128,10 @@ impl HttpServer {
         close_streams: CancellationToken,
     ) -> Result<()> {
         self.guards.auth.prefetch_keys();
+        let (max_connections, header_timeout) = (self.config.max_connections, self.config.header_timeout);
         let app = router(state, &self.config, self.guards, close_streams);
-        // Without TCP_NODELAY, the small writes of a streamed answer wait for
-        // the client's delayed ACK (about 40 ms per response).
-        let listener = self.listener.tap_io(|tcp| {
-            if let Err(e) = tcp.set_nodelay(true) {
-                tracing::debug!("cannot set TCP_NODELAY: {e}");
-            }
-        });
-        axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
-            .with_graceful_shutdown(stop_accepting.cancelled_owned())
-            .await
-            .context("the HTTP server failed")
+        connections::serve(self.listener, app, max_connections, header_timeout, stop_accepting).await;
+        Ok(())
     }
 }
 
