@@ -221,13 +221,33 @@ async fn network_is_off_unless_an_install_asks_for_it() {
         assert_eq!(offline.exit_code, Some(1), "{offline:?}");
         assert!(offline.stderr.contains("unreachable"), "{}", offline.stderr);
 
-        let interfaces = ["cat", "/proc/net/dev"];
-        let mut install = exec_spec(&interfaces);
+        // The install step runs with a network, elsewhere; what it writes arrives.
+        // Unique per run, so the step is never in the cache yet.
+        let unique = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
+        let step = format!("echo {unique} > /opt/installed && cat /proc/net/dev");
+        let mut install = exec_spec(&["sh", "-c", &step]);
         install.with_network = true;
         let online = run(service, &caller, &python.id, install.clone()).await;
         assert!(online.stdout.contains("eth0"), "no interface during the install:\n{}", online.stdout);
+        let interfaces = ["cat", "/proc/net/dev"];
         let after = run(service, &caller, &python.id, exec_spec(&interfaces)).await;
-        assert!(!after.stdout.contains("eth0"), "the network stayed attached:\n{}", after.stdout);
+        assert!(!after.stdout.contains("eth0"), "the container got a network:\n{}", after.stdout);
+        let installed = run(service, &caller, &python.id, exec_spec(&["cat", "/opt/installed"])).await;
+        assert_eq!(installed.stdout.trim(), unique.to_string(), "{installed:?}");
+
+        // The same step on the same image is served from the cache, offline.
+        let other = create(service, &caller, spec(PYTHON)).await;
+        let cached = run(service, &caller, &other.id, install.clone()).await;
+        assert!(cached.stdout.contains("from the install cache"), "{cached:?}");
+        let installed = run(service, &caller, &other.id, exec_spec(&["cat", "/opt/installed"])).await;
+        assert_eq!(installed.stdout.trim(), unique.to_string(), "{installed:?}");
+
+        // A failing step changes nothing in the container.
+        let mut failing = exec_spec(&["sh", "-c", "echo partial > /opt/failed; exit 3"]);
+        failing.with_network = true;
+        assert_eq!(run(service, &caller, &python.id, failing).await.exit_code, Some(3));
+        let absent = run(service, &caller, &python.id, exec_spec(&["ls", "/opt"])).await;
+        assert_eq!(absent.stdout, "installed\n", "{absent:?}");
 
         let ungranted = service.exec(&docker_support::caller(&session, &[]), &python.id, install).await;
         match ungranted {

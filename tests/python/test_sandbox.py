@@ -223,6 +223,55 @@ async def test_apt_installs_a_debian_package_in_two_steps(portcullis_bin, plugin
         assert "Error" in text_of(offline) or offline.structured_content.get("exit_code") != 0, text_of(offline)
 
 
+@pytest.fixture
+def knocks():
+    """A TCP listener on all interfaces that records the first line each
+    connection sends: who reached the host from a container."""
+    import socketserver
+
+    heard: list[str] = []
+
+    class Record(socketserver.StreamRequestHandler):
+        def handle(self):
+            heard.append(self.rfile.readline(100).decode(errors="replace").strip())
+
+    listener = socketserver.ThreadingTCPServer(("0.0.0.0", 0), Record)
+    thread = threading.Thread(target=listener.serve_forever, daemon=True)
+    thread.start()
+    yield listener.server_address[1], heard
+    listener.shutdown()
+
+
+async def test_an_install_lends_the_network_to_nothing_the_caller_started(
+    portcullis_bin, plugin_dir, cache_dir, config, knocks
+):
+    """Code the caller planted (a fake `python3` ahead on the PATH) and a
+    background process trying to connect both stay offline while
+    add_dependencies installs with the network."""
+    port, heard = knocks
+    files = {
+        "knock.py": f"import socket, sys\nsocket.create_connection(('{BRIDGE}', {port}), timeout=2).sendall(sys.argv[1].encode() + b'\\n')\n",
+        "python3": '#!/bin/sh\n/usr/bin/python3 /workspace/knock.py planted 2>/dev/null\nexec /usr/bin/python3 "$@"\n',
+        "loop.sh": "while true; do echo try >> /tmp/tries; /usr/bin/python3 /workspace/knock.py background 2>/dev/null; sleep 0.2; done\n",
+    }
+    async with sandbox(portcullis_bin, plugin_dir, cache_dir, config) as client:
+        container = await create(client)
+        for name, content in files.items():
+            written = await client.call_tool("write_file", {"container_id": container, "path": f"/workspace/{name}", "content": content})
+            assert not written.is_error, text_of(written)
+        setup = await run(client, container, "install -m 755 /workspace/python3 /usr/local/bin/python3 && command -v python3")
+        assert "/usr/local/bin/python3" in text_of(setup), text_of(setup)
+        started = await run(client, container, "setsid sh /workspace/loop.sh >/dev/null 2>&1 < /dev/null &")
+        assert not started.is_error, text_of(started)
+        added = await client.call_tool("add_dependencies", {"container_id": container, "packages": ["portcullis-probe"]})
+        assert not added.is_error, text_of(added)
+        imported = await run(client, container, "/usr/bin/python3 -c 'import portcullis_probe; print(portcullis_probe.VALUE)'; wc -l < /tmp/tries")
+        lines = text_of(imported).split()
+        assert "42" in lines, text_of(imported)
+        assert int(lines[-1]) > 1, "the background loop never tried to connect"
+    assert heard == [], f"reached the host from the caller's code during an install: {heard}"
+
+
 async def test_seed_002_flow_addresses_a_container_by_its_name(portcullis_bin, plugin_dir, cache_dir, config):
     """docker-mcp's documented flow: create with a name and a session id, then
     every tool with `container_id` set to that name."""

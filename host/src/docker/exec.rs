@@ -39,7 +39,7 @@ const HELPER_TIMEOUT: Duration = Duration::from_secs(10);
 const EXIT_WAIT: Duration = Duration::from_secs(2);
 
 /// The environment variable that tags every process an exec starts.
-const TAG: &str = "PORTCULLIS_EXEC";
+pub(super) const TAG: &str = "PORTCULLIS_EXEC";
 
 /// Kills the group `$0`, then (twice, to catch processes forked meanwhile)
 /// every process whose environment holds `PORTCULLIS_EXEC=$1`.

@@ -43,6 +43,10 @@ pub(super) const PID: &str = "portcullis.pid";
 pub(super) const HOSTNAME: &str = "portcullis.hostname";
 /// The name the caller gave a container.
 pub(super) const NAME: &str = "portcullis.name";
+/// Marks an installer container (see `install`), which has no owner label.
+pub(super) const INSTALLER: &str = "portcullis.installer";
+/// On a committed install step's image: what the step changed (JSON).
+pub(super) const INSTALL_CHANGES: &str = "portcullis.install.changes";
 
 /// This host instance: a random id, the process id and the hostname.
 #[derive(Debug, Clone)]
@@ -65,17 +69,24 @@ impl Identity {
 
     /// The labels of an object owned by `principal` in its scoped `session`.
     pub(super) fn labels(&self, principal: &Principal, session: &str) -> HashMap<String, String> {
-        [
+        self.stamped([(PRINCIPAL, principal.to_string()), (SESSION, session.to_string())])
+    }
+
+    /// The labels of an installer: this instance's, but no principal or
+    /// session, so no caller can list or address it.
+    pub(super) fn installer_labels(&self) -> HashMap<String, String> {
+        self.stamped([(INSTALLER, "true".to_string())])
+    }
+
+    /// This instance's labels and `extra`.
+    fn stamped<const N: usize>(&self, extra: [(&str, String); N]) -> HashMap<String, String> {
+        let own = [
             (MANAGED, "true".to_string()),
             (INSTANCE, self.instance.clone()),
-            (PRINCIPAL, principal.to_string()),
-            (SESSION, session.to_string()),
             (PID, self.pid.to_string()),
             (HOSTNAME, self.hostname.clone()),
-        ]
-        .into_iter()
-        .map(|(k, v)| (k.to_string(), v))
-        .collect()
+        ];
+        own.into_iter().chain(extra).map(|(k, v)| (k.to_string(), v)).collect()
     }
 
     /// Engine list filters for this instance's objects in `scope`.
@@ -122,10 +133,10 @@ impl Identity {
 }
 
 /// Twelve hex digits of the SHA-256 of `parts`, each terminated by a NUL byte.
-fn digest(parts: &[&str]) -> String {
+pub(super) fn digest<S: AsRef<str>>(parts: &[S]) -> String {
     let mut hasher = Sha256::new();
     for part in parts {
-        hasher.update(part.as_bytes());
+        hasher.update(part.as_ref().as_bytes());
         hasher.update([0]);
     }
     hex::encode(&hasher.finalize()[..6])

@@ -5,8 +5,8 @@
 //! engine) and [`DockerService`] carries out approved requests. Each concern
 //! of the service has its own module: the engine connection (`engine`), the
 //! hardened container configuration (`spec`), commands (`exec`, `output`),
-//! files (`files`), networks for installs (`network`), ownership (`identity`,
-//! `sessions`) and reclaiming (`reclaim`). Every container and volume is
+//! files (`files`), installs that never lend the network (`install`),
+//! ownership (`identity`, `sessions`) and reclaiming (`reclaim`). Every container and volume is
 //! labelled with the owning host instance and session, and is removed when
 //! its session ends, after an idle TTL, at shutdown, or at the next start-up
 //! if the host crashed.
@@ -18,7 +18,7 @@ mod exec;
 mod files;
 mod host;
 mod identity;
-mod network;
+mod install;
 mod output;
 mod reclaim;
 mod sessions;
@@ -181,7 +181,7 @@ impl DockerService {
             network: approved.network,
             mounts: &approved.mounts,
             labels,
-            volume: &volume,
+            volume: Some(&volume),
             limits,
         };
         let engine_name = match &spec.name {
@@ -224,8 +224,11 @@ impl DockerService {
     /// instance's containers, streaming output to the client when
     /// `spec.stream`. The timeout (`spec.timeout_ms`, else the operator's) and
     /// the caller's cancellation kill the command's process group, and so does
-    /// dropping this future. `with_network` attaches a network for the
-    /// duration only (the caller has checked the grant and the policy).
+    /// dropping this future. `with_network` (the caller has checked the
+    /// grant and the policy) runs the command in an installer with the
+    /// network and copies what it installed into the container, which stays
+    /// offline (see the `install` module); in a container that already has a
+    /// network it runs in place.
     /// Output beyond the operator's cap is dropped and marked `truncated`.
     pub async fn exec(&self, call: &CallContext, container: &str, spec: ExecSpec) -> Result<ExecResult, Failure> {
         if spec.argv.is_empty() {
@@ -255,8 +258,14 @@ impl DockerService {
             stream: call.client.clone().filter(|_| spec.stream),
             cancel,
         };
-        let lease = (spec.with_network && !owned.networked).then(|| self.ledger.lease(&owned.id));
-        let task = tokio::spawn(run_job(client.clone(), self.ledger.clone(), lease, job, in_use));
+        let installs = spec.with_network && !owned.networked;
+        let (me, ledger, engine) = (self.me.clone(), self.ledger.clone(), client.clone());
+        // Its own task, so a caller that goes away cannot leave the command
+        // running or an installer behind.
+        let task = tokio::spawn(async move {
+            let _in_use = in_use;
+            if installs { install::run(&engine, &me, &ledger, job).await } else { exec::run(&engine, job).await }
+        });
         let outcome = task.await.map_err(|e| Failure::Failed(format!("the exec did not complete: {e}")))??;
         let reason = match outcome.stop {
             Stop::Timeout => ExitReason::Timeout,
@@ -406,35 +415,6 @@ impl DockerService {
                 .unwrap_or(false),
         }
     }
-}
-
-/// Runs `job`, inside a network lease if given, and always releases the lease.
-/// A container whose network cannot be detached is removed: it must not keep
-/// a network it was only lent. Runs as its own task, so a caller that goes
-/// away cannot leave the process running or the network attached.
-async fn run_job(
-    client: Client,
-    ledger: Arc<Ledger>,
-    lease: Option<Arc<network::NetworkLease>>,
-    job: Job,
-    _in_use: sessions::InUse,
-) -> Result<exec::Outcome, Error> {
-    let Some(lease) = lease else { return exec::run(&client, job).await };
-    let id = job.container.clone();
-    lease.acquire(&client, &id).await?;
-    let outcome = exec::run(&client, job).await;
-    // A container removed meanwhile has no network left to detach.
-    if let Err(e) = lease.release(&client, &id).await
-        && !e.is_missing()
-    {
-        tracing::error!(container = %id, "removing a container whose install network could not be detached: {e}");
-        ledger.forget(&id);
-        sessions::remove_container(&client, &id).await?;
-        return Err(Error::Failed(format!(
-            "the install network could not be detached ({e}), so the container was removed"
-        )));
-    }
-    outcome
 }
 
 /// Pulls `image` (with tag `latest` if it names none).

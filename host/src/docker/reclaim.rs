@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use super::error::Error;
 use super::identity::{self, Scope};
-use super::{DockerService, sessions};
+use super::{DockerService, install, sessions};
 use crate::caller::Principal;
 use crate::wit::types::Failure;
 
@@ -18,6 +18,8 @@ pub struct Reaped {
     pub containers: u32,
     /// Workspace volumes of crashed runs.
     pub volumes: u32,
+    /// Cached install steps past their time to live.
+    pub cached_installs: u32,
 }
 
 impl DockerService {
@@ -76,7 +78,8 @@ impl DockerService {
 
     /// Removes the containers and volumes that hosts on this machine left
     /// behind when they crashed: objects labelled with this hostname whose
-    /// owning process is gone. Call once at start-up.
+    /// owning process is gone, and cached install steps past their time to
+    /// live. Call once at start-up.
     pub async fn reap_leftovers(&self) -> Result<Reaped, Failure> {
         let client = self.engine.client().await?;
         let containers = sessions::list(&client, self.me.machine_filters()).await?;
@@ -96,7 +99,11 @@ impl DockerService {
         if containers + volumes > 0 {
             tracing::info!(containers, volumes, "removed what crashed runs left behind");
         }
-        Ok(Reaped { containers, volumes })
+        let cached_installs = install::remove_expired(&client).await?;
+        if cached_installs > 0 {
+            tracing::info!(cached_installs, "removed cached install steps past their time to live");
+        }
+        Ok(Reaped { containers, volumes, cached_installs })
     }
 
     /// Removes this instance's containers that no exec or file operation has

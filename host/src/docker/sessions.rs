@@ -13,7 +13,6 @@ use bollard::query_parameters::{
 use super::engine::Client;
 use super::error::Error;
 use super::identity::{self, Identity, Scope};
-use super::network::NetworkLease;
 use crate::caller::Principal;
 use crate::wit::docker::Container;
 
@@ -37,7 +36,8 @@ struct Tracked {
     last_used: Instant,
     /// Execs running in it now; a container in use is never idle.
     active: u32,
-    lease: Arc<NetworkLease>,
+    /// The image its next install step starts from (see `install`).
+    install_parent: Option<String>,
     oom_kills: u64,
 }
 
@@ -82,7 +82,7 @@ impl Ledger {
                 session: session.to_string(),
                 last_used: now,
                 active: 0,
-                lease: Arc::default(),
+                install_parent: None,
                 oom_kills: 0,
             });
             tracked.last_used = now;
@@ -127,9 +127,18 @@ impl Ledger {
         })
     }
 
-    /// The network lease of container `id` (shared by its concurrent installs).
-    pub(super) fn lease(&self, id: &str) -> Arc<NetworkLease> {
-        self.with(|inner| inner.containers.get(id).map(|t| t.lease.clone()).unwrap_or_default())
+    /// The image container `id`'s next install step starts from, once it has had one.
+    pub(super) fn install_parent(&self, id: &str) -> Option<String> {
+        self.with(|inner| inner.containers.get(id).and_then(|t| t.install_parent.clone()))
+    }
+
+    /// Records `image` as the start of container `id`'s next install step.
+    pub(super) fn set_install_parent(&self, id: &str, image: &str) {
+        self.with(|inner| {
+            if let Some(t) = inner.containers.get_mut(id) {
+                t.install_parent = Some(image.to_string());
+            }
+        });
     }
 
     /// Records the container's out-of-memory kill counter; true if it rose

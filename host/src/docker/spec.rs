@@ -1,6 +1,7 @@
 //! The hardened configuration of a container: limits within the operator's
 //! ceilings, no new privileges, no capabilities, no network unless approved,
-//! an init process, ownership labels and the session's `/workspace` volume.
+//! an init process, ownership labels and the session's `/workspace` volume
+//! (installers, see `install`, get the same hardening without the volume).
 
 use std::collections::HashMap;
 
@@ -56,6 +57,15 @@ impl Limits {
         }
         Ok(Limits { memory_bytes, nano_cpus: (cpus * 1e9).round() as i64, pids })
     }
+
+    /// The limits a container was created with.
+    pub(super) fn of(host: &HostConfig) -> Limits {
+        Limits {
+            memory_bytes: host.memory.and_then(|m| u64::try_from(m).ok()).unwrap_or(MIN_MEMORY_BYTES),
+            nano_cpus: host.nano_cpus.unwrap_or(10_000_000),
+            pids: host.pids_limit.and_then(|p| u32::try_from(p).ok()).unwrap_or(1),
+        }
+    }
 }
 
 /// Everything that goes into a container beyond the image.
@@ -66,7 +76,8 @@ pub(super) struct Blueprint<'a> {
     /// Host mounts, already approved by the policy chain (resolved paths).
     pub(super) mounts: &'a [policy::Mount],
     pub(super) labels: HashMap<String, String>,
-    pub(super) volume: &'a str,
+    /// The session's workspace volume; installers have none.
+    pub(super) volume: Option<&'a str>,
     pub(super) limits: Limits,
 }
 
@@ -74,12 +85,12 @@ impl Blueprint<'_> {
     /// The engine's create request. The container runs `sleep infinity` under
     /// an init process, so it stays up for execs and stops at once.
     pub(super) fn body(self) -> ContainerCreateBody {
-        let workspace = Mount {
+        let workspace = self.volume.map(|volume| Mount {
             target: Some(WORKSPACE.into()),
-            source: Some(self.volume.into()),
+            source: Some(volume.into()),
             typ: Some(MountType::VOLUME),
             ..Default::default()
-        };
+        });
         let binds = self.mounts.iter().map(|m| Mount {
             target: Some(m.container_path.clone()),
             source: Some(m.host_path.clone()),
@@ -97,7 +108,7 @@ impl Blueprint<'_> {
             security_opt: Some(vec!["no-new-privileges:true".into()]),
             network_mode: Some(if self.network { "bridge" } else { "none" }.into()),
             init: Some(true),
-            mounts: Some(std::iter::once(workspace).chain(binds).collect()),
+            mounts: Some(workspace.into_iter().chain(binds).collect()),
             ..Default::default()
         };
         ContainerCreateBody {
