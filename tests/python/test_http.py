@@ -139,6 +139,42 @@ def post_initialize(url: str, **headers) -> httpx.Response:
         return http.post(url, json=initialize_body(), headers=headers)
 
 
+def sse_events(text: str) -> list[tuple[str | None, dict]]:
+    """The (id, message) of each SSE event with JSON data in `text`."""
+    events = []
+    for block in text.replace("\r\n", "\n").split("\n\n"):
+        fields = dict(line.split(":", 1) for line in block.splitlines() if ":" in line and not line.startswith(":"))
+        if fields.get("data", "").strip():
+            events.append((fields.get("id", "").strip() or None, json.loads(fields["data"])))
+    return events
+
+
+def answer_of(response: httpx.Response) -> dict:
+    """The JSON-RPC answer in a plain JSON or an SSE response."""
+    if response.headers.get("content-type", "").startswith("application/json"):
+        return response.json()
+    return next(m for _, m in sse_events(response.text) if "id" in m)
+
+
+class RawSession:
+    """A 2025-11-25 Streamable HTTP session driven with raw requests."""
+
+    def __init__(self, url: str, **headers):
+        self.url = url
+        init = post_initialize(url, **headers)
+        assert init.status_code == 200, (init.status_code, init.text)
+        self.headers = {
+            "Accept": "application/json, text/event-stream",
+            "Mcp-Session-Id": init.headers["mcp-session-id"],
+            "MCP-Protocol-Version": "2025-11-25",
+            **headers,
+        }
+        self.post({"jsonrpc": "2.0", "method": "notifications/initialized"})
+
+    def post(self, body: dict, timeout: float = 30) -> httpx.Response:
+        return httpx.post(self.url, json=body, headers=self.headers, timeout=timeout)
+
+
 # --- Serving -----------------------------------------------------------------------------------
 
 
@@ -193,6 +229,19 @@ async def test_list_changes_reach_a_2026_listener(portcullis_bin, plugin_dir, ca
                         assert type(event).__name__ == "ToolsListChanged"
                         break
             assert "hello" in {t.name for t in (await client.list_tools(cache_mode="refresh")).tools}
+
+
+async def test_tool_calls_with_mistyped_params_are_invalid_params(portcullis_bin, plugin_dir, cache_dir):
+    install(plugin_dir, "faulty")
+    with http_server(portcullis_bin, plugin_dir, cache_dir) as srv:
+        session = RawSession(srv.url)
+        for id_, params in [(2, {"name": 5}), (3, {"name": "fine", "arguments": "x"})]:
+            answer = answer_of(session.post({"jsonrpc": "2.0", "id": id_, "method": "tools/call", "params": params}))
+            assert answer["id"] == id_ and answer["error"]["code"] == -32602, answer
+        headers, body = modern_call("fine", {})
+        body["params"]["arguments"] = "x"
+        answer = answer_of(httpx.post(srv.url, json=body, headers=headers, timeout=30))
+        assert answer["id"] == 7 and answer["error"]["code"] == -32602, answer
 
 
 @pytest.mark.parametrize("mode", MODES)
