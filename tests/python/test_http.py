@@ -244,6 +244,37 @@ async def test_tool_calls_with_mistyped_params_are_invalid_params(portcullis_bin
         assert answer["id"] == 7 and answer["error"]["code"] == -32602, answer
 
 
+def chatty_call(id_: int, count: int, ms: int) -> dict:
+    """A tools/call of faulty's `chatty`, with a progress token."""
+    arguments = {"count": count, "ms": ms}
+    return {"jsonrpc": "2.0", "id": id_, "method": "tools/call", "params": {"name": "chatty", "arguments": arguments, "_meta": {"progressToken": "p"}}}
+
+
+def event_index(event_id: str) -> int:
+    return int(event_id.split("/")[0])
+
+
+async def test_a_resumed_stream_replays_only_the_events_after_last_event_id(portcullis_bin, plugin_dir, cache_dir):
+    install(plugin_dir, "faulty")
+    with http_server(portcullis_bin, plugin_dir, cache_dir) as srv:
+        session = RawSession(srv.url)
+        read = ""
+        with httpx.stream("POST", srv.url, json=chatty_call(2, 6, 100), headers=session.headers, timeout=30) as response:
+            for chunk in response.iter_text():
+                read += chunk.replace("\r\n", "\n")
+                seen = [e for e in sse_events(read[: read.rfind("\n\n")]) if e[0]]
+                if len(seen) >= 2:
+                    break
+        last = seen[-1][0]
+        # The connection dropped mid-call; the client resumes after the last event it read.
+        resumed = httpx.get(srv.url, headers={**session.headers, "Last-Event-ID": last}, timeout=30)
+        assert resumed.status_code == 200, resumed.text
+        replayed = [e for e in sse_events(resumed.text) if e[0]]
+        assert replayed, resumed.text
+        assert event_index(replayed[0][0]) > event_index(last), (last, [i for i, _ in replayed])
+        assert replayed[-1][1].get("id") == 2 and "result" in replayed[-1][1], replayed[-1]
+
+
 @pytest.mark.parametrize("mode", MODES)
 async def test_elicitation_over_http_in_both_eras(portcullis_bin, plugin_dir, cache_dir, mode):
     """Legacy: a real elicitation request on the call's stream; 2026: an input-required round trip."""

@@ -1,6 +1,7 @@
-//! A cap on live Streamable HTTP sessions: rmcp's session manager, refusing
-//! a new session while `max` are live. Idle sessions expire after rmcp's
-//! keep-alive (five minutes), so abandoned ones free their place.
+//! Streamable HTTP sessions: rmcp's session manager, refusing a new session
+//! while `max` are live, and resuming a stream after the client's
+//! `Last-Event-ID`. Idle sessions expire after rmcp's keep-alive (five
+//! minutes), so abandoned ones free their place.
 
 use futures::Stream;
 use rmcp::model::{ClientJsonRpcMessage, ServerJsonRpcMessage};
@@ -86,6 +87,22 @@ impl SessionManager for CappedSessions {
         id: &SessionId,
         last_event_id: String,
     ) -> Result<impl Stream<Item = ServerSseMessage> + Send + Sync + 'static, Self::Error> {
-        Ok(self.inner.resume(id, last_event_id).await?)
+        Ok(self.inner.resume(id, next_event_id(&last_event_id)).await?)
+    }
+}
+
+/// The id of the event after `last` on the same stream (`<index>` or
+/// `<index>/<request>`). rmcp replays from the id it is given, so it is given
+/// the next one: the client already has `last`. An id rmcp would not parse is
+/// passed on for it to refuse.
+fn next_event_id(last: &str) -> String {
+    let (index, stream) = match last.split_once('/') {
+        Some((index, stream)) => (index, Some(stream)),
+        None => (last, None),
+    };
+    match (index.parse::<usize>().ok().and_then(|i| i.checked_add(1)), stream) {
+        (Some(next), Some(stream)) => format!("{next}/{stream}"),
+        (Some(next), None) => next.to_string(),
+        (None, _) => last.to_string(),
     }
 }
