@@ -275,6 +275,19 @@ async def test_a_resumed_stream_replays_only_the_events_after_last_event_id(port
         assert replayed[-1][1].get("id") == 2 and "result" in replayed[-1][1], replayed[-1]
 
 
+async def test_a_2026_notification_without_mcp_method_is_accepted(portcullis_bin, plugin_dir, cache_dir):
+    with http_server(portcullis_bin, plugin_dir, cache_dir) as srv:
+        headers = {"Accept": "application/json, text/event-stream", "MCP-Protocol-Version": "2026-07-28"}
+        note = {"jsonrpc": "2.0", "method": "notifications/cancelled", "params": {"requestId": 99}}
+        accepted = httpx.post(srv.url, json=note, headers=headers, timeout=10)
+        assert accepted.status_code == 202, (accepted.status_code, accepted.text)
+        # Requests still need the header; only notifications may go without.
+        call_headers, call = modern_call("no_such_tool", {})
+        del call_headers["Mcp-Method"]
+        refused = httpx.post(srv.url, json=call, headers=call_headers, timeout=10)
+        assert refused.status_code == 400 and "Mcp-Method" in refused.text, (refused.status_code, refused.text)
+
+
 @pytest.mark.parametrize("mode", MODES)
 async def test_elicitation_over_http_in_both_eras(portcullis_bin, plugin_dir, cache_dir, mode):
     """Legacy: a real elicitation request on the call's stream; 2026: an input-required round trip."""
