@@ -19,6 +19,7 @@ from pathlib import Path
 
 import anyio
 import httpx
+import httpx2
 import jwt
 import mcp_types as types
 import pytest
@@ -286,6 +287,37 @@ async def test_a_2026_notification_without_mcp_method_is_accepted(portcullis_bin
         del call_headers["Mcp-Method"]
         refused = httpx.post(srv.url, json=call, headers=call_headers, timeout=10)
         assert refused.status_code == 400 and "Mcp-Method" in refused.text, (refused.status_code, refused.text)
+
+
+class NoGetStream(httpx2.AsyncBaseTransport):
+    """An HTTP transport that never opens the client's GET stream (the server seems to answer 405)."""
+
+    def __init__(self):
+        self.inner = httpx2.AsyncHTTPTransport()
+
+    async def handle_async_request(self, request):
+        if request.method == "GET":
+            return httpx2.Response(405, request=request)
+        return await self.inner.handle_async_request(request)
+
+    async def aclose(self):
+        await self.inner.aclose()
+
+
+async def test_a_calls_log_records_travel_on_its_own_response_stream(portcullis_bin, plugin_dir, cache_dir):
+    install(plugin_dir, "faulty")
+    logs = []
+
+    async def on_log(params):
+        logs.append(params.data)
+
+    with http_server(portcullis_bin, plugin_dir, cache_dir) as srv:
+        async with httpx2.AsyncClient(transport=NoGetStream(), timeout=httpx2.Timeout(30, read=300)) as http:
+            async with Client(streamable_http_client(srv.url, http_client=http), mode="legacy", logging_callback=on_log) as client:
+                result = await client.call_tool("chatty", {"count": 4, "ms": 20})
+                # All of them, in order, before the result.
+                assert logs == ["chatty 1", "chatty 2", "chatty 3", "chatty 4"], logs
+                assert text_of(result) == "chatted 4 times"
 
 
 @pytest.mark.parametrize("mode", MODES)

@@ -1,12 +1,18 @@
 //! Streamable HTTP sessions: rmcp's session manager, refusing a new session
-//! while `max` are live, and resuming a stream after the client's
-//! `Last-Event-ID`. Idle sessions expire after rmcp's keep-alive (five
-//! minutes), so abandoned ones free their place.
+//! while `max` are live, putting a call's log records on its own response
+//! stream (rmcp routes only its progress there), and resuming a stream after
+//! the client's `Last-Event-ID`. Idle sessions expire after rmcp's keep-alive
+//! (five minutes), so abandoned ones free their place.
 
-use futures::Stream;
-use rmcp::model::{ClientJsonRpcMessage, ServerJsonRpcMessage};
+use std::task::Poll;
+
+use futures::{Stream, StreamExt};
+use rmcp::model::{ClientJsonRpcMessage, GetExtensions, ServerJsonRpcMessage};
 use rmcp::transport::streamable_http_server::session::local::{LocalSessionManager, LocalSessionManagerError};
 use rmcp::transport::streamable_http_server::session::{ServerSseMessage, SessionId, SessionManager};
+use tokio::sync::mpsc;
+
+use crate::protocol::CallStream;
 
 /// [`LocalSessionManager`] with a cap on how many sessions it holds.
 pub struct CappedSessions {
@@ -66,9 +72,13 @@ impl SessionManager for CappedSessions {
     async fn create_stream(
         &self,
         id: &SessionId,
-        message: ClientJsonRpcMessage,
+        mut message: ClientJsonRpcMessage,
     ) -> Result<impl Stream<Item = ServerSseMessage> + Send + Sync + 'static, Self::Error> {
-        Ok(self.inner.create_stream(id, message).await?)
+        let (call_stream, notes) = CallStream::channel();
+        if let ClientJsonRpcMessage::Request(request) = &mut message {
+            request.request.extensions_mut().insert(call_stream);
+        }
+        Ok(notes_first(notes, self.inner.create_stream(id, message).await?))
     }
 
     async fn accept_message(&self, id: &SessionId, message: ClientJsonRpcMessage) -> Result<(), Self::Error> {
@@ -89,6 +99,23 @@ impl SessionManager for CappedSessions {
     ) -> Result<impl Stream<Item = ServerSseMessage> + Send + Sync + 'static, Self::Error> {
         Ok(self.inner.resume(id, next_event_id(&last_event_id)).await?)
     }
+}
+
+/// `replies` with the call's own notifications merged in, each as soon as
+/// it is sent, ahead of whatever `replies` has ready: a record logged before
+/// the result is sent before it. The stream ends with `replies`. The merged
+/// notifications have no event id, so a resumed stream does not replay them.
+fn notes_first(
+    mut notes: mpsc::Receiver<ServerJsonRpcMessage>,
+    replies: impl Stream<Item = ServerSseMessage> + Send + Sync + 'static,
+) -> impl Stream<Item = ServerSseMessage> + Send + Sync + 'static {
+    let mut replies = Box::pin(replies);
+    futures::stream::poll_fn(move |cx| {
+        if let Poll::Ready(Some(note)) = notes.poll_recv(cx) {
+            return Poll::Ready(Some(ServerSseMessage::from_message(note)));
+        }
+        replies.poll_next_unpin(cx)
+    })
 }
 
 /// The id of the event after `last` on the same stream (`<index>` or
