@@ -425,6 +425,23 @@ async def test_live_sessions_are_capped_and_abandoned_ones_stay_bounded(portcull
         assert httpx.get(f"{srv.base}/healthz").status_code == 200
 
 
+async def test_live_sessions_per_principal_are_capped(portcullis_bin, plugin_dir, cache_dir):
+    alice, bob = "alice-key-0123456789abcdef", "bob-key-0123456789abcdef"
+    config = f'[http]\nmax_sessions_per_principal = 3\n\n[http.api_keys]\nalice = "{alice}"\nbob = "{bob}"\n'
+    with http_server(portcullis_bin, plugin_dir, cache_dir, config=config) as srv:
+        sessions = [post_initialize(srv.url, Authorization=f"Bearer {alice}") for _ in range(3)]
+        assert all(r.status_code == 200 and "result" in answer_of(r) for r in sessions)
+        refused = answer_of(post_initialize(srv.url, Authorization=f"Bearer {alice}"))
+        assert "http.max_sessions_per_principal" in refused["error"]["message"], refused
+        # Another principal is not affected, and closing a session makes room.
+        assert "result" in answer_of(post_initialize(srv.url, Authorization=f"Bearer {bob}"))
+        closed = httpx.delete(
+            srv.url, headers={"Authorization": f"Bearer {alice}", "Mcp-Session-Id": sessions[0].headers["mcp-session-id"]}
+        )
+        assert closed.status_code in (200, 202, 204), closed.status_code
+        assert "result" in answer_of(post_initialize(srv.url, Authorization=f"Bearer {alice}"))
+
+
 def test_half_sent_requests_are_closed_and_connections_capped(portcullis_bin, plugin_dir, cache_dir):
     import socket
     import time
