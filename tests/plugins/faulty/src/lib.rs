@@ -2,7 +2,9 @@
 //! ends its call in a different way that must not harm the host. `sleep` is
 //! merely slow, for tests of calls in flight (shutdown, timeouts); `flood`
 //! sends far more log records and progress reports than a call may; `chatty`
-//! logs and reports progress a few times, slowly.
+//! logs and reports progress a few times, slowly. With the setting
+//! `tools_changed_from_list_tools`, `list-tools` itself says the tool list
+//! changed (a recursion the host must refuse); `announce` says so from a call.
 
 /// The bindings of the plugin contract, private so that the generated items are not this crate's API.
 mod bindings {
@@ -45,6 +47,9 @@ fn parse(arguments: &str) -> Result<serde_json::Value, Failure> {
 
 impl Guest for Faulty {
     fn list_tools() -> Vec<Tool> {
+        if portcullis::plugin::config::get("tools_changed_from_list_tools").is_some() {
+            portcullis::plugin::events::tools_changed();
+        }
         vec![
             tool("crash", "Panics (a trap)."),
             tool("spin", "Loops forever."),
@@ -62,6 +67,7 @@ impl Guest for Faulty {
                  `ms` milliseconds (default 60), then answers.",
                 r#"{"type":"object","properties":{"count":{"type":"integer","minimum":0},"ms":{"type":"integer","minimum":0}}}"#,
             ),
+            tool("announce", "Says the tool list changed, then answers."),
         ]
     }
 
@@ -105,6 +111,10 @@ impl Guest for Faulty {
                     std::thread::sleep(std::time::Duration::from_millis(ms));
                 }
                 text(format!("chatted {count} times"))
+            }
+            "announce" => {
+                portcullis::plugin::events::tools_changed();
+                text("announced".into())
             }
             other => Err(Failure::NotFound(other.into())),
         }
