@@ -19,6 +19,7 @@ from pathlib import Path
 
 import anyio
 import httpx
+import httpx2
 import jwt
 import mcp_types as types
 import pytest
@@ -139,6 +140,42 @@ def post_initialize(url: str, **headers) -> httpx.Response:
         return http.post(url, json=initialize_body(), headers=headers)
 
 
+def sse_events(text: str) -> list[tuple[str | None, dict]]:
+    """The (id, message) of each SSE event with JSON data in `text`."""
+    events = []
+    for block in text.replace("\r\n", "\n").split("\n\n"):
+        fields = dict(line.split(":", 1) for line in block.splitlines() if ":" in line and not line.startswith(":"))
+        if fields.get("data", "").strip():
+            events.append((fields.get("id", "").strip() or None, json.loads(fields["data"])))
+    return events
+
+
+def answer_of(response: httpx.Response) -> dict:
+    """The JSON-RPC answer in a plain JSON or an SSE response."""
+    if response.headers.get("content-type", "").startswith("application/json"):
+        return response.json()
+    return next(m for _, m in sse_events(response.text) if "id" in m)
+
+
+class RawSession:
+    """A 2025-11-25 Streamable HTTP session driven with raw requests."""
+
+    def __init__(self, url: str, **headers):
+        self.url = url
+        init = post_initialize(url, **headers)
+        assert init.status_code == 200, (init.status_code, init.text)
+        self.headers = {
+            "Accept": "application/json, text/event-stream",
+            "Mcp-Session-Id": init.headers["mcp-session-id"],
+            "MCP-Protocol-Version": "2025-11-25",
+            **headers,
+        }
+        self.post({"jsonrpc": "2.0", "method": "notifications/initialized"})
+
+    def post(self, body: dict, timeout: float = 30) -> httpx.Response:
+        return httpx.post(self.url, json=body, headers=self.headers, timeout=timeout)
+
+
 # --- Serving -----------------------------------------------------------------------------------
 
 
@@ -193,6 +230,94 @@ async def test_list_changes_reach_a_2026_listener(portcullis_bin, plugin_dir, ca
                         assert type(event).__name__ == "ToolsListChanged"
                         break
             assert "hello" in {t.name for t in (await client.list_tools(cache_mode="refresh")).tools}
+
+
+async def test_tool_calls_with_mistyped_params_are_invalid_params(portcullis_bin, plugin_dir, cache_dir):
+    install(plugin_dir, "faulty")
+    with http_server(portcullis_bin, plugin_dir, cache_dir) as srv:
+        session = RawSession(srv.url)
+        for id_, params in [(2, {"name": 5}), (3, {"name": "fine", "arguments": "x"})]:
+            answer = answer_of(session.post({"jsonrpc": "2.0", "id": id_, "method": "tools/call", "params": params}))
+            assert answer["id"] == id_ and answer["error"]["code"] == -32602, answer
+        headers, body = modern_call("fine", {})
+        body["params"]["arguments"] = "x"
+        answer = answer_of(httpx.post(srv.url, json=body, headers=headers, timeout=30))
+        assert answer["id"] == 7 and answer["error"]["code"] == -32602, answer
+
+
+def chatty_call(id_: int, count: int, ms: int) -> dict:
+    """A tools/call of faulty's `chatty`, with a progress token."""
+    arguments = {"count": count, "ms": ms}
+    return {"jsonrpc": "2.0", "id": id_, "method": "tools/call", "params": {"name": "chatty", "arguments": arguments, "_meta": {"progressToken": "p"}}}
+
+
+def event_index(event_id: str) -> int:
+    return int(event_id.split("/")[0])
+
+
+async def test_a_resumed_stream_replays_only_the_events_after_last_event_id(portcullis_bin, plugin_dir, cache_dir):
+    install(plugin_dir, "faulty")
+    with http_server(portcullis_bin, plugin_dir, cache_dir) as srv:
+        session = RawSession(srv.url)
+        read = ""
+        with httpx.stream("POST", srv.url, json=chatty_call(2, 6, 100), headers=session.headers, timeout=30) as response:
+            for chunk in response.iter_text():
+                read += chunk.replace("\r\n", "\n")
+                seen = [e for e in sse_events(read[: read.rfind("\n\n")]) if e[0]]
+                if len(seen) >= 2:
+                    break
+        last = seen[-1][0]
+        # The connection dropped mid-call; the client resumes after the last event it read.
+        resumed = httpx.get(srv.url, headers={**session.headers, "Last-Event-ID": last}, timeout=30)
+        assert resumed.status_code == 200, resumed.text
+        replayed = [e for e in sse_events(resumed.text) if e[0]]
+        assert replayed, resumed.text
+        assert event_index(replayed[0][0]) > event_index(last), (last, [i for i, _ in replayed])
+        assert replayed[-1][1].get("id") == 2 and "result" in replayed[-1][1], replayed[-1]
+
+
+async def test_a_2026_notification_without_mcp_method_is_accepted(portcullis_bin, plugin_dir, cache_dir):
+    with http_server(portcullis_bin, plugin_dir, cache_dir) as srv:
+        headers = {"Accept": "application/json, text/event-stream", "MCP-Protocol-Version": "2026-07-28"}
+        note = {"jsonrpc": "2.0", "method": "notifications/cancelled", "params": {"requestId": 99}}
+        accepted = httpx.post(srv.url, json=note, headers=headers, timeout=10)
+        assert accepted.status_code == 202, (accepted.status_code, accepted.text)
+        # Requests still need the header; only notifications may go without.
+        call_headers, call = modern_call("no_such_tool", {})
+        del call_headers["Mcp-Method"]
+        refused = httpx.post(srv.url, json=call, headers=call_headers, timeout=10)
+        assert refused.status_code == 400 and "Mcp-Method" in refused.text, (refused.status_code, refused.text)
+
+
+class NoGetStream(httpx2.AsyncBaseTransport):
+    """An HTTP transport that never opens the client's GET stream (the server seems to answer 405)."""
+
+    def __init__(self):
+        self.inner = httpx2.AsyncHTTPTransport()
+
+    async def handle_async_request(self, request):
+        if request.method == "GET":
+            return httpx2.Response(405, request=request)
+        return await self.inner.handle_async_request(request)
+
+    async def aclose(self):
+        await self.inner.aclose()
+
+
+async def test_a_calls_log_records_travel_on_its_own_response_stream(portcullis_bin, plugin_dir, cache_dir):
+    install(plugin_dir, "faulty")
+    logs = []
+
+    async def on_log(params):
+        logs.append(params.data)
+
+    with http_server(portcullis_bin, plugin_dir, cache_dir) as srv:
+        async with httpx2.AsyncClient(transport=NoGetStream(), timeout=httpx2.Timeout(30, read=300)) as http:
+            async with Client(streamable_http_client(srv.url, http_client=http), mode="legacy", logging_callback=on_log) as client:
+                result = await client.call_tool("chatty", {"count": 4, "ms": 20})
+                # All of them, in order, before the result.
+                assert logs == ["chatty 1", "chatty 2", "chatty 3", "chatty 4"], logs
+                assert text_of(result) == "chatted 4 times"
 
 
 @pytest.mark.parametrize("mode", MODES)
@@ -298,6 +423,23 @@ async def test_live_sessions_are_capped_and_abandoned_ones_stay_bounded(portcull
         grown = resident_kib(srv.proc.pid) - before
         assert grown < 20 * 1024, f"resident memory grew by {grown} KiB"
         assert httpx.get(f"{srv.base}/healthz").status_code == 200
+
+
+async def test_live_sessions_per_principal_are_capped(portcullis_bin, plugin_dir, cache_dir):
+    alice, bob = "alice-key-0123456789abcdef", "bob-key-0123456789abcdef"
+    config = f'[http]\nmax_sessions_per_principal = 3\n\n[http.api_keys]\nalice = "{alice}"\nbob = "{bob}"\n'
+    with http_server(portcullis_bin, plugin_dir, cache_dir, config=config) as srv:
+        sessions = [post_initialize(srv.url, Authorization=f"Bearer {alice}") for _ in range(3)]
+        assert all(r.status_code == 200 and "result" in answer_of(r) for r in sessions)
+        refused = answer_of(post_initialize(srv.url, Authorization=f"Bearer {alice}"))
+        assert "http.max_sessions_per_principal" in refused["error"]["message"], refused
+        # Another principal is not affected, and closing a session makes room.
+        assert "result" in answer_of(post_initialize(srv.url, Authorization=f"Bearer {bob}"))
+        closed = httpx.delete(
+            srv.url, headers={"Authorization": f"Bearer {alice}", "Mcp-Session-Id": sessions[0].headers["mcp-session-id"]}
+        )
+        assert closed.status_code in (200, 202, 204), closed.status_code
+        assert "result" in answer_of(post_initialize(srv.url, Authorization=f"Bearer {alice}"))
 
 
 def test_half_sent_requests_are_closed_and_connections_capped(portcullis_bin, plugin_dir, cache_dir):

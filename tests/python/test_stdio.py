@@ -100,3 +100,57 @@ def test_sigterm_shuts_down_cleanly(portcullis_bin, plugin_dir, cache_dir):
     err = proc.stderr.read()
     assert b"SIGTERM" in err, err.decode()
     proc.stdin.close()
+
+
+class RawStdio:
+    """`portcullis serve` on stdio driven line by line, without an SDK."""
+
+    def __init__(self, bin, plugin_dir, cache_dir):
+        params = server(bin, plugin_dir, cache_dir)
+        self.proc = subprocess.Popen(
+            [params.command, *params.args], env=params.env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL
+        )
+
+    def send(self, message: dict):
+        self.proc.stdin.write((json.dumps(message) + "\n").encode())
+        self.proc.stdin.flush()
+
+    def reply(self, timeout: float = 10) -> dict:
+        """The next line on stdout; fails after `timeout` seconds of silence."""
+        import selectors
+
+        with selectors.DefaultSelector() as sel:
+            sel.register(self.proc.stdout, selectors.EVENT_READ)
+            assert sel.select(timeout), "no reply: the client would wait forever"
+        return json.loads(self.proc.stdout.readline())
+
+    def ask(self, message: dict) -> dict:
+        self.send(message)
+        return self.reply()
+
+    def close(self):
+        self.proc.stdin.close()
+        self.proc.wait(timeout=15)
+
+
+def test_requests_with_invalid_params_get_32602_with_their_id(portcullis_bin, plugin_dir, cache_dir):
+    raw = RawStdio(portcullis_bin, plugin_dir, cache_dir)
+    try:
+        init = raw.ask({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "raw", "version": "0"}}})
+        assert init["id"] == 1 and "result" in init
+        raw.send({"jsonrpc": "2.0", "method": "notifications/initialized"})
+        # params that are not an object: rmcp cannot decode the request at all.
+        for id_, params in [(2, [1, 2]), ("three", "x"), (4, 5)]:
+            reply = raw.ask({"jsonrpc": "2.0", "id": id_, "method": "tools/list", "params": params})
+            assert reply["id"] == id_ and reply["error"]["code"] == -32602, reply
+        # A notification with bad params gets no answer; the next request does.
+        raw.send({"jsonrpc": "2.0", "method": "notifications/initialized", "params": [1]})
+        # tools/call whose params have the wrong types.
+        for id_, params in [(5, {"name": 5}), (6, {"name": "python__detect_packages", "arguments": "x"})]:
+            reply = raw.ask({"jsonrpc": "2.0", "id": id_, "method": "tools/call", "params": params})
+            assert reply["id"] == id_ and reply["error"]["code"] == -32602, reply
+        unknown = raw.ask({"jsonrpc": "2.0", "id": 7, "method": "no/such", "params": {}})
+        assert unknown["id"] == 7 and unknown["error"]["code"] == -32601, unknown
+        assert raw.ask({"jsonrpc": "2.0", "id": 8, "method": "ping"}) == {"jsonrpc": "2.0", "id": 8, "result": {}}
+    finally:
+        raw.close()

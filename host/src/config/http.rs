@@ -39,6 +39,9 @@ pub struct HttpConfig {
     /// The most initialize-era sessions (Streamable HTTP) kept at once;
     /// idle ones expire after five minutes.
     pub max_sessions: usize,
+    /// The most of those sessions one authenticated principal (an API key,
+    /// an OAuth subject) holds at once.
+    pub max_sessions_per_principal: usize,
     /// The most connections open at once; more are closed on arrival.
     pub max_connections: usize,
     /// How long a client may take to send a request's headers.
@@ -92,6 +95,7 @@ impl Default for HttpConfig {
             max_body_bytes: 4 << 20,
             request_timeout: Duration::from_secs(300),
             max_sessions: 1000,
+            max_sessions_per_principal: 100,
             max_connections: 1024,
             header_timeout: Duration::from_secs(10),
         }
@@ -164,6 +168,7 @@ pub(super) struct HttpFile {
     max_body_bytes: Option<u64>,
     request_timeout_secs: Option<u64>,
     max_sessions: Option<u64>,
+    max_sessions_per_principal: Option<u64>,
     max_connections: Option<u64>,
     header_timeout_secs: Option<u64>,
 }
@@ -220,6 +225,9 @@ impl HttpFile {
         }
         if let Some(n) = self.max_sessions {
             http.max_sessions = count("http.max_sessions", n)?;
+        }
+        if let Some(n) = self.max_sessions_per_principal {
+            http.max_sessions_per_principal = count("http.max_sessions_per_principal", n)?;
         }
         if let Some(n) = self.max_connections {
             http.max_connections = count("http.max_connections", n)?;
@@ -304,6 +312,7 @@ mod tests {
             ("[http]\nrate_limit_window_ms = 10\n", vec![], "http.rate_limit_requests"),
             ("[http]\nmax_body_bytes = 0\n", vec![], "http.max_body_bytes"),
             ("[http]\nmax_sessions = 0\n", vec![], "http.max_sessions"),
+            ("[http]\nmax_sessions_per_principal = 0\n", vec![], "http.max_sessions_per_principal"),
             ("[http]\nmax_connections = 0\n", vec![], "http.max_connections"),
             ("[http]\nheader_timeout_secs = 0\n", vec![], "http.header_timeout_secs"),
             ("[http.api_keys]\nshort = \"abc\"\n", vec![], "http.api_keys.short"),

@@ -22,6 +22,9 @@ pub struct CallState {
     pub(crate) services: Arc<HostServices>,
     /// What this call has logged and reported so far.
     pub(crate) notifications: NotificationBudget,
+    /// Whether this call reads the plugin's catalog (`list-tools` and the
+    /// like), where saying the catalog changed is refused.
+    pub(crate) reading_catalog: bool,
 }
 
 impl CallState {
@@ -34,6 +37,7 @@ impl CallState {
             caller,
             services,
             notifications: NotificationBudget::default(),
+            reading_catalog: false,
         }
     }
 }

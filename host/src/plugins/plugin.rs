@@ -308,6 +308,7 @@ impl Plugin {
         let e = &self.exports;
         let catalog = self
             .run(services, CallContext::default(), |mut store, instance| async move {
+                store.data_mut().reading_catalog = true;
                 let mut c = Catalog {
                     completions: e.offers(Interface::Completions),
                     policy: e.offers(Interface::Policy),

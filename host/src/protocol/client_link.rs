@@ -14,11 +14,13 @@ use futures::FutureExt;
 use futures::future::BoxFuture;
 use rmcp::model::{
     ClientCapabilities, InputRequest, InputRequests, InputRequiredResult, InputResponses, LoggingLevel,
-    LoggingMessageNotificationParam, ProgressNotificationParam, ProgressToken,
+    LoggingMessageNotification, LoggingMessageNotificationParam, ProgressNotificationParam, ProgressToken,
+    ServerJsonRpcMessage, ServerNotification,
 };
 use rmcp::service::{Peer, RequestContext};
 use rmcp::{ErrorData, RoleServer};
 use serde_json::{Value, json};
+use tokio::sync::mpsc;
 
 use super::convert;
 use super::request_state::StateSigner;
@@ -98,9 +100,26 @@ pub enum Interruption {
     Error(ErrorData),
 }
 
+/// A call's own response stream, for the notifications about the call that
+/// rmcp would send elsewhere: log records, which rmcp puts on a Streamable
+/// HTTP session's GET stream (it routes only progress to the POST response).
+/// A transport that offers one puts it in the request's extensions and
+/// merges the receiving end into the call's response, before the result.
+#[derive(Clone)]
+pub struct CallStream(mpsc::Sender<ServerJsonRpcMessage>);
+
+impl CallStream {
+    /// A call stream and its receiving end.
+    pub fn channel() -> (Self, mpsc::Receiver<ServerJsonRpcMessage>) {
+        let (sender, receiver) = mpsc::channel(64);
+        (Self(sender), receiver)
+    }
+}
+
 /// One request's link to its client.
 pub struct RequestLink {
     peer: Peer<RoleServer>,
+    call_stream: Option<CallStream>,
     progress_token: Option<ProgressToken>,
     log_filter: LogFilter,
     mode: Mode,
@@ -135,7 +154,13 @@ impl Kind {
 impl RequestLink {
     /// The link for a request in a session that began with `initialize`.
     pub fn session(ctx: &RequestContext<RoleServer>, log_filter: LogFilter) -> Self {
-        Self { peer: ctx.peer.clone(), progress_token: ctx.meta.get_progress_token(), log_filter, mode: Mode::Requests }
+        Self {
+            peer: ctx.peer.clone(),
+            call_stream: ctx.extensions.get::<CallStream>().cloned(),
+            progress_token: ctx.meta.get_progress_token(),
+            log_filter,
+            mode: Mode::Requests,
+        }
     }
 
     /// The link for a 2026-07-28 request. `binding` names the request (method
@@ -167,6 +192,7 @@ impl RequestLink {
         };
         Ok(Self {
             peer: ctx.peer.clone(),
+            call_stream: ctx.extensions.get::<CallStream>().cloned(),
             progress_token: ctx.meta.get_progress_token(),
             log_filter,
             mode: Mode::Replay(Box::new(Mutex::new(replay))),
@@ -245,9 +271,18 @@ impl ClientLink for RequestLink {
         let level = mcp_level(level);
         let wanted = self.log_filter.wants(level);
         async move {
-            if wanted {
-                let param = LoggingMessageNotificationParam::new(level, Value::String(message)).with_logger(logger);
-                let _ = self.peer.notify_logging_message(param).await;
+            if !wanted {
+                return;
+            }
+            let param = LoggingMessageNotificationParam::new(level, Value::String(message)).with_logger(logger);
+            match &self.call_stream {
+                Some(CallStream(stream)) => {
+                    let note = ServerNotification::LoggingMessageNotification(LoggingMessageNotification::new(param));
+                    let _ = stream.send(ServerJsonRpcMessage::notification(note)).await;
+                }
+                None => {
+                    let _ = self.peer.notify_logging_message(param).await;
+                }
             }
         }
         .boxed()

@@ -13,5 +13,6 @@ mod metrics;
 mod request_state;
 mod server;
 
+pub use client_link::CallStream;
 pub use metrics::Metrics;
 pub use server::{McpSession, McpState};

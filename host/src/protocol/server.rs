@@ -252,6 +252,27 @@ fn unknown(kind: &str, name: &str, list: &str) -> ErrorData {
     ErrorData::invalid_params(format!("unknown {kind} `{name}`; call {list} to see what is available"), None)
 }
 
+/// The requests rmcp decodes into typed params: one that reaches
+/// [`ServerHandler::on_custom_request`] under such a name had params that do
+/// not decode.
+const TYPED_REQUESTS: [&str; 15] = [
+    InitializeResultMethod::VALUE,
+    DiscoverRequestMethod::VALUE,
+    CompleteRequestMethod::VALUE,
+    SetLevelRequestMethod::VALUE,
+    GetPromptRequestMethod::VALUE,
+    ListPromptsRequestMethod::VALUE,
+    ListResourcesRequestMethod::VALUE,
+    ListResourceTemplatesRequestMethod::VALUE,
+    ReadResourceRequestMethod::VALUE,
+    SubscribeRequestMethod::VALUE,
+    UnsubscribeRequestMethod::VALUE,
+    CallToolRequestMethod::VALUE,
+    ListToolsRequestMethod::VALUE,
+    GetTaskMethod::VALUE,
+    CancelTaskMethod::VALUE,
+];
+
 impl ServerHandler for McpSession {
     fn get_info(&self) -> ServerInfo {
         ServerInfo::new(
@@ -453,6 +474,21 @@ impl ServerHandler for McpSession {
             Ok(Ok(completion)) => convert::completion(&completion),
             Ok(Err(failure)) => Err(convert::failure(failure)),
             Err(fault) => Err(convert::fault(self.state.fault(fault))),
+        }
+    }
+
+    /// A known method whose params did not decode is `-32602`; any other is
+    /// `-32601`.
+    async fn on_custom_request(
+        &self,
+        request: CustomRequest,
+        _ctx: RequestContext<RoleServer>,
+    ) -> Result<CustomResult, ErrorData> {
+        let method = request.method;
+        if TYPED_REQUESTS.contains(&method.as_str()) {
+            Err(ErrorData::invalid_params(format!("the params of `{method}` do not match its schema"), None))
+        } else {
+            Err(ErrorData::new(ErrorCode::METHOD_NOT_FOUND, format!("unknown method `{method}`"), None))
         }
     }
 

@@ -1,6 +1,8 @@
 //! MCP over stdin/stdout: one session for the life of the connection. Only
 //! JSON-RPC is written to stdout; logs go to stderr.
 
+mod wire;
+
 use std::sync::Arc;
 
 use anyhow::Result;
@@ -15,7 +17,7 @@ use crate::protocol::{McpSession, McpState};
 pub async fn serve(state: Arc<McpState>, shutdown: CancellationToken) -> Result<()> {
     let session = McpSession::new(state);
     tracing::info!(session = session.session_id(), "serving MCP on stdio");
-    let running = match serve_server_with_ct(session, rmcp::transport::stdio_pipes(), shutdown).await {
+    let running = match serve_server_with_ct(session, stdio_wire(), shutdown).await {
         Ok(running) => running,
         Err(ServerInitializeError::ConnectionClosed(_) | ServerInitializeError::Cancelled) => return Ok(()),
         Err(e) => return Err(e.into()),
@@ -23,4 +25,10 @@ pub async fn serve(state: Arc<McpState>, shutdown: CancellationToken) -> Result<
     let reason = running.waiting().await?;
     tracing::info!(?reason, "stdio client disconnected");
     Ok(())
+}
+
+/// The stdio pipes as a JSON-RPC transport.
+fn stdio_wire() -> wire::Wire<rmcp::transport::StdioReader, rmcp::transport::StdioWriter> {
+    let (read, write) = rmcp::transport::stdio_pipes();
+    wire::Wire::new(read, write)
 }

@@ -163,13 +163,18 @@ pub async fn cap_body(State(max): State<usize>, request: Request, next: Next) ->
     let declared =
         request.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
     if declared.is_some_and(|length| length > max as u64) {
-        return reject(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "payload_too_large",
-            format!("the request body is larger than {max} bytes (`http.max_body_bytes`)"),
-        );
+        return too_large(max);
     }
     next.run(request).await
+}
+
+/// The refusal (413) of a body larger than `max` bytes.
+pub fn too_large(max: usize) -> Response {
+    reject(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "payload_too_large",
+        format!("the request body is larger than {max} bytes (`http.max_body_bytes`)"),
+    )
 }
 
 /// Middleware: answers 504 if the response has not started within `limit`

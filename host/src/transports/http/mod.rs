@@ -11,13 +11,15 @@
 //! The MCP routes pass, outermost first: Host and Origin validation
 //! ([`origin`]), CORS, authentication ([`auth`]), the per-client rate limit,
 //! the body cap and the response deadline ([`limits`]), and in-flight
-//! tracking for graceful shutdown ([`shutdown`]). `/metrics` needs
+//! tracking for graceful shutdown ([`shutdown`]); `/mcp` then fills in a
+//! missing `Mcp-Method` on notifications ([`headers`]). `/metrics` needs
 //! authentication too; health, readiness and the resource metadata are open.
 //! Beneath every route, [`connections`] caps open connections and header
 //! read time, and [`sessions`] caps live Streamable HTTP sessions.
 
 mod auth;
 mod connections;
+mod headers;
 mod limits;
 mod ops;
 mod origin;
@@ -164,7 +166,7 @@ fn router(state: Arc<McpState>, config: &HttpConfig, guards: Guards, close_strea
     let session_state = state.clone();
     let streamable = StreamableHttpService::new(
         move || Ok(McpSession::new(session_state.clone())),
-        Arc::new(sessions::CappedSessions::new(config.max_sessions)),
+        Arc::new(sessions::CappedSessions::new(config.max_sessions, config.max_sessions_per_principal)),
         // Hosts and origins are checked by `origin` for every route.
         StreamableHttpServerConfig::default()
             .disable_allowed_hosts()
@@ -184,8 +186,11 @@ fn router(state: Arc<McpState>, config: &HttpConfig, guards: Guards, close_strea
         .layer(DefaultBodyLimit::max(config.max_body_bytes))
         .layer(from_fn_with_state(config.request_timeout, limits::deadline))
         .layer(from_fn_with_state(state.clone(), shutdown::track_responses));
-    let mcp =
-        Router::new().route_service("/mcp", streamable).merge(sse::routes(state.clone(), close_streams)).layer(layers);
+    let mcp = Router::new()
+        .route_service("/mcp", streamable)
+        .layer(from_fn_with_state(config.max_body_bytes, headers::name_notifications))
+        .merge(sse::routes(state.clone(), close_streams))
+        .layer(layers);
     let metrics = Router::new()
         .route("/metrics", get(ops::metrics))
         .layer(from_fn_with_state(auth.clone(), auth::require))

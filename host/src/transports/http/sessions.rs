@@ -1,16 +1,31 @@
-//! A cap on live Streamable HTTP sessions: rmcp's session manager, refusing
-//! a new session while `max` are live. Idle sessions expire after rmcp's
-//! keep-alive (five minutes), so abandoned ones free their place.
+//! Streamable HTTP sessions: rmcp's session manager, refusing a new session
+//! while `max` are live or its principal holds `max_per_principal`, putting
+//! a call's log records on its own response stream (rmcp routes only its
+//! progress there), and resuming a stream after the client's
+//! `Last-Event-ID`. Idle sessions expire after rmcp's keep-alive (five
+//! minutes), so abandoned ones free their place.
 
-use futures::Stream;
-use rmcp::model::{ClientJsonRpcMessage, ServerJsonRpcMessage};
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::task::Poll;
+
+use futures::{Stream, StreamExt};
+use rmcp::model::{ClientJsonRpcMessage, ErrorCode, ErrorData, GetExtensions, ServerJsonRpcMessage};
 use rmcp::transport::streamable_http_server::session::local::{LocalSessionManager, LocalSessionManagerError};
 use rmcp::transport::streamable_http_server::session::{ServerSseMessage, SessionId, SessionManager};
+use tokio::sync::mpsc;
 
-/// [`LocalSessionManager`] with a cap on how many sessions it holds.
+use crate::caller::Principal;
+use crate::protocol::CallStream;
+
+/// [`LocalSessionManager`] with caps on how many sessions it holds.
 pub struct CappedSessions {
     inner: LocalSessionManager,
     max: usize,
+    max_per_principal: usize,
+    /// The principal of each authenticated session; entries of sessions that
+    /// ended are dropped at the next initialize.
+    owners: Mutex<HashMap<SessionId, Principal>>,
 }
 
 /// Why a session operation failed.
@@ -27,9 +42,42 @@ pub enum CappedError {
 }
 
 impl CappedSessions {
-    /// A session manager that holds at most `max` sessions.
-    pub fn new(max: usize) -> Self {
-        Self { inner: LocalSessionManager::default(), max }
+    /// A session manager that holds at most `max` sessions, and at most
+    /// `max_per_principal` for one authenticated principal.
+    pub fn new(max: usize, max_per_principal: usize) -> Self {
+        Self { inner: LocalSessionManager::default(), max, max_per_principal, owners: Mutex::default() }
+    }
+
+    /// Records `id` as a session of the principal that initializes it, unless
+    /// that principal holds its most already. Unauthenticated sessions are
+    /// each their own principal, so they are not counted.
+    async fn claim(&self, id: &SessionId, message: &ClientJsonRpcMessage) -> bool {
+        let ClientJsonRpcMessage::Request(request) = message else { return true };
+        let parts = request.request.extensions().get::<http::request::Parts>();
+        let Some(principal) = parts.and_then(|parts| parts.extensions.get::<Principal>()) else { return true };
+        let live = self.inner.sessions.read().await;
+        let mut owners = self.owners.lock().unwrap();
+        owners.retain(|id, _| live.contains_key(id));
+        let held = owners.values().filter(|owner| *owner == principal).count();
+        if held >= self.max_per_principal {
+            tracing::warn!(%principal, held, "refusing a new HTTP session: `http.max_sessions_per_principal` reached");
+            return false;
+        }
+        owners.insert(id.clone(), principal.clone());
+        true
+    }
+
+    /// The answer to an initialize refused by [`CappedSessions::claim`].
+    fn refusal(&self, message: &ClientJsonRpcMessage) -> ServerJsonRpcMessage {
+        let id = match message {
+            ClientJsonRpcMessage::Request(request) => Some(request.id.clone()),
+            _ => None,
+        };
+        let why = format!(
+            "this principal already holds {} sessions, the most one may (`http.max_sessions_per_principal`); close idle sessions (DELETE) or retry when they expire",
+            self.max_per_principal
+        );
+        ServerJsonRpcMessage::error(ErrorData::new(ErrorCode(-32000), why, None), id)
     }
 }
 
@@ -51,6 +99,10 @@ impl SessionManager for CappedSessions {
         id: &SessionId,
         message: ClientJsonRpcMessage,
     ) -> Result<ServerJsonRpcMessage, Self::Error> {
+        if !self.claim(id, &message).await {
+            self.inner.close_session(id).await?;
+            return Ok(self.refusal(&message));
+        }
         Ok(self.inner.initialize_session(id, message).await?)
     }
 
@@ -65,9 +117,13 @@ impl SessionManager for CappedSessions {
     async fn create_stream(
         &self,
         id: &SessionId,
-        message: ClientJsonRpcMessage,
+        mut message: ClientJsonRpcMessage,
     ) -> Result<impl Stream<Item = ServerSseMessage> + Send + Sync + 'static, Self::Error> {
-        Ok(self.inner.create_stream(id, message).await?)
+        let (call_stream, notes) = CallStream::channel();
+        if let ClientJsonRpcMessage::Request(request) = &mut message {
+            request.request.extensions_mut().insert(call_stream);
+        }
+        Ok(notes_first(notes, self.inner.create_stream(id, message).await?))
     }
 
     async fn accept_message(&self, id: &SessionId, message: ClientJsonRpcMessage) -> Result<(), Self::Error> {
@@ -86,6 +142,39 @@ impl SessionManager for CappedSessions {
         id: &SessionId,
         last_event_id: String,
     ) -> Result<impl Stream<Item = ServerSseMessage> + Send + Sync + 'static, Self::Error> {
-        Ok(self.inner.resume(id, last_event_id).await?)
+        Ok(self.inner.resume(id, next_event_id(&last_event_id)).await?)
+    }
+}
+
+/// `replies` with the call's own notifications merged in, each as soon as
+/// it is sent, ahead of whatever `replies` has ready: a record logged before
+/// the result is sent before it. The stream ends with `replies`. The merged
+/// notifications have no event id, so a resumed stream does not replay them.
+fn notes_first(
+    mut notes: mpsc::Receiver<ServerJsonRpcMessage>,
+    replies: impl Stream<Item = ServerSseMessage> + Send + Sync + 'static,
+) -> impl Stream<Item = ServerSseMessage> + Send + Sync + 'static {
+    let mut replies = Box::pin(replies);
+    futures::stream::poll_fn(move |cx| {
+        if let Poll::Ready(Some(note)) = notes.poll_recv(cx) {
+            return Poll::Ready(Some(ServerSseMessage::from_message(note)));
+        }
+        replies.poll_next_unpin(cx)
+    })
+}
+
+/// The id of the event after `last` on the same stream (`<index>` or
+/// `<index>/<request>`). rmcp replays from the id it is given, so it is given
+/// the next one: the client already has `last`. An id rmcp would not parse is
+/// passed on for it to refuse.
+fn next_event_id(last: &str) -> String {
+    let (index, stream) = match last.split_once('/') {
+        Some((index, stream)) => (index, Some(stream)),
+        None => (last, None),
+    };
+    match (index.parse::<usize>().ok().and_then(|i| i.checked_add(1)), stream) {
+        (Some(next), Some(stream)) => format!("{next}/{stream}"),
+        (Some(next), None) => next.to_string(),
+        (None, _) => last.to_string(),
     }
 }

@@ -1,7 +1,10 @@
 //! A plugin that misbehaves on purpose, for the host's fault tests: each tool
 //! ends its call in a different way that must not harm the host. `sleep` is
 //! merely slow, for tests of calls in flight (shutdown, timeouts); `flood`
-//! sends far more log records and progress reports than a call may.
+//! sends far more log records and progress reports than a call may; `chatty`
+//! logs and reports progress a few times, slowly. With the setting
+//! `tools_changed_from_list_tools`, `list-tools` itself says the tool list
+//! changed (a recursion the host must refuse); `announce` says so from a call.
 
 /// The bindings of the plugin contract, private so that the generated items are not this crate's API.
 mod bindings {
@@ -38,8 +41,15 @@ fn text(text: String) -> Result<CallResult, Failure> {
     Ok(CallResult { content: vec![Content::Text(text)], structured_content: None, is_error: false })
 }
 
+fn parse(arguments: &str) -> Result<serde_json::Value, Failure> {
+    serde_json::from_str(arguments).map_err(|e| Failure::InvalidParams(e.to_string()))
+}
+
 impl Guest for Faulty {
     fn list_tools() -> Vec<Tool> {
+        if portcullis::plugin::config::get("tools_changed_from_list_tools").is_some() {
+            portcullis::plugin::events::tools_changed();
+        }
         vec![
             tool("crash", "Panics (a trap)."),
             tool("spin", "Loops forever."),
@@ -51,6 +61,13 @@ impl Guest for Faulty {
                 "Sleeps `ms` milliseconds (default 1000) on the monotonic clock, then answers (a slow call).",
                 r#"{"type":"object","properties":{"ms":{"type":"integer","minimum":0}}}"#,
             ),
+            tool_with(
+                "chatty",
+                "Logs `count` records (default 3) at info level, each followed by a progress report and a pause of \
+                 `ms` milliseconds (default 60), then answers.",
+                r#"{"type":"object","properties":{"count":{"type":"integer","minimum":0},"ms":{"type":"integer","minimum":0}}}"#,
+            ),
+            tool("announce", "Says the tool list changed, then answers."),
         ]
     }
 
@@ -80,11 +97,24 @@ impl Guest for Faulty {
                 text("flooded".into())
             }
             "sleep" => {
-                let arguments: serde_json::Value =
-                    serde_json::from_str(&arguments).map_err(|e| Failure::InvalidParams(e.to_string()))?;
-                let ms = arguments["ms"].as_u64().unwrap_or(1000);
+                let ms = parse(&arguments)?["ms"].as_u64().unwrap_or(1000);
                 std::thread::sleep(std::time::Duration::from_millis(ms));
                 text(format!("slept {ms} ms"))
+            }
+            "chatty" => {
+                let arguments = parse(&arguments)?;
+                let count = arguments["count"].as_u64().unwrap_or(3);
+                let ms = arguments["ms"].as_u64().unwrap_or(60);
+                for n in 1..=count {
+                    portcullis::plugin::log::log(portcullis::plugin::log::Level::Info, &format!("chatty {n}"));
+                    portcullis::plugin::progress::report(n as f64, Some(count as f64), None);
+                    std::thread::sleep(std::time::Duration::from_millis(ms));
+                }
+                text(format!("chatted {count} times"))
+            }
+            "announce" => {
+                portcullis::plugin::events::tools_changed();
+                text("announced".into())
             }
             other => Err(Failure::NotFound(other.into())),
         }
