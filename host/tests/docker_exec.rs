@@ -257,3 +257,37 @@ async fn network_is_off_unless_an_install_asks_for_it() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn the_workspace_quota_refuses_writes_and_stops_execs_past_it() {
+    engine().await;
+    let service = &Capability::new(DockerConfig { workspace_bytes: 16 << 20, ..config() });
+    in_session(service, "quota", |session| async move {
+        let caller = caller(&session, &[]);
+        let c = create(service, &caller, spec(BUSYBOX)).await;
+
+        let refused = service.write_file(&caller, &c.id, "/workspace/big", vec![b'x'; 17 << 20]).await;
+        assert!(matches!(&refused, Err(Failure::Failed(m)) if m.contains("docker.workspace_mib")), "{refused:?}");
+        let listed = run(service, &caller, &c.id, exec_spec(&["ls", "/workspace"])).await;
+        assert_eq!(listed.stdout, "", "a refused write wrote nothing");
+
+        // A command that keeps writing is stopped soon after the quota is passed.
+        let fill = "i=0; while true; do dd if=/dev/zero of=/workspace/f$i bs=1M count=2 2>/dev/null; i=$((i+1)); sleep 0.1; done";
+        let mut filling = exec_spec(&["sh", "-c", fill]);
+        filling.timeout_ms = Some(60_000);
+        let stopped = run(service, &caller, &c.id, filling).await;
+        assert_eq!(stopped.reason, ExitReason::Cancelled, "{stopped:?}");
+        assert!(stopped.stderr.contains("so the command was stopped") && stopped.stderr.contains("docker.workspace_mib"));
+        assert!(stopped.duration_ms < 15_000, "{stopped:?}");
+        let used = run(service, &caller, &c.id, exec_spec(&["du", "-sm", "/workspace"])).await;
+        let mib: u64 = used.stdout.split_whitespace().next().unwrap().parse().unwrap();
+        assert!((16..48).contains(&mib), "the workspace holds {mib} MiB");
+
+        // A short command that passes it is told so; deleting makes room again.
+        let burst = run(service, &caller, &c.id, exec_spec(&["dd", "if=/dev/zero", "of=/workspace/g", "bs=1M", "count=1"])).await;
+        assert!(burst.stderr.contains("over its quota"), "{burst:?}");
+        run(service, &caller, &c.id, exec_spec(&["sh", "-c", "rm /workspace/*"])).await;
+        service.write_file(&caller, &c.id, "/workspace/small", vec![b'x'; 1 << 20]).await.unwrap();
+    })
+    .await;
+}

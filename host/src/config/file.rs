@@ -74,6 +74,7 @@ struct DockerFile {
     output_cap_bytes: Option<u64>,
     default_image: Option<String>,
     max_containers_per_principal: Option<u64>,
+    workspace_mib: Option<u64>,
 }
 
 impl DockerFile {
@@ -84,10 +85,11 @@ impl DockerFile {
         if let Some(v) = self.host {
             docker.host = Some(v);
         }
-        if let Some(mib) = positive("docker.memory_mib", self.memory_mib)? {
-            docker.memory_bytes = mib
-                .checked_mul(1 << 20)
-                .ok_or_else(|| ConfigError(format!("`docker.memory_mib` is too large: {mib}")))?;
+        if let Some(bytes) = mib_bytes("docker.memory_mib", self.memory_mib)? {
+            docker.memory_bytes = bytes;
+        }
+        if let Some(bytes) = mib_bytes("docker.workspace_mib", self.workspace_mib)? {
+            docker.workspace_bytes = bytes;
         }
         if let Some(cpus) = self.cpus {
             if !(cpus.is_finite() && cpus > 0.0) {
@@ -216,4 +218,11 @@ fn positive(key: &str, value: Option<u64>) -> Result<Option<u64>, ConfigError> {
         Some(0) => Err(ConfigError(format!("`{key}` must be greater than zero"))),
         other => Ok(other),
     }
+}
+
+/// A positive number of MiB at `key`, in bytes.
+fn mib_bytes(key: &str, value: Option<u64>) -> Result<Option<u64>, ConfigError> {
+    positive(key, value)?
+        .map(|mib| mib.checked_mul(1 << 20).ok_or_else(|| ConfigError(format!("`{key}` is too large: {mib}"))))
+        .transpose()
 }

@@ -44,6 +44,9 @@ pub struct DockerConfig {
     /// How many containers one principal may have at once, across its
     /// sessions (`max_containers_per_principal`, default 16).
     pub max_containers_per_principal: usize,
+    /// How much a session's `/workspace` may hold, in bytes (`workspace_mib`,
+    /// default 1 GiB); see the `quota` module for how it is enforced.
+    pub workspace_bytes: u64,
 }
 
 impl Default for DockerConfig {
@@ -62,6 +65,7 @@ impl Default for DockerConfig {
             output_cap_bytes: 1 << 20,
             default_image: "python:3.12-slim".into(),
             max_containers_per_principal: 16,
+            workspace_bytes: 1 << 30,
         }
     }
 }

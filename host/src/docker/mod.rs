@@ -5,7 +5,8 @@
 //! engine) and [`DockerService`] carries out approved requests. Each concern
 //! of the service has its own module: the engine connection (`engine`), the
 //! hardened container configuration (`spec`), commands (`exec`, `output`),
-//! files (`files`), installs that never lend the network (`install`),
+//! files (`files`) and the workspace quota (`quota`), installs that never
+//! lend the network (`install`),
 //! ownership (`identity`, `sessions`) and reclaiming (`reclaim`). Every container and volume is
 //! labelled with the owning host instance and session, and is removed when
 //! its session ends, after an idle TTL, at shutdown, or at the next start-up
@@ -20,6 +21,7 @@ mod host;
 mod identity;
 mod install;
 mod output;
+mod quota;
 mod reclaim;
 mod sessions;
 mod spec;
@@ -248,6 +250,7 @@ impl DockerService {
         let in_use = self.ledger.in_use(&owned.id, &owned.session);
         let cancel = call.cancel.child_token();
         let _kill_on_drop = cancel.clone().drop_guard();
+        let watch = self.quota().watch(client.clone(), owned.id.clone(), cancel.clone());
         let job = Job {
             container: owned.id.clone(),
             argv: spec.argv,
@@ -266,7 +269,10 @@ impl DockerService {
             let _in_use = in_use;
             if installs { install::run(&engine, &me, &ledger, job).await } else { exec::run(&engine, job).await }
         });
-        let outcome = task.await.map_err(|e| Failure::Failed(format!("the exec did not complete: {e}")))??;
+        let mut outcome = task.await.map_err(|e| Failure::Failed(format!("the exec did not complete: {e}")))??;
+        if let Some(note) = watch.finish().await {
+            outcome.output.stderr.push_str(&format!("\n{note}\n"));
+        }
         let reason = match outcome.stop {
             Stop::Timeout => ExitReason::Timeout,
             Stop::Cancelled => ExitReason::Cancelled,
@@ -299,6 +305,7 @@ impl DockerService {
     ) -> Result<(), Failure> {
         let path = WorkspacePath::parse(path)?;
         let (client, id) = self.use_container(call, container).await?;
+        self.quota().check_write(&client, &id, data.len()).await?;
         Ok(files::write(&client, &id, &path, data).await?)
     }
 
@@ -328,6 +335,11 @@ impl DockerService {
             self.ledger.forget_session(&owned.session);
         }
         Ok(())
+    }
+
+    /// The operator's workspace quota.
+    fn quota(&self) -> quota::Quota {
+        quota::Quota { limit_bytes: self.config.workspace_bytes }
     }
 
     /// Connects, resolves `container` among this instance's, and records its use.
