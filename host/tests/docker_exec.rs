@@ -80,6 +80,25 @@ async fn streams_output_as_logs_and_progress() {
         );
         assert!(notes.contains(&Note::Progress(6.0, Some("first".into()))), "{notes:?}");
 
+        // A flood of output is coalesced into a few records, and nothing kept is lost.
+        let before = recorder.notes().len();
+        // One write per line: the engine delivers them as hundreds of frames.
+        let lines = "i=1; while [ $i -le 20000 ]; do echo $i; i=$((i+1)); done";
+        let mut flood = exec_spec(&["sh", "-c", lines]);
+        flood.stream = true;
+        let result = run(service, &caller, &c.id, flood).await;
+        let notes = &recorder.notes()[before..];
+        let streamed: String = notes
+            .iter()
+            .filter_map(|n| match n {
+                Note::Log(Level::Info, _, text) => Some(text.as_str()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(streamed, result.stdout, "the streamed output is the kept output");
+        assert!(result.stdout.ends_with("\n20000\n"));
+        assert!(notes.len() < 60, "{} notifications for {} bytes", notes.len(), result.stdout.len());
+
         // Without `stream`, nothing reaches the client.
         let before = recorder.notes().len();
         run(service, &caller, &c.id, exec_spec(&["echo", "quiet"])).await;

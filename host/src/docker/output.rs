@@ -16,8 +16,11 @@ pub(super) const PID_MARKER: &str = "portcullis-exec-pid ";
 /// The longest first stderr line that may still be the marker.
 const MARKER_MAX: usize = 64;
 
-/// At most one progress notification per this interval.
+/// At most one round of streamed output per this interval.
 const PROGRESS_INTERVAL: Duration = Duration::from_millis(100);
+
+/// Pending output of one stream that is sent before the interval is up.
+const LOG_RECORD_MAX: usize = 16 << 10;
 
 /// The longest progress message (the last line of output).
 const PROGRESS_MESSAGE_MAX: usize = 200;
@@ -42,8 +45,8 @@ enum Marker {
 
 #[derive(Clone, Copy, PartialEq)]
 enum Stream {
-    Stdout,
-    Stderr,
+    Stdout = 0,
+    Stderr = 1,
 }
 
 /// Collects an exec's output frames.
@@ -67,7 +70,7 @@ impl Capture {
             cap,
             total: 0,
             marker: Marker::Pending(Vec::new()),
-            stream: link.map(|link| Notifier { link, last_progress: None, held_back: None, cap_reported: false }),
+            stream: link.map(Notifier::new),
         }
     }
 
@@ -157,41 +160,57 @@ fn parse_marker(line: &[u8]) -> Option<u32> {
     std::str::from_utf8(line).ok()?.strip_prefix(PID_MARKER)?.trim().parse().ok()
 }
 
-/// Streams output to the client: each kept chunk as a log record (`info` for
-/// stdout, `warning` for stderr, logger `exec`), and progress (bytes so far,
-/// with the last line as its message) at most every [`PROGRESS_INTERVAL`];
-/// the last progress held back by that limit is sent when the output ends.
+/// Streams output to the client, coalesced so a chatty command cannot flood
+/// it: the output kept since the last send goes out as one log record per
+/// stream (`info` for stdout, `warning` for stderr, logger `exec`), with a
+/// progress notification (bytes so far, the last line as its message), at
+/// most every [`PROGRESS_INTERVAL`] or once [`LOG_RECORD_MAX`] bytes are
+/// pending, and whatever is left when the output ends.
 struct Notifier {
     link: Arc<dyn ClientLink>,
-    last_progress: Option<Instant>,
-    held_back: Option<(u64, Option<String>)>,
+    last_sent: Option<Instant>,
+    /// Output not yet sent: stdout, then stderr.
+    pending: [String; 2],
+    progress: Option<(u64, Option<String>)>,
     cap_reported: bool,
 }
 
 impl Notifier {
+    fn new(link: Arc<dyn ClientLink>) -> Self {
+        Self { link, last_sent: None, pending: Default::default(), progress: None, cap_reported: false }
+    }
+
     async fn chunk(&mut self, stream: Stream, kept: &[u8], total: u64, capped: bool) {
         let text = String::from_utf8_lossy(kept);
-        if !kept.is_empty() {
-            let level = if stream == Stream::Stdout { Level::Info } else { Level::Warning };
-            self.link.log(level, "exec".into(), text.clone().into_owned()).await;
-        }
+        self.pending[stream as usize].push_str(&text);
         if capped && !self.cap_reported {
             self.cap_reported = true;
-            let note = "output reached the capture limit; further output is not streamed or kept".to_string();
-            self.link.log(Level::Warning, "exec".into(), note).await;
+            let note = "\n[output reached the capture limit; further output is not streamed or kept]\n";
+            self.pending[Stream::Stderr as usize].push_str(note);
         }
         let line = text.lines().rev().map(str::trim).find(|l| !l.is_empty());
         let message = line.map(|l| l.chars().take(PROGRESS_MESSAGE_MAX).collect::<String>());
-        self.held_back = Some((total, message));
-        if self.last_progress.is_none_or(|at| at.elapsed() >= PROGRESS_INTERVAL) {
+        if message.is_some() || self.progress.is_none() {
+            self.progress = Some((total, message));
+        } else if let Some((bytes, _)) = &mut self.progress {
+            *bytes = total;
+        }
+        let due = self.last_sent.is_none_or(|at| at.elapsed() >= PROGRESS_INTERVAL);
+        if due || self.pending.iter().any(|p| p.len() >= LOG_RECORD_MAX) {
             self.flush().await;
         }
     }
 
-    /// Sends the progress held back, if any.
+    /// Sends what is pending, if anything.
     async fn flush(&mut self) {
-        if let Some((total, message)) = self.held_back.take() {
-            self.last_progress = Some(Instant::now());
+        for (stream, level) in [(Stream::Stdout, Level::Info), (Stream::Stderr, Level::Warning)] {
+            let text = std::mem::take(&mut self.pending[stream as usize]);
+            if !text.is_empty() {
+                self.link.log(level, "exec".into(), text).await;
+            }
+        }
+        if let Some((total, message)) = self.progress.take() {
+            self.last_sent = Some(Instant::now());
             self.link.progress(total as f64, None, message).await;
         }
     }
