@@ -63,7 +63,7 @@ fn in_process() {
         for i in 0..WARMUP + CALLS {
             let started = Instant::now();
             let result =
-                route.plugin.call_tool(&services, CallContext::default(), "hello", r#"{"name":"bench"}"#).await;
+                route.provider.call_tool(&services, CallContext::default(), "hello", r#"{"name":"bench"}"#).await;
             let elapsed = started.elapsed();
             assert!(matches!(result, Ok(Ok(_))));
             if i >= WARMUP {

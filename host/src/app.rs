@@ -10,9 +10,10 @@ use tokio_util::sync::CancellationToken;
 
 use crate::config::Config;
 use crate::docker::DockerService;
-use crate::plugins::{CompileCache, HostServices, Loader, PluginRuntime, Registry};
+use crate::plugins::{CompileCache, HostServices, Loader, PluginRuntime};
 use crate::policy::PolicyChain;
 use crate::protocol::McpState;
+use crate::providers::Registry;
 
 /// A running host: its MCP state and the tasks it owns.
 pub struct App {

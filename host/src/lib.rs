@@ -34,5 +34,6 @@ pub mod docker;
 pub mod plugins;
 pub mod policy;
 pub mod protocol;
+pub mod providers;
 pub mod transports;
 pub mod wit;

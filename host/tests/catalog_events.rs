@@ -7,8 +7,9 @@ use std::time::Duration;
 
 use portcullis::caller::CallContext;
 use portcullis::config::{Config, PluginSettings};
-use portcullis::plugins::{CompileCache, HostServices, Loader, PluginRuntime, Registry};
+use portcullis::plugins::{CompileCache, HostServices, Loader, PluginRuntime};
 use portcullis::policy::{OperatorPolicy, PolicyChain};
+use portcullis::providers::Registry;
 
 /// The built test plugin `faulty` (`cargo build --profile plugin --target wasm32-wasip2 -p faulty`).
 fn faulty_wasm() -> PathBuf {
@@ -76,7 +77,7 @@ async fn tools_changed_from_list_tools_is_refused() {
     let before = resident_kib();
     let snapshot = services.registry.snapshot();
     let route = snapshot.tools().get("announce").expect("faulty's `announce`");
-    let call = route.plugin.call_tool(&services, CallContext::default(), "announce", "{}");
+    let call = route.provider.call_tool(&services, CallContext::default(), "announce", "{}");
     let answer = tokio::time::timeout(Duration::from_secs(60), call).await.expect("the call ends").unwrap();
     assert!(answer.is_ok(), "{answer:?}");
 

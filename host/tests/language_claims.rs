@@ -7,8 +7,9 @@ use std::sync::Arc;
 
 use portcullis::caller::Grant;
 use portcullis::config::{Config, PluginSettings};
-use portcullis::plugins::{BUNDLED, CompileCache, HostServices, Loader, PluginRuntime, Registry};
+use portcullis::plugins::{BUNDLED, CompileCache, HostServices, Loader, PluginRuntime};
 use portcullis::policy::{OperatorPolicy, PolicyChain};
+use portcullis::providers::Registry;
 
 /// A loader over fresh services; `granted` names directory plugins holding `language-pack`.
 fn loader(granted: &[&str]) -> (Loader, Arc<HostServices>) {

@@ -9,7 +9,6 @@ mod limits;
 mod loader;
 mod notify;
 mod plugin;
-mod registry;
 mod runtime;
 mod watch;
 
@@ -18,6 +17,5 @@ pub use compile_cache::{CacheOutcome, CompileCache};
 pub use host_api::HostServices;
 pub use loader::{BUNDLED, BundledPlugin, Loader};
 pub use plugin::{Catalog, Plugin, PluginFault, PluginSource};
-pub use registry::{Change, PromptRoute, Registry, Snapshot, ToolRoute};
 pub use runtime::PluginRuntime;
 pub use watch::watch;

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::Result;
+use futures::future::BoxFuture;
 use wasmtime::component::{Instance, InstancePre};
 use wasmtime::{Store, UpdateDeadline};
 
@@ -14,6 +15,7 @@ use super::exports::{Exports, Interface};
 use super::host_api::HostServices;
 use super::limits::{MemoryLimiter, epoch_ticks};
 use crate::caller::{CallContext, Caller, Limits, PluginPolicy};
+use crate::providers::{Answer, Provider, ProviderKind};
 use crate::wit::{completions, policy, prompts, resources, tools, types};
 
 /// Why a call into a plugin did not produce an answer. The message says what
@@ -164,67 +166,6 @@ impl Plugin {
         let catalog = self.read_catalog(services).await?;
         *self.catalog.write().unwrap() = Arc::new(catalog);
         Ok(())
-    }
-
-    /// Calls tool `name` with `arguments` (JSON object text).
-    pub async fn call_tool(
-        &self,
-        services: &Arc<HostServices>,
-        ctx: CallContext,
-        name: &str,
-        arguments: &str,
-    ) -> Result<Result<tools::CallResult, types::Failure>, PluginFault> {
-        self.require(Interface::Tools)?;
-        self.run(services, ctx, |mut store, instance| async move {
-            self.exports.call_tool(&mut store, &instance, name, arguments).await
-        })
-        .await
-    }
-
-    /// Reads the resource at `uri`.
-    pub async fn read_resource(
-        &self,
-        services: &Arc<HostServices>,
-        ctx: CallContext,
-        uri: &str,
-    ) -> Result<Result<Vec<types::ResourceContents>, types::Failure>, PluginFault> {
-        self.require(Interface::Resources)?;
-        self.run(services, ctx, |mut store, instance| async move {
-            self.exports.read_resource(&mut store, &instance, uri).await
-        })
-        .await
-    }
-
-    /// Renders prompt `name`.
-    pub async fn get_prompt(
-        &self,
-        services: &Arc<HostServices>,
-        ctx: CallContext,
-        name: &str,
-        arguments: Vec<(String, String)>,
-    ) -> Result<Result<prompts::PromptResult, types::Failure>, PluginFault> {
-        self.require(Interface::Prompts)?;
-        self.run(services, ctx, |mut store, instance| async move {
-            self.exports.get_prompt(&mut store, &instance, name, &arguments).await
-        })
-        .await
-    }
-
-    /// Completes an argument of a prompt or resource template.
-    pub async fn complete(
-        &self,
-        services: &Arc<HostServices>,
-        ctx: CallContext,
-        reference: completions::Reference,
-        argument: &str,
-        value: &str,
-        context: Vec<(String, String)>,
-    ) -> Result<Result<completions::Completion, types::Failure>, PluginFault> {
-        self.require(Interface::Completions)?;
-        self.run(services, ctx, |mut store, instance| async move {
-            self.exports.complete(&mut store, &instance, &reference, argument, value, &context).await
-        })
-        .await
     }
 
     /// Detects the packages `source` in `language` needs.
@@ -387,4 +328,83 @@ fn classify(error: wasmtime::Error, plugin: String, refused: &AtomicBool, limits
         None => format!("{error:#}"),
     };
     PluginFault::Trap { plugin, message }
+}
+
+impl Provider for Plugin {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn kind(&self) -> ProviderKind {
+        ProviderKind::Plugin
+    }
+
+    fn catalog(&self) -> Arc<Catalog> {
+        Plugin::catalog(self)
+    }
+
+    fn call_tool<'a>(
+        &'a self,
+        services: &'a Arc<HostServices>,
+        ctx: CallContext,
+        name: &'a str,
+        arguments: &'a str,
+    ) -> BoxFuture<'a, Answer<tools::CallResult>> {
+        Box::pin(async move {
+            self.require(Interface::Tools)?;
+            self.run(services, ctx, |mut store, instance| async move {
+                self.exports.call_tool(&mut store, &instance, name, arguments).await
+            })
+            .await
+        })
+    }
+
+    fn read_resource<'a>(
+        &'a self,
+        services: &'a Arc<HostServices>,
+        ctx: CallContext,
+        uri: &'a str,
+    ) -> BoxFuture<'a, Answer<Vec<types::ResourceContents>>> {
+        Box::pin(async move {
+            self.require(Interface::Resources)?;
+            self.run(services, ctx, |mut store, instance| async move {
+                self.exports.read_resource(&mut store, &instance, uri).await
+            })
+            .await
+        })
+    }
+
+    fn get_prompt<'a>(
+        &'a self,
+        services: &'a Arc<HostServices>,
+        ctx: CallContext,
+        name: &'a str,
+        arguments: Vec<(String, String)>,
+    ) -> BoxFuture<'a, Answer<prompts::PromptResult>> {
+        Box::pin(async move {
+            self.require(Interface::Prompts)?;
+            self.run(services, ctx, |mut store, instance| async move {
+                self.exports.get_prompt(&mut store, &instance, name, &arguments).await
+            })
+            .await
+        })
+    }
+
+    fn complete<'a>(
+        &'a self,
+        services: &'a Arc<HostServices>,
+        ctx: CallContext,
+        reference: completions::Reference,
+        argument: &'a str,
+        value: &'a str,
+        context: Vec<(String, String)>,
+    ) -> BoxFuture<'a, Answer<completions::Completion>> {
+        Box::pin(async move {
+            self.require(Interface::Completions)?;
+            self.run(services, ctx, |mut store, instance| async move {
+                self.exports.complete(&mut store, &instance, &reference, argument, value, &context).await
+            })
+            .await
+        })
+    }
 }

@@ -11,7 +11,7 @@ use rmcp::service::{Peer, SubscriptionSink};
 use tokio::sync::broadcast::{Receiver, error::RecvError};
 use tokio_util::sync::CancellationToken;
 
-use crate::plugins::Change;
+use crate::providers::Change;
 
 /// Forwards changes to a legacy session's peer until `stop` fires or the peer
 /// goes away. Resource updates go only for URIs the session subscribed to.

@@ -18,7 +18,8 @@ use super::convert;
 use super::metrics::Metrics;
 use super::request_state::StateSigner;
 use crate::caller::{CallContext, Principal};
-use crate::plugins::{HostServices, PluginFault, Snapshot, ToolRoute};
+use crate::plugins::{HostServices, PluginFault};
+use crate::providers::{Snapshot, ToolRoute};
 use crate::wit::{completions, types};
 
 /// The MCP tool list converted from one registry snapshot.
@@ -90,7 +91,7 @@ impl McpState {
             .filter_map(|(name, route)| match convert::tool(name, &route.tool) {
                 Ok(tool) => Some(tool),
                 Err(e) => {
-                    tracing::warn!(plugin = route.plugin.name(), tool = name, "tool left out: {e}");
+                    tracing::warn!(plugin = route.provider.name(), tool = name, "tool left out: {e}");
                     None
                 }
             })
@@ -205,8 +206,8 @@ impl McpSession {
         let binding = format!("tools/call:{}", request.name);
         let link = self.link(ctx, binding, request.request_state.as_deref(), request.input_responses.as_ref())?;
         let call = self.call_context(ctx, link.clone());
-        tracing::debug!(principal = %call.principal, tool = %request.name, plugin = route.plugin.name(), "tool call");
-        let outcome = route.plugin.call_tool(&self.state.services, call, &route.tool.name, &arguments).await;
+        tracing::debug!(principal = %call.principal, tool = %request.name, plugin = route.provider.name(), "tool call");
+        let outcome = route.provider.call_tool(&self.state.services, call, &route.tool.name, &arguments).await;
         if let Some(interrupted) = self.interrupted(&link) {
             return interrupted;
         }
@@ -429,7 +430,7 @@ impl ServerHandler for McpSession {
         let binding = format!("prompts/get:{}", request.name);
         let link = self.link(&ctx, binding, request.request_state.as_deref(), request.input_responses.as_ref())?;
         let call = self.call_context(&ctx, link.clone());
-        let outcome = route.plugin.get_prompt(&self.state.services, call, &route.prompt.name, arguments).await;
+        let outcome = route.provider.get_prompt(&self.state.services, call, &route.prompt.name, arguments).await;
         if let Some(interrupted) = self.interrupted(&link) {
             return interrupted;
         }
@@ -450,7 +451,7 @@ impl ServerHandler for McpSession {
             Reference::Prompt(p) => {
                 let route =
                     snapshot.prompts().get(&p.name).ok_or_else(|| unknown("prompt", &p.name, "prompts/list"))?;
-                (route.plugin.clone(), completions::Reference::Prompt(route.prompt.name.clone()))
+                (route.provider.clone(), completions::Reference::Prompt(route.prompt.name.clone()))
             }
             Reference::Resource(r) => {
                 let (plugin, _) = snapshot

@@ -1,7 +1,7 @@
 //! `events`: a plugin says its tools, prompts, resources or a resource's contents changed.
 
 use crate::plugins::call::CallState;
-use crate::plugins::registry::Change;
+use crate::providers::Change;
 use crate::wit::events::Host;
 
 impl CallState {

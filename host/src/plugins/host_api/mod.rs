@@ -20,9 +20,9 @@ use std::sync::Arc;
 use wasmtime::component::{HasSelf, Linker};
 
 use super::call::CallState;
-use super::registry::Registry;
 use crate::docker::{DockerCall, DockerImport, DockerService};
 use crate::policy::PolicyChain;
+use crate::providers::Registry;
 use crate::wit;
 
 /// What the imports may use of the host: the registry (routing dependency

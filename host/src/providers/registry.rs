@@ -1,20 +1,23 @@
-//! The live set of plugins and the routing tables derived from it: public tool
-//! and prompt names (namespaced on collision), resources, templates, language
-//! and package-manager claims, and policies. Readers take a cheap snapshot;
-//! every change publishes a [`Change`] to subscribers.
+//! The live set of providers (plugins and upstream servers) and the routing
+//! tables derived from it: public tool and prompt names (a plugin's
+//! namespaced on collision, a server's always prefixed), resources,
+//! templates, and the plugins' language and package-manager claims and
+//! policies. Readers take a cheap snapshot; every change publishes a
+//! [`Change`] to subscribers.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, RwLock};
 
 use tokio::sync::broadcast;
 
-use super::plugin::{Catalog, Plugin, PluginSource};
+use super::Provider;
 use crate::caller::Grant;
+use crate::plugins::{Catalog, Plugin, PluginSource};
 use crate::wit::{prompts, resources, tools, types};
 
-/// Separates a plugin's name from a tool or prompt name when two plugins offer
-/// the same name: `python__detect_packages`.
-const NAMESPACE_SEPARATOR: &str = "__";
+/// Separates a provider's name from a tool or prompt name: a plugin's when two
+/// providers offer the same name (`python__detect_packages`), a server's always.
+pub const NAMESPACE_SEPARATOR: &str = "__";
 
 /// What changed, for clients that track lists or subscriptions.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -32,8 +35,8 @@ pub enum Change {
 /// A tool as clients see it, and where calls to it go.
 #[derive(Clone)]
 pub struct ToolRoute {
-    /// The plugin that serves it.
-    pub plugin: Arc<Plugin>,
+    /// The provider that serves it.
+    pub provider: Arc<dyn Provider>,
     /// The plugin's own descriptor (its own name).
     pub tool: tools::Tool,
 }
@@ -41,8 +44,8 @@ pub struct ToolRoute {
 /// A prompt as clients see it, and where requests for it go.
 #[derive(Clone)]
 pub struct PromptRoute {
-    /// The plugin that serves it.
-    pub plugin: Arc<Plugin>,
+    /// The provider that serves it.
+    pub provider: Arc<dyn Provider>,
     /// The plugin's own descriptor (its own name).
     pub prompt: prompts::Prompt,
 }
@@ -51,32 +54,37 @@ pub struct PromptRoute {
 #[derive(Default)]
 pub struct Snapshot {
     plugins: BTreeMap<String, Arc<Plugin>>,
+    servers: BTreeMap<String, Arc<dyn Provider>>,
     tools: BTreeMap<String, ToolRoute>,
     prompts: BTreeMap<String, PromptRoute>,
-    resources: BTreeMap<String, (Arc<Plugin>, resources::Resource)>,
-    templates: Vec<(Arc<Plugin>, resources::ResourceTemplate)>,
+    resources: BTreeMap<String, (Arc<dyn Provider>, resources::Resource)>,
+    templates: Vec<(Arc<dyn Provider>, resources::ResourceTemplate)>,
     languages: BTreeMap<String, (Arc<Plugin>, types::Language)>,
     managers: BTreeMap<String, Arc<Plugin>>,
 }
 
 impl Snapshot {
-    fn build(plugins: BTreeMap<String, Arc<Plugin>>) -> Self {
-        let catalogs: Vec<_> = plugins.values().map(|p| (p.clone(), p.catalog())).collect();
+    fn build(providers: Providers) -> Self {
+        let Providers { plugins, servers } = providers;
+        let all = plugins.values().map(|p| p.clone() as Arc<dyn Provider>).chain(servers.values().cloned());
+        let catalogs: Vec<_> = all.map(|p| (p.clone(), p.catalog())).collect();
         let tools = namespaced(catalogs.iter().flat_map(|(p, c)| {
-            c.tools.iter().map(|t| (p.clone(), t.name.clone(), ToolRoute { plugin: p.clone(), tool: t.clone() }))
+            c.tools.iter().map(|t| (p.clone(), t.name.clone(), ToolRoute { provider: p.clone(), tool: t.clone() }))
         }));
         let prompts = namespaced(catalogs.iter().flat_map(|(p, c)| {
             c.prompts
                 .iter()
-                .map(|pr| (p.clone(), pr.name.clone(), PromptRoute { plugin: p.clone(), prompt: pr.clone() }))
+                .map(|pr| (p.clone(), pr.name.clone(), PromptRoute { provider: p.clone(), prompt: pr.clone() }))
         }));
         let mut snapshot = Snapshot { tools, prompts, ..Default::default() };
-        for (plugin, catalog) in &catalogs {
+        for (provider, catalog) in &catalogs {
             for resource in &catalog.resources {
-                claim(&mut snapshot.resources, "resource", &resource.uri, plugin, (plugin.clone(), resource.clone()));
+                let value = (provider.clone(), resource.clone());
+                claim(&mut snapshot.resources, "resource", &resource.uri, provider.name(), value);
             }
-            snapshot.templates.extend(catalog.templates.iter().map(|t| (plugin.clone(), t.clone())));
+            snapshot.templates.extend(catalog.templates.iter().map(|t| (provider.clone(), t.clone())));
         }
+        let catalogs: Vec<_> = plugins.values().map(|p| (p.clone(), p.catalog())).collect();
         // Languages and package managers decide what runs in every session's
         // containers: bundled packs claim first, then directory plugins the
         // operator granted `language-pack`, each rank in name order.
@@ -84,18 +92,20 @@ impl Snapshot {
         packs.sort_by_key(|(p, _)| (!matches!(p.source(), PluginSource::Bundled), p.name().to_string()));
         for (plugin, catalog) in packs {
             for language in &catalog.languages {
-                claim(&mut snapshot.languages, "language", &language.name, plugin, (plugin.clone(), language.clone()));
+                let value = (plugin.clone(), language.clone());
+                claim(&mut snapshot.languages, "language", &language.name, plugin.name(), value);
             }
             for manager in &catalog.managers {
-                claim(&mut snapshot.managers, "package manager", manager, plugin, plugin.clone());
+                claim(&mut snapshot.managers, "package manager", manager, plugin.name(), plugin.clone());
             }
         }
         snapshot.plugins = plugins;
+        snapshot.servers = servers;
         snapshot
     }
 
     /// Which plugin serves each language and package manager.
-    fn servers(&self) -> Vec<(String, String)> {
+    fn claimants(&self) -> Vec<(String, String)> {
         let languages = self.languages.iter().map(|(l, (p, _))| (format!("language `{l}`"), p.name().to_string()));
         let managers = self.managers.iter().map(|(m, p)| (format!("package manager `{m}`"), p.name().to_string()));
         languages.chain(managers).collect()
@@ -104,6 +114,11 @@ impl Snapshot {
     /// Loaded plugins, by name.
     pub fn plugins(&self) -> &BTreeMap<String, Arc<Plugin>> {
         &self.plugins
+    }
+
+    /// Upstream servers, by name.
+    pub fn servers(&self) -> &BTreeMap<String, Arc<dyn Provider>> {
+        &self.servers
     }
 
     /// Tools by public name, in name order.
@@ -117,17 +132,17 @@ impl Snapshot {
     }
 
     /// Concrete resources by URI.
-    pub fn resources(&self) -> &BTreeMap<String, (Arc<Plugin>, resources::Resource)> {
+    pub fn resources(&self) -> &BTreeMap<String, (Arc<dyn Provider>, resources::Resource)> {
         &self.resources
     }
 
-    /// Resource templates, in plugin-name order.
-    pub fn templates(&self) -> &[(Arc<Plugin>, resources::ResourceTemplate)] {
+    /// Resource templates, plugins' first, each kind in name order.
+    pub fn templates(&self) -> &[(Arc<dyn Provider>, resources::ResourceTemplate)] {
         &self.templates
     }
 
-    /// The plugin serving `uri`: a concrete resource, else the first template that matches.
-    pub fn resource_owner(&self, uri: &str) -> Option<Arc<Plugin>> {
+    /// The provider serving `uri`: a concrete resource, else the first template that matches.
+    pub fn resource_owner(&self, uri: &str) -> Option<Arc<dyn Provider>> {
         if let Some((plugin, _)) = self.resources.get(uri) {
             return Some(plugin.clone());
         }
@@ -160,19 +175,34 @@ impl Snapshot {
     }
 }
 
-/// Gives every item its own name unless two plugins offer the same one; then
-/// each of those becomes `plugin__name`. Nothing is silently shadowed.
-fn namespaced<T>(items: impl Iterator<Item = (Arc<Plugin>, String, T)>) -> BTreeMap<String, T> {
+/// Public names: a provider with a fixed prefix (a server) always publishes
+/// `prefix + name`; the others (plugins) publish plain names, and where a
+/// plain name is offered twice or taken by a prefixed one, each of those
+/// becomes `provider__name`. A name still taken after that is left out with
+/// an error naming both providers: nothing is silently shadowed.
+fn namespaced<T>(items: impl Iterator<Item = (Arc<dyn Provider>, String, T)>) -> BTreeMap<String, T> {
     let items: Vec<_> = items.collect();
-    let mut owners: BTreeMap<&str, usize> = BTreeMap::new();
-    for (_, name, _) in &items {
-        *owners.entry(name.as_str()).or_default() += 1;
+    let fixed = |p: &Arc<dyn Provider>, name: &str| p.fixed_prefix().map(|prefix| format!("{prefix}{name}"));
+    let mut offers: BTreeMap<String, usize> = BTreeMap::new();
+    for (provider, name, _) in &items {
+        *offers.entry(fixed(provider, name).unwrap_or_else(|| name.clone())).or_default() += 1;
     }
-    let collided: Vec<String> = owners.iter().filter(|(_, n)| **n > 1).map(|(name, _)| name.to_string()).collect();
     let mut out = BTreeMap::new();
-    for (plugin, name, item) in items {
-        let public =
-            if collided.contains(&name) { format!("{}{NAMESPACE_SEPARATOR}{name}", plugin.name()) } else { name };
+    let mut owners: BTreeMap<String, String> = BTreeMap::new();
+    for (provider, name, item) in items {
+        let public = match fixed(&provider, &name) {
+            Some(public) => public,
+            None if offers[&name] > 1 => format!("{}{NAMESPACE_SEPARATOR}{name}", provider.name()),
+            None => name,
+        };
+        if let Some(owner) = owners.get(&public) {
+            tracing::error!(
+                provider = provider.name(),
+                "conflict: `{public}` is already published by `{owner}`; this one is left out (give the server another `prefix`)"
+            );
+            continue;
+        }
+        owners.insert(public.clone(), provider.name().to_string());
         out.insert(public, item);
     }
     out
@@ -180,10 +210,10 @@ fn namespaced<T>(items: impl Iterator<Item = (Arc<Plugin>, String, T)>) -> BTree
 
 /// Records the first claimant of `key` (plugins come in name order) and warns
 /// about later ones, naming both.
-fn claim<V>(map: &mut BTreeMap<String, V>, what: &str, key: &str, plugin: &Plugin, value: V) {
+fn claim<V>(map: &mut BTreeMap<String, V>, what: &str, key: &str, claimant: &str, value: V) {
     if map.contains_key(key) {
         tracing::error!(
-            plugin = plugin.name(),
+            plugin = claimant,
             "conflict: {what} `{key}` is already served by a plugin that ranks before this one (bundled first, then by name); this claim is ignored"
         );
         return;
@@ -235,7 +265,14 @@ fn template_matches(template: &str, uri: &str) -> bool {
     rest.is_empty()
 }
 
-/// The live plugin set.
+/// The providers a snapshot is built from.
+#[derive(Clone, Default)]
+struct Providers {
+    plugins: BTreeMap<String, Arc<Plugin>>,
+    servers: BTreeMap<String, Arc<dyn Provider>>,
+}
+
+/// The live provider set.
 pub struct Registry {
     snapshot: RwLock<Arc<Snapshot>>,
     changes: broadcast::Sender<Change>,
@@ -261,18 +298,29 @@ impl Registry {
     /// Adds `plugin`, replacing any plugin of the same name.
     pub fn insert(&self, plugin: Arc<Plugin>) {
         let name = plugin.name().to_string();
-        self.update(|plugins| plugins.insert(name, plugin));
+        self.update(|providers| providers.plugins.insert(name, plugin).is_some());
     }
 
     /// Removes the plugin called `name`; returns whether it was loaded.
     pub fn remove(&self, name: &str) -> bool {
-        self.update(|plugins| plugins.remove(name)).0.is_some()
+        self.update(|providers| providers.plugins.remove(name).is_some()).0
     }
 
-    /// Rebuilds routes after a plugin's own catalog changed, and announces
+    /// Adds upstream `server`, replacing any server of the same name.
+    pub fn insert_server(&self, server: Arc<dyn Provider>) {
+        let name = server.name().to_string();
+        self.update(|providers| providers.servers.insert(name, server).is_some());
+    }
+
+    /// Removes the upstream server called `name`; returns whether it was there.
+    pub fn remove_server(&self, name: &str) -> bool {
+        self.update(|providers| providers.servers.remove(name).is_some()).0
+    }
+
+    /// Rebuilds routes after a provider's own catalog changed, and announces
     /// `change` whether or not the rebuilt lists differ.
     pub fn refresh(&self, change: Change) {
-        let published = self.update(|_| None::<Arc<Plugin>>).1;
+        let published = self.update(|_| false).1;
         if !published.contains(&change) {
             let _ = self.changes.send(change);
         }
@@ -283,21 +331,19 @@ impl Registry {
         let _ = self.changes.send(Change::ResourceUpdated(uri.to_string()));
     }
 
-    /// Applies `edit` to the plugin set, rebuilds the snapshot and publishes
-    /// what changed; returns what `edit` returned and the published changes.
-    fn update(
-        &self,
-        edit: impl FnOnce(&mut BTreeMap<String, Arc<Plugin>>) -> Option<Arc<Plugin>>,
-    ) -> (Option<Arc<Plugin>>, Vec<Change>) {
-        let (old, new, displaced) = {
+    /// Applies `edit` to the provider set, rebuilds the snapshot and
+    /// publishes what changed; returns what `edit` returned and the published
+    /// changes.
+    fn update(&self, edit: impl FnOnce(&mut Providers) -> bool) -> (bool, Vec<Change>) {
+        let (old, new, edited) = {
             let mut guard = self.snapshot.write().unwrap();
-            let mut plugins = guard.plugins.clone();
-            let displaced = edit(&mut plugins);
-            let new = Arc::new(Snapshot::build(plugins));
+            let mut providers = Providers { plugins: guard.plugins.clone(), servers: guard.servers.clone() };
+            let edited = edit(&mut providers);
+            let new = Arc::new(Snapshot::build(providers));
             let old = std::mem::replace(&mut *guard, new.clone());
-            (old, new, displaced)
+            (old, new, edited)
         };
-        (displaced, self.publish_differences(&old, &new))
+        (edited, self.publish_differences(&old, &new))
     }
 
     fn publish_differences(&self, old: &Snapshot, new: &Snapshot) -> Vec<Change> {
@@ -318,7 +364,7 @@ impl Registry {
         if resources(old) != resources(new) {
             changes.push(Change::Resources);
         }
-        let (before, after) = (old.servers(), new.servers());
+        let (before, after) = (old.claimants(), new.claimants());
         if before != after {
             for (what, plugin) in after.iter().filter(|served| !before.contains(served)) {
                 tracing::info!(plugin, "{what} is served by plugin `{plugin}`");
