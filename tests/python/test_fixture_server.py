@@ -115,6 +115,11 @@ async def test_initialize_advertises_capabilities(tmp_path):
         assert caps.prompts is not None and caps.completions is not None and caps.logging is not None
 
 
+async def test_server_name_from_env(tmp_path):
+    async with stdio_session(tmp_path, env={"FIXTURE_SERVER_NAME": "second"}) as (session, _, _):
+        assert session.initialize_result.server_info.name == "second"
+
+
 async def test_tools_echo_add(tmp_path):
     async with stdio_session(tmp_path) as (session, _, _):
         names = {t.name for t in (await session.list_tools()).tools}
@@ -360,3 +365,42 @@ async def test_over_http(http_server):
             assert text_of(await session.call_tool("ask_model", {"prompt": "hi"})) == "model says: hi"
             got = await session.read_resource("fixture://items/3")
             assert got.contents[0].text.startswith("item 3 ")
+
+
+# ------------------------------------------------- the config file and the image
+
+CONFIG = SERVER.parent / "claude_desktop_config.json"
+IMAGE = "portcullis-test/mcp-upstream:1"
+
+
+async def test_claude_config_fixture_entry_runs():
+    """The `fixture` entry of claude_desktop_config.json (command/args/env, relative to the repo) works."""
+    entry = json.loads(CONFIG.read_text())["mcpServers"]["fixture"]
+    command = sys.executable if entry["command"] == "python3" else entry["command"]
+    params = StdioServerParameters(command=command, args=entry["args"], env=entry["env"], cwd=SERVER.parents[3])
+    async with stdio_client(params) as (read, write):
+        async with ClientSession(read, write) as session:
+            await session.initialize()
+            assert session.initialize_result.server_info.name == entry["env"]["FIXTURE_SERVER_NAME"]
+
+
+def image_present() -> bool:
+    try:
+        return subprocess.run(["docker", "image", "inspect", IMAGE], capture_output=True, timeout=20).returncode == 0
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+
+
+@pytest.mark.skipif(not image_present(), reason=f"{IMAGE} not built (scripts/test-images.sh)")
+@pytest.mark.parametrize(
+    "command, tool",
+    [(["python3", "/opt/fixture/everything_server.py"], "echo"), (["mcp-server-fetch"], "fetch"), (["mcp-server-git"], "git_status")],
+)
+async def test_image_entry_points_over_attached_stdio(command, tool):
+    params = StdioServerParameters(command="docker", args=["run", "-i", "--rm", "--network", "none", IMAGE, *command])
+    async with stdio_client(params) as (read, write):
+        async with ClientSession(read, write) as session:
+            await session.initialize()
+            assert tool in {t.name for t in (await session.list_tools()).tools}
+            if tool == "echo":
+                assert text_of(await session.call_tool("echo", {"text": "from docker"})) == "from docker"
