@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # check-test-env.sh — smoke-test the environment scripts/setup.sh prepares:
-#   1. the test images run (scripts/test-images.sh --verify: python3, pip, sh/ps, busybox);
+#   1. the test images run (scripts/test-images.sh --verify: python3, pip, sh/ps, busybox;
+#      and in portcullis-test/mcp-upstream:1 each MCP entry point answers an initialize
+#      typed on stdin, offline: the fixture server, mcp-server-fetch, mcp-server-git);
 #   2. a container can install portcullis-probe from the local PEP 503 index
 #      (target/test-index, built by scripts/build-test-wheel.sh) served by the
 #      host, and `import portcullis_probe; print(portcullis_probe.VALUE)` prints 42.

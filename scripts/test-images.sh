@@ -15,6 +15,11 @@
 #                              172.17.0.1 as plain-HTTP index hosts.
 #   portcullis-test/busybox:1  /bin/busybox from Debian's busybox-static package
 #                              plus a symlink for every applet; CMD `sleep infinity`.
+#   portcullis-test/mcp-upstream:1
+#                              python:3 plus MCP upstream servers (the fixture
+#                              everything_server.py, mcp-server-fetch, mcp-server-git
+#                              and git), built by scripts/test-image-upstream.sh, which
+#                              documents its entry points.
 #
 # Idempotent: an image that already exists with the current recipe label is left
 # alone (checked with `docker image inspect`). Root filesystem tarballs are cached
@@ -23,7 +28,8 @@
 # image is built; stale images and cache entries are then rebuilt.
 #
 # Usage: scripts/test-images.sh [--force] [--no-cache] [--verify]
-#   --force     re-import the images even if they exist (reuses cached rootfs tarballs)
+#   --force     re-import the images even if they exist (reuses cached rootfs tarballs
+#               and downloads)
 #   --no-cache  also rebuild the cached rootfs tarballs (implies --force)
 #   --verify    run the smoke checks even if nothing was built
 # Env: PORTCULLIS_DEBIAN_MIRROR (default http://deb.debian.org/debian),
@@ -319,4 +325,10 @@ ensure_busybox_image
 if [[ $BUILT -eq 1 || $VERIFY -eq 1 ]]; then
     verify_images
 fi
+
+# Built on top of python:3 (it rebuilds by itself when python:3 changed).
+upstream_args=()
+if [[ $FORCE -eq 1 ]]; then upstream_args+=(--force); fi
+if [[ $VERIFY -eq 1 ]]; then upstream_args+=(--verify); fi
+"$(dirname "${BASH_SOURCE[0]}")/test-image-upstream.sh" "${upstream_args[@]}"
 docker image ls --format '{{.Repository}}:{{.Tag}}  {{.Size}}' | grep '^portcullis-test/' >&2 || true
