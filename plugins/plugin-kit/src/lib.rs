@@ -7,7 +7,7 @@
 //! - [`PackSpec`]: a language pack described as data; its methods implement
 //!   the `packages` and `tools` exports, and [`export_pack!`] binds them to
 //!   the `language-pack` world.
-//! - [`Verdict`], [`setting_name`], [`string_list`] and [`glob`]: what policy
+//! - [`Verdict`], [`setting_name`], [`string_list`] and [`glob()`]: what policy
 //!   plugins share (verdicts, settings, wildcard patterns).
 //! - [`wit_types!`], [`wit_tools!`] and [`wit_policy!`]: the conversions to
 //!   and from a plugin's generated WIT types.
