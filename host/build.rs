@@ -15,6 +15,7 @@ const BUNDLED: &[(&str, &[&str])] = &[
     ("paths", &[]),
     ("python", &[]),
     ("sandbox", &["Docker", "InstallNetwork"]),
+    ("tool-rules", &[]),
 ];
 
 const TARGET: &str = "wasm32-wasip2";
@@ -38,7 +39,8 @@ fn main() {
 
     let mut out = String::from("/// The plugins built into this binary.\npub static BUNDLED: &[BundledPlugin] = &[\n");
     for (name, grants) in present {
-        let wasm = target_dir.join(TARGET).join(PROFILE).join(format!("{name}.wasm"));
+        // Cargo names a library's artifact after the crate, with `-` as `_`.
+        let wasm = target_dir.join(TARGET).join(PROFILE).join(format!("{}.wasm", name.replace('-', "_")));
         let grants: Vec<String> = grants.iter().map(|g| format!("Grant::{g}")).collect();
         out.push_str(&format!(
             "    BundledPlugin {{ name: {name:?}, wasm: include_bytes!({:?}), default_grants: &[{}] }},\n",

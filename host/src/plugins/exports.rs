@@ -399,6 +399,28 @@ impl Exports {
             }
         }
     }
+
+    /// Whether the component's policy judges tool calls: 0.1.0 has no
+    /// `check-tool-call`, so a 0.1.0 policy has no opinion on them.
+    pub fn checks_tool_calls(&self) -> bool {
+        matches!(self, Exports::Current(f) if f.policy.is_some())
+    }
+
+    /// `policy.check-tool-call`. Only a current-version policy has it (see
+    /// [`checks_tool_calls`](Self::checks_tool_calls)); asking a 0.1.0 one fails.
+    pub async fn check_tool_call(
+        &self,
+        store: &mut Store<CallState>,
+        instance: &Instance,
+        call: &policy::ToolCall,
+    ) -> wasmtime::Result<policy::Decision> {
+        match self {
+            Exports::Current(f) => {
+                present(&f.policy)?.load(&mut *store, instance)?.call_check_tool_call(store, call).await
+            }
+            Exports::V0_1(_) => Err(wasmtime::format_err!("a 0.1.0 policy has no check-tool-call")),
+        }
+    }
 }
 
 /// The indices of `interface` at `version`, if the component exports it.

@@ -238,6 +238,23 @@ impl Plugin {
         .await
     }
 
+    /// Asks this policy about a tool call about to run. A policy built against
+    /// 0.1.0 has no such check: it allows, and is not instantiated.
+    pub async fn check_tool_call(
+        &self,
+        services: &Arc<HostServices>,
+        call: &policy::ToolCall,
+    ) -> Result<policy::Decision, PluginFault> {
+        self.require(Interface::Policy)?;
+        if !self.exports.checks_tool_calls() {
+            return Ok(policy::Decision::Allow);
+        }
+        self.run(services, CallContext::default(), |mut store, instance| async move {
+            self.exports.check_tool_call(&mut store, &instance, call).await
+        })
+        .await
+    }
+
     fn require(&self, interface: Interface) -> Result<(), PluginFault> {
         match self.exports.offers(interface) {
             true => Ok(()),

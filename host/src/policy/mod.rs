@@ -1,8 +1,9 @@
-//! The policy chain: what may be mounted, which images may run and whether a
-//! container may have a network. Two kinds of source judge every request: the
-//! operator's configuration (`[docker]` in `portcullis.toml`) and every loaded
-//! policy plugin. Any denial wins; the failure names the policy that denied and
-//! the setting that would allow the request.
+//! The policy chain: what may be mounted, which images may run, whether a
+//! container may have a network, and whether a tool call may run. Two kinds of
+//! source judge every request: the operator's configuration (`[docker]` in
+//! `portcullis.toml`; it has no rules on tool calls) and every loaded policy
+//! plugin. Any denial wins; the failure names the policy that denied and the
+//! setting that would allow the request.
 //!
 //! The chain knows policy plugins only through [`PolicyPlugins`], which the
 //! plugin layer implements: asking a policy plugin is the one place where a
@@ -17,7 +18,7 @@ use std::sync::Arc;
 
 use futures::future::BoxFuture;
 
-use crate::wit::policy::{Access, ContainerRequest, Decision};
+use crate::wit::policy::{Access, ContainerRequest, Decision, ToolCall};
 use crate::wit::types::{Failure, Mount};
 
 use paths::{Forbidden, MountAllow, NeverMount};
@@ -46,6 +47,8 @@ pub trait PolicyPlugin: Send + Sync {
     fn check_path<'a>(&'a self, path: &'a str, access: Access) -> BoxFuture<'a, Result<Decision, String>>;
     /// Its verdict on a container request; `Err` says why it could not decide.
     fn check_container(&self, request: ContainerRequest) -> BoxFuture<'_, Result<Decision, String>>;
+    /// Its verdict on a tool call about to run; `Err` says why it could not decide.
+    fn check_tool_call<'a>(&'a self, call: &'a ToolCall) -> BoxFuture<'a, Result<Decision, String>>;
 }
 
 /// The policy plugins loaded at the moment of a check, in load order.
@@ -177,6 +180,17 @@ impl PolicyChain {
         Ok(request)
     }
 
+    /// Judges a tool call before its tool runs: every policy plugin must allow
+    /// it, asked in load order; the first denial wins, and a policy that
+    /// cannot decide (it trapped or ran out of its limits) denies, named.
+    pub async fn check_tool_call(&self, plugins: &dyn PolicyPlugins, call: &ToolCall) -> Result<(), Failure> {
+        for plugin in plugins.current() {
+            let decision = plugin.check_tool_call(call).await;
+            plugin_verdict(plugin.name(), decision)?;
+        }
+        Ok(())
+    }
+
     /// Whether the operator lets containers have a network at all
     /// (`docker.allow_network`), for a container's lifetime or for an install.
     pub fn check_network(&self) -> Result<(), Failure> {
@@ -241,9 +255,9 @@ mod tests {
     use futures::FutureExt;
 
     use super::*;
-    use crate::wit::policy::Denial as PluginDenial;
+    use crate::wit::policy::{Denial as PluginDenial, ProviderKind};
 
-    /// A policy plugin with a fixed verdict on containers.
+    /// A policy plugin with a fixed verdict on containers and tool calls.
     struct Fixed(&'static str, Result<Decision, String>);
 
     impl PolicyPlugin for Fixed {
@@ -254,6 +268,10 @@ mod tests {
             async { Ok(Decision::Allow) }.boxed()
         }
         fn check_container(&self, _: ContainerRequest) -> BoxFuture<'_, Result<Decision, String>> {
+            let verdict = self.1.clone();
+            async move { verdict }.boxed()
+        }
+        fn check_tool_call<'a>(&'a self, _: &'a ToolCall) -> BoxFuture<'a, Result<Decision, String>> {
             let verdict = self.1.clone();
             async move { verdict }.boxed()
         }
@@ -308,5 +326,44 @@ mod tests {
         let denied = strict.check_container(&Loaded(vec![]), networked).await;
         let Err(Failure::Denied(message)) = denied else { panic!("expected a denial, got {denied:?}") };
         assert!(message.starts_with("denied by operator config") && message.contains("docker.allow_network"));
+    }
+
+    fn call() -> ToolCall {
+        ToolCall {
+            principal: "local".into(),
+            provider: "git".into(),
+            provider_kind: ProviderKind::Plugin,
+            tool: "push".into(),
+            public_name: "push".into(),
+            arguments: "{}".into(),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_tool_call_needs_every_policy_and_the_first_denial_wins() {
+        let allow = || Arc::new(Fixed("open", Ok(Decision::Allow))) as Arc<dyn PolicyPlugin>;
+        assert_eq!(chain().check_tool_call(&Loaded(vec![]), &call()).await, Ok(()));
+        assert_eq!(chain().check_tool_call(&Loaded(vec![allow(), allow()]), &call()).await, Ok(()));
+        let deny =
+            |setting: &str| Decision::Deny(PluginDenial { reason: "no pushing".into(), setting: setting.into() });
+        let plugins = Loaded(vec![
+            allow(),
+            Arc::new(Fixed("first", Ok(deny("plugins.first.settings.deny")))),
+            Arc::new(Fixed("second", Ok(deny("plugins.second.settings.deny")))),
+        ]);
+        let denied = chain().check_tool_call(&plugins, &call()).await;
+        let Err(Failure::Denied(message)) = denied else { panic!("expected a denial, got {denied:?}") };
+        assert_eq!(
+            message,
+            "denied by plugin first: no pushing (the setting that would allow it: `plugins.first.settings.deny`)"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_policy_that_cannot_judge_a_tool_call_denies_it() {
+        let plugins = Loaded(vec![Arc::new(Fixed("broken", Err("it trapped".into())))]);
+        let denied = chain().check_tool_call(&plugins, &call()).await;
+        let Err(Failure::Denied(message)) = denied else { panic!("expected a denial, got {denied:?}") };
+        assert!(message.contains("denied by plugin broken") && message.contains("it trapped"), "{message}");
     }
 }

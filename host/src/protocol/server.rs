@@ -206,8 +206,12 @@ impl McpSession {
         let binding = format!("tools/call:{}", request.name);
         let link = self.link(ctx, binding, request.request_state.as_deref(), request.input_responses.as_ref())?;
         let call = self.call_context(ctx, link.clone());
-        tracing::debug!(principal = %call.principal, tool = %request.name, plugin = route.provider.name(), "tool call");
-        let outcome = route.provider.call_tool(&self.state.services, call, &route.tool.name, &arguments).await;
+        tracing::debug!(principal = %call.principal, tool = %request.name, provider = route.provider.name(), "tool call");
+        let services = &self.state.services;
+        let outcome = match services.check_tool_call(&call.principal, route, &request.name, &arguments).await {
+            Ok(()) => route.provider.call_tool(services, call, &route.tool.name, &arguments).await,
+            Err(denied) => Ok(Err(denied)),
+        };
         if let Some(interrupted) = self.interrupted(&link) {
             return interrupted;
         }

@@ -7,20 +7,18 @@ wit_bindgen::generate!({
     generate_all,
 });
 
-use crate::rules::{self, Rules, Verdict};
-use exports::portcullis::plugin::policy::{Access, ContainerRequest, Decision, Denial, Guest};
-use plugin_kit::Mount;
+use crate::rules::{self, Rules};
+use exports::portcullis::plugin::policy::{Access, ContainerRequest, Decision, Guest, ToolCall};
+use plugin_kit::{Mount, Verdict};
 use portcullis::plugin::config;
 
 plugin_kit::wit_types!(portcullis::plugin::types);
+plugin_kit::wit_policy!(exports::portcullis::plugin::policy);
 
 /// Judges with `check` under the rules the settings give now (they are
 /// read on every check, so a configuration reload applies at once).
 fn judge(check: impl FnOnce(&Rules) -> Verdict) -> Decision {
-    match check(&Rules::load(config::get)) {
-        Verdict::Allow => Decision::Allow,
-        Verdict::Deny(d) => Decision::Deny(Denial { reason: d.reason, setting: d.setting }),
-    }
+    check(&Rules::load(config::get)).into()
 }
 
 /// The component's `policy` export.
@@ -38,6 +36,11 @@ impl Guest for Paths {
     fn check_container(request: ContainerRequest) -> Decision {
         let mounts: Vec<Mount> = request.mounts.into_iter().map(Into::into).collect();
         judge(|rules| rules.check_mounts(&mounts))
+    }
+
+    /// Tool calls are not this policy's concern.
+    fn check_tool_call(_call: ToolCall) -> Decision {
+        Decision::Allow
     }
 }
 

@@ -3,7 +3,7 @@
 
 use crate::prefix::HostPath;
 use crate::settings::{self, ALLOW, DENY};
-use plugin_kit::Mount;
+use plugin_kit::{Mount, Verdict};
 
 /// What is done to a path.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -12,24 +12,6 @@ pub enum Access {
     Read,
     /// Writing (a writable mount, copying a file in).
     Write,
-}
-
-/// Why an action was denied.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Denial {
-    /// What was denied and why.
-    pub reason: String,
-    /// The setting that would allow it.
-    pub setting: String,
-}
-
-/// The policy's verdict.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Verdict {
-    /// This policy does not object.
-    Allow,
-    /// Denied, with the reason and the setting to change.
-    Deny(Denial),
 }
 
 /// The rules from the operator's settings.
@@ -105,7 +87,7 @@ impl Rules {
 
     /// Judges the host path `path`; `what` names the action in the reason.
     fn judge(&self, what: &str, path: &str) -> Verdict {
-        let deny = |reason: String, setting: String| Verdict::Deny(Denial { reason, setting });
+        let deny = Verdict::deny;
         let (allow, denied) = match self {
             Rules::Lists { allow, deny } => (allow, deny),
             Rules::Broken { setting, why } => {
@@ -153,6 +135,7 @@ impl Rules {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use plugin_kit::Denial;
 
     fn rules(allow: Option<&str>, deny: Option<&str>) -> Rules {
         Rules::load(|key| match key {

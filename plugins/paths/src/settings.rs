@@ -2,7 +2,6 @@
 //! host-path prefixes, as the host passes `[plugins.paths.settings]` values.
 
 use crate::prefix::HostPath;
-use serde_json::Value;
 
 /// The allowlist's key in the plugin's settings.
 pub const ALLOW: &str = "allow";
@@ -11,25 +10,20 @@ pub const DENY: &str = "deny";
 
 /// The full name of setting `key`, as the operator writes it in portcullis.toml.
 pub fn setting_name(key: &str) -> String {
-    format!("plugins.paths.settings.{key}")
+    plugin_kit::setting_name("paths", key)
 }
 
 /// Parses the value of setting `key`: a JSON array of absolute, resolved
 /// paths. On failure, says what is wrong and how the setting should look.
 pub fn prefixes(key: &str, text: &str) -> Result<Vec<HostPath>, String> {
     let example = format!("it must be an array of absolute paths, such as {key} = [\"/home/me/projects\"]");
-    let Ok(Value::Array(items)) = serde_json::from_str::<Value>(text) else {
-        return Err(format!("{} is {text:?}; {example}", setting_name(key)));
-    };
-    items
+    let name = setting_name(key);
+    let paths = plugin_kit::string_list(&name, text, &example)?;
+    paths
         .iter()
         .enumerate()
-        .map(|(i, item)| {
-            let Value::String(path) = item else {
-                return Err(format!("{} entry {} is {item}, not a string; {example}", setting_name(key), i + 1));
-            };
-            HostPath::parse(path)
-                .map_err(|rule| format!("{} entry {} {path:?} {rule}; {example}", setting_name(key), i + 1))
+        .map(|(i, path)| {
+            HostPath::parse(path).map_err(|rule| format!("{name} entry {} {path:?} {rule}; {example}", i + 1))
         })
         .collect()
 }

@@ -7,8 +7,10 @@
 //! - [`PackSpec`]: a language pack described as data; its methods implement
 //!   the `packages` and `tools` exports, and [`export_pack!`] binds them to
 //!   the `language-pack` world.
-//! - [`wit_types!`] and [`wit_tools!`]: the conversions to and from a
-//!   plugin's generated WIT types.
+//! - [`Verdict`], [`setting_name`], [`string_list`] and [`glob()`]: what policy
+//!   plugins share (verdicts, settings, wildcard patterns).
+//! - [`wit_types!`], [`wit_tools!`] and [`wit_policy!`]: the conversions to
+//!   and from a plugin's generated WIT types.
 //!
 //! The crate holds no bindings itself, so it builds and tests natively on
 //! any target; the `testing` feature adds assertions plugins share in tests.
@@ -17,7 +19,9 @@ mod args;
 mod detect;
 mod export;
 mod fail;
+mod glob;
 mod packages;
+mod policy;
 mod spec;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
@@ -30,6 +34,8 @@ mod wit;
 
 pub use args::Args;
 pub use fail::Fail;
+pub use glob::{glob, glob_within};
+pub use policy::{Denial, Verdict, setting_name, string_list};
 pub use spec::{LanguageSpec, ManagerSpec, PackSpec};
 pub use tool::{Annotations, Block, Outcome, ToolSpec};
 pub use types::{InstallPlan, InstallStep, Language, Mount};

@@ -122,3 +122,20 @@ macro_rules! wit_tools {
         }
     };
 }
+
+/// Implements `From<`[`Verdict`](crate::Verdict)`>` for the WIT `decision` of
+/// the `policy` export at `$policy` (the path of the generated module, such
+/// as `exports::portcullis::plugin::policy`).
+#[macro_export]
+macro_rules! wit_policy {
+    ($($policy:ident)::+) => {
+        impl From<$crate::Verdict> for $($policy)::+::Decision {
+            fn from(verdict: $crate::Verdict) -> Self {
+                match verdict {
+                    $crate::Verdict::Allow => Self::Allow,
+                    $crate::Verdict::Deny(d) => Self::Deny($($policy)::+::Denial { reason: d.reason, setting: d.setting }),
+                }
+            }
+        }
+    };
+}

@@ -5,18 +5,31 @@
 //! logs and reports progress a few times, slowly. With the setting
 //! `tools_changed_from_list_tools`, `list-tools` itself says the tool list
 //! changed (a recursion the host must refuse); `announce` says so from a call.
+//!
+//! It is a policy too, allowing everything, except that with the setting
+//! `trap_on_check_tool_call` its `check-tool-call` traps (the host must then
+//! deny every tool call, naming this policy).
 
 /// The bindings of the plugin contract, private so that the generated items are not this crate's API.
 mod bindings {
     wit_bindgen::generate!({
         path: "../../../wit",
-        world: "portcullis:plugin/tool-plugin",
+        inline: "
+            package portcullis:faulty;
+            /// The tool-plugin world, plus a policy.
+            world faulty {
+                include portcullis:plugin/tool-plugin@0.2.0;
+                export portcullis:plugin/policy@0.2.0;
+            }
+        ",
+        world: "portcullis:faulty/faulty",
         generate_all,
     });
 }
 
 pub(crate) use bindings::{exports, portcullis};
 
+use exports::portcullis::plugin::policy;
 use exports::portcullis::plugin::tools::{CallResult, Guest, Tool};
 use portcullis::plugin::types::{Content, Failure};
 
@@ -118,6 +131,23 @@ impl Guest for Faulty {
             }
             other => Err(Failure::NotFound(other.into())),
         }
+    }
+}
+
+impl policy::Guest for Faulty {
+    fn check_path(_path: String, _access: policy::Access) -> policy::Decision {
+        policy::Decision::Allow
+    }
+
+    fn check_container(_request: policy::ContainerRequest) -> policy::Decision {
+        policy::Decision::Allow
+    }
+
+    fn check_tool_call(call: policy::ToolCall) -> policy::Decision {
+        if portcullis::plugin::config::get("trap_on_check_tool_call").is_some() {
+            panic!("the faulty policy trapped on purpose judging `{}`", call.public_name);
+        }
+        policy::Decision::Allow
     }
 }
 
