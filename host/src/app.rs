@@ -14,6 +14,7 @@ use crate::plugins::{CompileCache, HostServices, Loader, PluginRuntime};
 use crate::policy::PolicyChain;
 use crate::protocol::McpState;
 use crate::providers::Registry;
+use crate::upstreams::Upstreams;
 
 /// A running host: its MCP state and the tasks it owns.
 pub struct App {
@@ -21,11 +22,14 @@ pub struct App {
     pub mcp: Arc<McpState>,
     /// Fires on shutdown; background tasks stop.
     pub shutdown: CancellationToken,
+    /// The upstream servers it runs or connects to.
+    pub upstreams: Upstreams,
 }
 
 impl App {
-    /// Starts the host: loads every plugin (broken ones are reported and
-    /// skipped) and starts watching the plugin directory.
+    /// Starts the host: starts the upstream servers in the background (each
+    /// joins when it has answered), loads every plugin (broken ones are
+    /// reported and skipped) and starts watching the plugin directory.
     pub async fn start(config: Config) -> Result<App> {
         let started = Instant::now();
         let config = Arc::new(config);
@@ -50,6 +54,7 @@ impl App {
             policy: PolicyChain::new(config.docker.operator_policy()),
             docker,
         });
+        let upstreams = Upstreams::start(config.servers.clone(), &services.registry);
         let loader = Arc::new(Loader::new(runtime, services.clone(), config.clone()));
         let loaded = loader.load_all().await;
         tracing::info!(plugins = loaded, ms = started.elapsed().as_millis() as u64, "plugins loaded");
@@ -60,13 +65,14 @@ impl App {
             }
             tokio::spawn(crate::plugins::watch(dir.clone(), loader, shutdown.clone()));
         }
-        Ok(App { mcp: crate::protocol::McpState::new(services), shutdown })
+        Ok(App { mcp: crate::protocol::McpState::new(services), shutdown, upstreams })
     }
 
     /// Stops background work and releases what this instance owns: every
     /// container and session volume it created.
     pub async fn stop(&self) {
         self.shutdown.cancel();
+        self.upstreams.stop().await;
         if let Some(docker) = &self.mcp.services().docker {
             match docker.shutdown().await {
                 Ok(removed) => tracing::info!(containers = removed, "removed this instance's containers"),

@@ -36,4 +36,5 @@ pub mod policy;
 pub mod protocol;
 pub mod providers;
 pub mod transports;
+pub mod upstreams;
 pub mod wit;

@@ -43,6 +43,10 @@ enum Command {
         /// With --http, serve on stdio as well.
         #[arg(long)]
         stdio: bool,
+        /// A Claude Desktop style `mcpServers` JSON file of upstream servers
+        /// to serve too (else PORTCULLIS_SERVERS or `servers_file`).
+        #[arg(long, value_name = "FILE")]
+        servers: Option<PathBuf>,
     },
 }
 
@@ -55,7 +59,7 @@ const EXIT_RUNTIME: u8 = 3;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let Command::Serve { config, plugins, http, stdio } = cli.command;
+    let Command::Serve { config, plugins, http, stdio, servers } = cli.command;
     let mut config = match Config::load(config.as_deref(), &ProcessEnv) {
         Ok(config) => config,
         Err(e) => {
@@ -65,6 +69,13 @@ fn main() -> ExitCode {
     };
     if let Some(dir) = plugins {
         config.plugin_dir = Some(dir);
+    }
+    if let Some(file) = servers {
+        config.servers_file = Some(file);
+    }
+    if let Err(e) = config.load_servers_file() {
+        eprintln!("portcullis: {e}");
+        return ExitCode::from(EXIT_CONFIG);
     }
     if let Some(Some(addr)) = &http {
         match parse_bind("--http", addr) {

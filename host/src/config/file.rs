@@ -28,6 +28,9 @@ pub struct ConfigFile {
     docker: DockerFile,
     #[serde(default)]
     http: super::http::HttpFile,
+    servers_file: Option<PathBuf>,
+    #[serde(default)]
+    servers: BTreeMap<String, crate::upstreams::ServerFile>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -209,6 +212,12 @@ impl ConfigFile {
         }
         self.docker.apply(&mut config.docker)?;
         self.http.apply(&mut config.http)?;
+        if let Some(path) = self.servers_file {
+            config.servers_file = Some(path);
+        }
+        for (name, server) in self.servers {
+            config.servers.push(server.resolve(&name).map_err(ConfigError)?);
+        }
         Ok(())
     }
 }

@@ -40,6 +40,12 @@ pub struct Config {
     pub docker: crate::docker::DockerConfig,
     /// `[http]`: the HTTP transport's address and guards.
     pub http: HttpConfig,
+    /// `[servers.<name>]`: upstream MCP servers, in name order.
+    pub servers: Vec<crate::upstreams::ServerSpec>,
+    /// A Claude Desktop style `mcpServers` file of more upstream servers
+    /// (`servers_file`, `PORTCULLIS_SERVERS`, `--servers`), read by
+    /// [`Config::load_servers_file`].
+    pub servers_file: Option<PathBuf>,
 }
 
 /// What `[plugins.<name>]` says about one plugin.
@@ -69,6 +75,8 @@ impl Default for Config {
             index_urls: BTreeMap::new(),
             docker: crate::docker::DockerConfig::default(),
             http: HttpConfig::default(),
+            servers: Vec::new(),
+            servers_file: None,
         }
     }
 }
@@ -136,6 +144,26 @@ impl Config {
             self.docker.images = images.split(',').map(str::trim).filter(|i| !i.is_empty()).map(String::from).collect();
         }
         self.http.apply_env(env)?;
+        if let Some(path) = env.var("PORTCULLIS_SERVERS") {
+            self.servers_file = Some(path.into());
+        }
+        Ok(())
+    }
+
+    /// Adds the servers of `servers_file`, if set, to `servers`; a name that
+    /// both define is an error.
+    pub fn load_servers_file(&mut self) -> Result<(), ConfigError> {
+        let Some(path) = &self.servers_file else { return Ok(()) };
+        for spec in crate::upstreams::load_desktop_file(path).map_err(ConfigError)? {
+            if self.servers.iter().any(|s| s.name == spec.name) {
+                return Err(ConfigError(format!(
+                    "server `{}` is defined both under [servers] and in {}; rename one",
+                    spec.name,
+                    path.display()
+                )));
+            }
+            self.servers.push(spec);
+        }
         Ok(())
     }
 

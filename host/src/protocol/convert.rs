@@ -268,19 +268,6 @@ pub fn elicit_response(result: &Value) -> Result<client::ElicitResponse, String>
     }
 }
 
-fn content_from_json(value: &Value) -> Result<types::Content, String> {
-    let bytes = |v: &Value| {
-        BASE64.decode(v["data"].as_str().unwrap_or_default()).map_err(|e| format!("invalid base64 in content: {e}"))
-    };
-    let mime = |v: &Value| v["mimeType"].as_str().unwrap_or_default().to_string();
-    match value["type"].as_str() {
-        Some("text") => Ok(types::Content::Text(value["text"].as_str().unwrap_or_default().to_string())),
-        Some("image") => Ok(types::Content::Image(types::Media { data: bytes(value)?, mime_type: mime(value) })),
-        Some("audio") => Ok(types::Content::Audio(types::Media { data: bytes(value)?, mime_type: mime(value) })),
-        other => Err(format!("unsupported sampling content type {other:?}")),
-    }
-}
-
 /// The model's answer to a sampling request, from its wire JSON (`CreateMessageResult`).
 pub fn sampling_response(result: &Value) -> Result<client::SamplingResponse, String> {
     if !result.is_object() || result.get("content").is_none() {
@@ -296,7 +283,7 @@ pub fn sampling_response(result: &Value) -> Result<client::SamplingResponse, Str
         block => block.clone(),
     };
     Ok(client::SamplingResponse {
-        message: client::SamplingMessage { role, content: content_from_json(&content)? },
+        message: client::SamplingMessage { role, content: crate::upstreams::content_from_wire(&content)? },
         model: result["model"].as_str().unwrap_or_default().to_string(),
         stop_reason: result["stopReason"].as_str().map(str::to_string),
     })

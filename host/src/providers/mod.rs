@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use futures::future::BoxFuture;
 
-pub use registry::{Change, PromptRoute, Registry, Snapshot, ToolRoute};
+pub use registry::{Change, NAMESPACE_SEPARATOR, PromptRoute, Registry, Snapshot, ToolRoute};
 
 use crate::caller::CallContext;
 use crate::plugins::{Catalog, HostServices, PluginFault};

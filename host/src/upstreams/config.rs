@@ -1,0 +1,231 @@
+//! What the operator says about upstream servers: `[servers.<name>]` in
+//! `portcullis.toml`, and Claude Desktop style `mcpServers` files (the
+//! `servers_file` key, `--servers FILE`, `PORTCULLIS_SERVERS`), accepted as
+//! desktop clients write them.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use super::secrets::Secret;
+use crate::providers::NAMESPACE_SEPARATOR;
+
+/// How an upstream server is reached.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Launch {
+    /// A child process on the host speaking MCP on its stdin and stdout.
+    Command {
+        /// The program (looked up on the host's PATH) and its arguments.
+        argv: Vec<String>,
+        /// Its whole environment besides PATH and HOME.
+        env: Vec<(String, Secret)>,
+        /// Its working directory, if not the host's.
+        cwd: Option<PathBuf>,
+    },
+    /// A remote server over Streamable HTTP.
+    Url {
+        /// The endpoint (`https://…/mcp`).
+        url: String,
+        /// Headers sent with every request (`Authorization`, say).
+        headers: Vec<(String, Secret)>,
+    },
+}
+
+/// One upstream server, as configured.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ServerSpec {
+    /// Its name: letters, digits, `-` and `_`.
+    pub name: String,
+    /// How to reach it.
+    pub launch: Launch,
+    /// What its tool and prompt names are published with (`<name>__` unless set).
+    pub prefix: String,
+    /// How long it may take to start and answer `initialize`.
+    pub startup_timeout: Duration,
+    /// How many restarts in a row it may need before it is `failed`.
+    pub max_restarts: u32,
+}
+
+/// `[servers.<name>]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerFile {
+    command: Option<Vec<String>>,
+    #[serde(default)]
+    env: BTreeMap<String, String>,
+    cwd: Option<PathBuf>,
+    url: Option<String>,
+    #[serde(default)]
+    headers: BTreeMap<String, String>,
+    prefix: Option<String>,
+    startup_timeout_secs: Option<u64>,
+    max_restarts: Option<u32>,
+}
+
+/// One entry of an `mcpServers` file, as Claude Desktop, Cursor and VS Code
+/// write them; keys Portcullis has no use for are ignored.
+#[derive(Debug, Deserialize)]
+struct DesktopEntry {
+    command: Option<String>,
+    #[serde(default)]
+    args: Vec<String>,
+    #[serde(default)]
+    env: BTreeMap<String, String>,
+    cwd: Option<PathBuf>,
+    url: Option<String>,
+    #[serde(default)]
+    headers: BTreeMap<String, String>,
+    #[serde(default)]
+    disabled: bool,
+}
+
+#[derive(Debug, Deserialize)]
+struct DesktopFile {
+    #[serde(rename = "mcpServers")]
+    mcp_servers: BTreeMap<String, DesktopEntry>,
+}
+
+const DEFAULT_STARTUP_TIMEOUT: Duration = Duration::from_secs(30);
+const DEFAULT_MAX_RESTARTS: u32 = 5;
+
+impl ServerFile {
+    /// The spec of server `name`; errors name the key.
+    pub fn resolve(self, name: &str) -> Result<ServerSpec, String> {
+        check_name(name)?;
+        let key = |k: &str| format!("`servers.{name}.{k}`");
+        let launch = match (self.command, self.url) {
+            (Some(argv), None) => {
+                if argv.first().is_none_or(|p| p.is_empty()) {
+                    return Err(format!(
+                        "{} must name a program: `command = [\"program\", \"arg\", …]`",
+                        key("command")
+                    ));
+                }
+                if !self.headers.is_empty() {
+                    return Err(format!("{} is for `url` servers only", key("headers")));
+                }
+                Launch::Command { argv, env: secrets(self.env, &key("env"))?, cwd: self.cwd }
+            }
+            (None, Some(url)) => {
+                if !self.env.is_empty() || self.cwd.is_some() {
+                    return Err(format!("{} and {} are for `command` servers only", key("env"), key("cwd")));
+                }
+                Launch::Url { url: check_url(&url, &key("url"))?, headers: secrets(self.headers, &key("headers"))? }
+            }
+            (Some(_), Some(_)) => return Err(format!("server `{name}` sets both `command` and `url`; choose one")),
+            (None, None) => {
+                return Err(format!("server `{name}` needs `command = [\"program\", …]` or `url = \"https://…\"`"));
+            }
+        };
+        Ok(ServerSpec {
+            name: name.to_string(),
+            launch,
+            prefix: self.prefix.unwrap_or_else(|| format!("{name}{NAMESPACE_SEPARATOR}")),
+            startup_timeout: self.startup_timeout_secs.map_or(DEFAULT_STARTUP_TIMEOUT, Duration::from_secs),
+            max_restarts: self.max_restarts.unwrap_or(DEFAULT_MAX_RESTARTS),
+        })
+    }
+}
+
+/// The servers of an `mcpServers` file (disabled entries left out).
+pub fn load_desktop_file(path: &Path) -> Result<Vec<ServerSpec>, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("servers file `{}`: {e}", path.display()))?;
+    let file: DesktopFile =
+        serde_json::from_str(&text).map_err(|e| format!("servers file `{}`: {e}", path.display()))?;
+    let mut specs = Vec::new();
+    for (name, entry) in file.mcp_servers.into_iter().filter(|(_, e)| !e.disabled) {
+        let command = entry.command.map(|program| std::iter::once(program).chain(entry.args).collect());
+        let as_file = ServerFile {
+            command,
+            env: entry.env,
+            cwd: entry.cwd,
+            url: entry.url,
+            headers: entry.headers,
+            prefix: None,
+            startup_timeout_secs: None,
+            max_restarts: None,
+        };
+        let spec = as_file.resolve(&name).map_err(|e| format!("servers file `{}`: {e}", path.display()))?;
+        specs.push(spec);
+    }
+    Ok(specs)
+}
+
+fn check_name(name: &str) -> Result<(), String> {
+    let valid = !name.is_empty()
+        && name.len() <= 64
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        && !name.contains(NAMESPACE_SEPARATOR);
+    if valid {
+        return Ok(());
+    }
+    Err(format!(
+        "server name `{name}` is invalid: use 1 to 64 letters, digits, `-` and `_`, without `{NAMESPACE_SEPARATOR}`"
+    ))
+}
+
+fn check_url(url: &str, key: &str) -> Result<String, String> {
+    let rest = url.strip_prefix("https://").or_else(|| url.strip_prefix("http://"));
+    match rest {
+        Some(rest) if !rest.is_empty() && !rest.starts_with('/') && !url.contains(char::is_whitespace) => {
+            Ok(url.to_string())
+        }
+        _ => Err(format!("{key} must be an http:// or https:// URL, not `{url}`")),
+    }
+}
+
+fn secrets(values: BTreeMap<String, String>, key: &str) -> Result<Vec<(String, Secret)>, String> {
+    values.into_iter().map(|(k, v)| Ok((k.clone(), Secret::resolve(&v, &format!("{key}.{k}"))?))).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(toml_text: &str) -> Result<ServerSpec, String> {
+        let file: ServerFile = toml::from_str(toml_text).map_err(|e| e.to_string())?;
+        file.resolve("git")
+    }
+
+    #[test]
+    fn a_command_server_gets_its_environment_and_the_default_prefix() {
+        let spec = parse("command = [\"python3\", \"-m\", \"mcp_server_git\"]\nenv = { TOKEN = \"t\" }").unwrap();
+        assert_eq!(spec.prefix, "git__");
+        let Launch::Command { argv, env, .. } = &spec.launch else { panic!("{spec:?}") };
+        assert_eq!(argv, &["python3", "-m", "mcp_server_git"]);
+        assert_eq!(env[0].1.expose(), "t");
+        assert!(!format!("{spec:?}").contains("\"t\""), "secrets never print");
+    }
+
+    #[test]
+    fn mistakes_name_the_key() {
+        assert!(parse("url = \"ftp://x\"").unwrap_err().contains("`servers.git.url`"));
+        assert!(parse("command = []").unwrap_err().contains("`servers.git.command`"));
+        assert!(parse("").unwrap_err().contains("needs `command"));
+        assert!(parse("command = [\"a\"]\nurl = \"https://x\"").unwrap_err().contains("both"));
+        assert!(parse("command = [\"a\"]\nimage = \"x\"").unwrap_err().contains("image"));
+        assert!(ServerFile::resolve(toml::from_str("command = [\"a\"]").unwrap(), "a__b").is_err());
+    }
+
+    #[test]
+    fn a_claude_desktop_file_loads_unchanged() {
+        let path = std::env::temp_dir().join(format!("portcullis-desktop-{}.json", std::process::id()));
+        std::fs::write(
+            &path,
+            r#"{"mcpServers": {
+                "fs": {"command": "npx", "args": ["-y", "@modelcontextprotocol/server-filesystem", "/tmp"]},
+                "remote": {"url": "https://example.com/mcp", "headers": {"Authorization": "Bearer x"}, "type": "http"},
+                "off": {"command": "x", "disabled": true}
+            }, "globalShortcut": "Ctrl+Space"}"#,
+        )
+        .unwrap();
+        let specs = load_desktop_file(&path).unwrap();
+        std::fs::remove_file(&path).unwrap();
+        let names: Vec<_> = specs.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(names, ["fs", "remote"]);
+        assert!(matches!(&specs[0].launch, Launch::Command { argv, .. } if argv[0] == "npx" && argv.len() == 4));
+        assert!(matches!(&specs[1].launch, Launch::Url { url, .. } if url == "https://example.com/mcp"));
+    }
+}

@@ -1,0 +1,175 @@
+//! What an upstream server says on the wire (rmcp's types, as their JSON),
+//! in the contract's types that every provider answers with. Fields the
+//! contract has no place for (icons, `_meta`) are dropped.
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::wit::{completions, prompts, resources, tools, types};
+
+/// The wire JSON of an rmcp value.
+fn json(value: &impl Serialize) -> Value {
+    serde_json::to_value(value).unwrap_or(Value::Null)
+}
+
+fn text(value: &Value, key: &str) -> Option<String> {
+    value.get(key).and_then(Value::as_str).map(str::to_string)
+}
+
+fn string(value: &Value, key: &str) -> String {
+    text(value, key).unwrap_or_default()
+}
+
+/// A tool descriptor.
+pub fn tool(tool: &rmcp::model::Tool) -> tools::Tool {
+    let wire = json(tool);
+    let hints = wire.get("annotations");
+    let hint = |key: &str| hints.and_then(|h| h.get(key)).and_then(Value::as_bool);
+    tools::Tool {
+        name: string(&wire, "name"),
+        title: text(&wire, "title").or_else(|| hints.and_then(|h| text(h, "title"))),
+        description: string(&wire, "description"),
+        input_schema: wire.get("inputSchema").map_or_else(|| "{\"type\":\"object\"}".into(), Value::to_string),
+        output_schema: wire.get("outputSchema").map(Value::to_string),
+        annotations: hints.map(|_| tools::Annotations {
+            read_only: hint("readOnlyHint"),
+            destructive: hint("destructiveHint"),
+            idempotent: hint("idempotentHint"),
+            open_world: hint("openWorldHint"),
+        }),
+    }
+}
+
+/// A tool's result.
+pub fn call_result(result: &rmcp::model::CallToolResult) -> Result<tools::CallResult, String> {
+    let wire = json(result);
+    let content = wire.get("content").and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default();
+    Ok(tools::CallResult {
+        content: content.iter().map(content_from_wire).collect::<Result<_, _>>()?,
+        structured_content: wire.get("structuredContent").map(Value::to_string),
+        is_error: wire.get("isError").and_then(Value::as_bool).unwrap_or(false),
+    })
+}
+
+/// One content block from its wire JSON.
+pub fn content_from_wire(value: &Value) -> Result<types::Content, String> {
+    let bytes = |v: &Value, key: &str| {
+        BASE64
+            .decode(v.get(key).and_then(Value::as_str).unwrap_or_default())
+            .map_err(|e| format!("invalid base64: {e}"))
+    };
+    let media = |v: &Value| Ok::<_, String>(types::Media { data: bytes(v, "data")?, mime_type: string(v, "mimeType") });
+    match value.get("type").and_then(Value::as_str) {
+        Some("text") => Ok(types::Content::Text(string(value, "text"))),
+        Some("image") => Ok(types::Content::Image(media(value)?)),
+        Some("audio") => Ok(types::Content::Audio(media(value)?)),
+        Some("resource") => {
+            Ok(types::Content::Resource(resource_contents(value.get("resource").unwrap_or(&Value::Null))?))
+        }
+        Some("resource_link") => Ok(types::Content::ResourceLink(types::ResourceLink {
+            uri: string(value, "uri"),
+            name: string(value, "name"),
+            title: text(value, "title"),
+            description: text(value, "description"),
+            mime_type: text(value, "mimeType"),
+        })),
+        other => Err(format!("unsupported content type {other:?}")),
+    }
+}
+
+fn resource_contents(value: &Value) -> Result<types::ResourceContents, String> {
+    let body = match (value.get("text").and_then(Value::as_str), value.get("blob").and_then(Value::as_str)) {
+        (Some(text), _) => types::ResourceBody::Text(text.to_string()),
+        (None, Some(blob)) => {
+            types::ResourceBody::Blob(BASE64.decode(blob).map_err(|e| format!("invalid base64 in a resource: {e}"))?)
+        }
+        (None, None) => return Err("a resource's contents have neither `text` nor `blob`".into()),
+    };
+    Ok(types::ResourceContents { uri: string(value, "uri"), mime_type: text(value, "mimeType"), body })
+}
+
+/// A concrete resource descriptor.
+pub fn resource(resource: &rmcp::model::Resource) -> resources::Resource {
+    let wire = json(resource);
+    resources::Resource {
+        uri: string(&wire, "uri"),
+        name: string(&wire, "name"),
+        title: text(&wire, "title"),
+        description: text(&wire, "description"),
+        mime_type: text(&wire, "mimeType"),
+        size: wire.get("size").and_then(Value::as_u64),
+    }
+}
+
+/// A resource template descriptor.
+pub fn resource_template(template: &rmcp::model::ResourceTemplate) -> resources::ResourceTemplate {
+    let wire = json(template);
+    resources::ResourceTemplate {
+        uri_template: string(&wire, "uriTemplate"),
+        name: string(&wire, "name"),
+        title: text(&wire, "title"),
+        description: text(&wire, "description"),
+        mime_type: text(&wire, "mimeType"),
+    }
+}
+
+/// A resource read's contents.
+pub fn read_result(result: &rmcp::model::ReadResourceResult) -> Result<Vec<types::ResourceContents>, String> {
+    let wire = json(result);
+    let contents = wire.get("contents").and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default();
+    contents.iter().map(resource_contents).collect()
+}
+
+/// A prompt descriptor.
+pub fn prompt(prompt: &rmcp::model::Prompt) -> prompts::Prompt {
+    let wire = json(prompt);
+    let arguments = wire.get("arguments").and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default();
+    prompts::Prompt {
+        name: string(&wire, "name"),
+        title: text(&wire, "title"),
+        description: text(&wire, "description"),
+        arguments: arguments
+            .iter()
+            .map(|a| prompts::PromptArgument {
+                name: string(a, "name"),
+                description: text(a, "description"),
+                required: a.get("required").and_then(Value::as_bool).unwrap_or(false),
+            })
+            .collect(),
+    }
+}
+
+/// A rendered prompt.
+pub fn prompt_result(result: &rmcp::model::GetPromptResult) -> Result<prompts::PromptResult, String> {
+    let wire = json(result);
+    let messages = wire.get("messages").and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default();
+    let message = |m: &Value| {
+        let role = if m.get("role").and_then(Value::as_str) == Some("assistant") {
+            types::Role::Assistant
+        } else {
+            types::Role::User
+        };
+        Ok::<_, String>(prompts::PromptMessage {
+            role,
+            content: content_from_wire(m.get("content").unwrap_or(&Value::Null))?,
+        })
+    };
+    Ok(prompts::PromptResult {
+        description: text(&wire, "description"),
+        messages: messages.iter().map(message).collect::<Result<_, _>>()?,
+    })
+}
+
+/// A completion.
+pub fn completion(result: &rmcp::model::CompleteResult) -> completions::Completion {
+    let wire = json(result);
+    let completion = wire.get("completion").cloned().unwrap_or(Value::Null);
+    let values = completion.get("values").and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default();
+    completions::Completion {
+        values: values.iter().filter_map(|v| v.as_str().map(str::to_string)).collect(),
+        total: completion.get("total").and_then(Value::as_u64).and_then(|t| u32::try_from(t).ok()),
+        has_more: completion.get("hasMore").and_then(Value::as_bool).unwrap_or(false),
+    }
+}

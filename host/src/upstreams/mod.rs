@@ -1,0 +1,51 @@
+//! Upstream MCP servers: the servers users already have, run by Portcullis
+//! as child processes or reached by URL, and served through the registry
+//! like plugins (see [`crate::providers`]). Each concern has its module:
+//! configuration (`config`, `secrets`), starting a connection (`launch`),
+//! the client side of the connection (`link`), the provider and its
+//! supervision (`server`), and the wire-to-contract conversions (`convert`).
+
+mod config;
+mod convert;
+mod launch;
+mod link;
+mod secrets;
+mod server;
+
+use std::sync::Arc;
+
+pub use config::{Launch, ServerFile, ServerSpec, load_desktop_file};
+pub use convert::content_from_wire;
+pub use secrets::Secret;
+pub use server::{State, Status, Upstream};
+
+use crate::providers::Registry;
+
+/// The upstream servers of one host.
+#[derive(Default)]
+pub struct Upstreams {
+    servers: Vec<Arc<Upstream>>,
+}
+
+impl Upstreams {
+    /// Starts every server in `specs`, in parallel; each joins `registry`
+    /// when it has answered. Returns at once.
+    pub fn start(specs: Vec<ServerSpec>, registry: &Arc<Registry>) -> Upstreams {
+        Upstreams { servers: specs.into_iter().map(|spec| Upstream::start(spec, registry.clone())).collect() }
+    }
+
+    /// The servers, in configuration order.
+    pub fn servers(&self) -> &[Arc<Upstream>] {
+        &self.servers
+    }
+
+    /// Stops every server and waits (at most 5 s) until each has ended its
+    /// process or connection.
+    pub async fn stop(&self) {
+        for server in &self.servers {
+            server.stop();
+        }
+        let ended = futures::future::join_all(self.servers.iter().map(|s| s.wait_for(|s| s.state >= State::Failed)));
+        let _ = tokio::time::timeout(std::time::Duration::from_secs(5), ended).await;
+    }
+}

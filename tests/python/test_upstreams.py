@@ -1,0 +1,146 @@
+"""Upstream MCP servers through Portcullis: the fixture server (written with
+the official Python SDK) as a `command` upstream and from a Claude Desktop
+`mcpServers` file, through a real MCP client over stdio.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import anyio
+import pytest
+from mcp import Client
+
+from conftest import REPO, install, server, text_of
+
+pytestmark = pytest.mark.anyio
+
+FIXTURE = REPO / "tests" / "fixtures" / "upstream" / "everything_server.py"
+DESKTOP_CONFIG = FIXTURE.parent / "claude_desktop_config.json"
+
+
+def config_file(tmp_path: Path, body: str) -> Path:
+    path = tmp_path / "portcullis.toml"
+    path.write_text(body)
+    return path
+
+
+def fixture_server(name: str = "fixture", **env: str) -> str:
+    pairs = ", ".join(f'{k} = "{v}"' for k, v in env.items())
+    return f"""
+[servers.{name}]
+command = ["{sys.executable}", "{FIXTURE}"]
+env = {{ {pairs} }}
+startup_timeout_secs = 20
+max_restarts = 2
+"""
+
+
+async def tool_names(client) -> set[str]:
+    return {tool.name for tool in (await client.list_tools()).tools}
+
+
+async def wait_for_tool(client, name: str, present: bool = True, seconds: float = 30) -> set[str]:
+    """The tool list once `name` is in it (or gone from it); the host starts upstreams in the background."""
+    with anyio.fail_after(seconds):
+        while True:
+            names = await tool_names(client)
+            if (name in names) == present:
+                return names
+            await anyio.sleep(0.2)
+
+
+def host(portcullis_bin, plugin_dir, cache_dir, *args, env=None):
+    return Client(server(portcullis_bin, plugin_dir, cache_dir, *args, env=env), mode="legacy")
+
+
+async def test_a_command_upstream_is_served_with_prefixed_names(portcullis_bin, plugin_dir, cache_dir, tmp_path):
+    config = config_file(tmp_path, fixture_server(FIXTURE_SERVER_NAME="from-portcullis"))
+    async with host(portcullis_bin, plugin_dir, cache_dir, "--config", str(config)) as client:
+        names = await wait_for_tool(client, "fixture__echo")
+        assert {"fixture__add", "fixture__slow", "check_engine"} <= names, names
+        echoed = await client.call_tool("fixture__echo", {"text": "through the gateway"})
+        assert not echoed.is_error and text_of(echoed) == "through the gateway", echoed
+        added = await client.call_tool("fixture__add", {"a": 2, "b": 40})
+        assert "42" in text_of(added), added
+
+        greeting = await client.read_resource("fixture://greeting")
+        assert greeting.contents and greeting.contents[0].text, greeting
+        item = await client.read_resource("fixture://items/7")
+        assert "item 7" in item.contents[0].text, item
+
+        prompts = {p.name for p in (await client.list_prompts()).prompts}
+        assert "fixture__review" in prompts, prompts
+        rendered = await client.get_prompt("fixture__review", {"code": "x = 1"})
+        assert "x = 1" in rendered.messages[0].content.text, rendered
+
+        progress: list[float] = []
+
+        async def on_progress(value, total, message):
+            progress.append(value)
+
+        slow = await client.call_tool("fixture__slow", {"seconds": 0.6, "steps": 3}, progress_callback=on_progress)
+        assert not slow.is_error, slow
+        assert progress == [1, 2, 3] or len(progress) >= 2, progress
+
+        # An upstream's own error is a tool result, never a protocol error.
+        bad = await client.call_tool("fixture__add", {"a": "not a number", "b": 1})
+        assert bad.is_error, bad
+
+
+async def test_list_changes_of_an_upstream_reach_the_client(portcullis_bin, plugin_dir, cache_dir, tmp_path):
+    config = config_file(tmp_path, fixture_server())
+    async with host(portcullis_bin, plugin_dir, cache_dir, "--config", str(config)) as client:
+        await wait_for_tool(client, "fixture__toggle_tool")
+        assert "fixture__extra" not in await tool_names(client)
+        toggled = await client.call_tool("fixture__toggle_tool", {})
+        assert "extra on" in text_of(toggled), toggled
+        await wait_for_tool(client, "fixture__extra", seconds=10)
+        extra = await client.call_tool("fixture__extra", {})
+        assert text_of(extra) == "extra", extra
+
+
+async def test_a_crashed_upstream_restarts_and_its_tools_stay(portcullis_bin, plugin_dir, cache_dir, tmp_path):
+    config = config_file(tmp_path, fixture_server())
+    async with host(portcullis_bin, plugin_dir, cache_dir, "--config", str(config)) as client:
+        await wait_for_tool(client, "fixture__crash")
+        crashed = await client.call_tool("fixture__crash", {})
+        assert crashed.is_error and "fixture" in text_of(crashed), crashed
+        # Calls during the outage fail at once, naming the server and its state.
+        outage = await client.call_tool("fixture__echo", {"text": "during"})
+        if outage.is_error:
+            assert "server `fixture`" in text_of(outage), outage
+        assert "fixture__echo" in await tool_names(client), "the tools stay published while it restarts"
+        with anyio.fail_after(20):
+            while True:
+                again = await client.call_tool("fixture__echo", {"text": "after"})
+                if not again.is_error:
+                    break
+                await anyio.sleep(0.3)
+        assert text_of(again) == "after"
+        assert "check_engine" in await tool_names(client), "plugins kept serving"
+
+
+async def test_an_upstream_that_exits_at_start_fails_alone(portcullis_bin, plugin_dir, cache_dir, tmp_path):
+    config = config_file(tmp_path, fixture_server("broken", FIXTURE_EXIT_AT_START="1") + fixture_server("good"))
+    async with host(portcullis_bin, plugin_dir, cache_dir, "--config", str(config)) as client:
+        names = await wait_for_tool(client, "good__echo")
+        assert not any(n.startswith("broken__") for n in names), names
+        install(plugin_dir, "hello")
+        await wait_for_tool(client, "hello")
+        hello = await client.call_tool("hello", {"name": "still here"})
+        assert not hello.is_error, hello
+
+
+async def test_a_claude_desktop_config_loads_unchanged(portcullis_bin, plugin_dir, cache_dir):
+    """The file as Claude Desktop writes it: the entries that can run here
+    (the fixture) serve; the ones that cannot (npx, uvx offline) fail alone."""
+    path = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
+    params = server(portcullis_bin, plugin_dir, cache_dir, "--servers", str(DESKTOP_CONFIG), env={"PATH": path})
+    params.cwd = str(REPO)
+    async with Client(params, mode="legacy") as client:
+        await wait_for_tool(client, "fixture__echo")
+        echoed = await client.call_tool("fixture__echo", {"text": "imported"})
+        assert text_of(echoed) == "imported", echoed
