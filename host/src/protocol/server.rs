@@ -278,6 +278,15 @@ const TYPED_REQUESTS: [&str; 15] = [
     CancelTaskMethod::VALUE,
 ];
 
+/// The typed requests the 2026-07-28 revision removed: unknown methods there
+/// (`-32601`, and 404 over HTTP), whatever their params.
+const REMOVED_IN_2026: [&str; 4] = [
+    InitializeResultMethod::VALUE,
+    SetLevelRequestMethod::VALUE,
+    SubscribeRequestMethod::VALUE,
+    UnsubscribeRequestMethod::VALUE,
+];
+
 impl ServerHandler for McpSession {
     fn get_info(&self) -> ServerInfo {
         ServerInfo::new(
@@ -487,10 +496,11 @@ impl ServerHandler for McpSession {
     async fn on_custom_request(
         &self,
         request: CustomRequest,
-        _ctx: RequestContext<RoleServer>,
+        ctx: RequestContext<RoleServer>,
     ) -> Result<CustomResult, ErrorData> {
         let method = request.method;
-        if TYPED_REQUESTS.contains(&method.as_str()) {
+        let removed = is_modern(&ctx) && REMOVED_IN_2026.contains(&method.as_str());
+        if TYPED_REQUESTS.contains(&method.as_str()) && !removed {
             Err(ErrorData::invalid_params(format!("the params of `{method}` do not match its schema"), None))
         } else {
             Err(ErrorData::new(ErrorCode::METHOD_NOT_FOUND, format!("unknown method `{method}`"), None))
