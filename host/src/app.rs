@@ -54,7 +54,7 @@ impl App {
             policy: PolicyChain::new(config.docker.operator_policy()),
             docker,
         });
-        let upstreams = Upstreams::start(config.servers.clone(), &services.registry);
+        let upstreams = Upstreams::start(config.servers.clone(), &services);
         let loader = Arc::new(Loader::new(runtime, services.clone(), config.clone()));
         let loaded = loader.load_all().await;
         tracing::info!(plugins = loaded, ms = started.elapsed().as_millis() as u64, "plugins loaded");

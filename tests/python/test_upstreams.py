@@ -6,6 +6,7 @@ the official Python SDK) as a `command` upstream and from a Claude Desktop
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -144,3 +145,70 @@ async def test_a_claude_desktop_config_loads_unchanged(portcullis_bin, plugin_di
         await wait_for_tool(client, "fixture__echo")
         echoed = await client.call_tool("fixture__echo", {"text": "imported"})
         assert text_of(echoed) == "imported", echoed
+
+
+def server_containers(name: str) -> list[str]:
+    out = subprocess.run(
+        ["docker", "ps", "-aq", "--filter", f"label=portcullis.server={name}"], check=True, capture_output=True, text=True
+    ).stdout
+    return out.split()
+
+
+async def test_a_container_upstream_survives_docker_kill_and_leaves_nothing(portcullis_bin, plugin_dir, cache_dir, tmp_path):
+    """The fixture server in the test image, attached through the engine: a
+    `docker kill` restarts it, its tools come back, and nothing is left after."""
+    config = config_file(
+        tmp_path,
+        """
+[docker]
+images = ["portcullis-test/*"]
+
+[servers.boxed]
+image = "portcullis-test/mcp-upstream:1"
+env = { FIXTURE_SERVER_NAME = "in-a-box" }
+startup_timeout_secs = 30
+""",
+    )
+    async with host(portcullis_bin, plugin_dir, cache_dir, "--config", str(config)) as client:
+        await wait_for_tool(client, "boxed__echo")
+        echoed = await client.call_tool("boxed__echo", {"text": "from the container"})
+        assert text_of(echoed) == "from the container", echoed
+        [first] = server_containers("boxed")
+        inspect = subprocess.run(
+            ["docker", "inspect", "-f", "{{.HostConfig.NetworkMode}} {{.HostConfig.CapDrop}} {{.Config.OpenStdin}}", first],
+            check=True, capture_output=True, text=True,
+        ).stdout.split()
+        assert inspect == ["none", "[ALL]", "true"], inspect
+
+        subprocess.run(["docker", "kill", first], check=True, capture_output=True)
+        with anyio.fail_after(30):
+            while True:
+                again = await client.call_tool("boxed__echo", {"text": "back"})
+                if not again.is_error:
+                    break
+                assert "server `boxed`" in text_of(again), again
+                await anyio.sleep(0.3)
+        assert text_of(again) == "back"
+        assert first not in server_containers("boxed"), "the killed container was removed"
+    with anyio.fail_after(10):
+        while server_containers("boxed"):
+            await anyio.sleep(0.2)
+
+
+async def test_a_denied_image_stops_only_that_server(portcullis_bin, plugin_dir, cache_dir, tmp_path):
+    config = config_file(
+        tmp_path,
+        """
+[docker]
+images = ["python:*"]
+
+[servers.boxed]
+image = "portcullis-test/mcp-upstream:1"
+max_restarts = 0
+"""
+        + fixture_server("good"),
+    )
+    async with host(portcullis_bin, plugin_dir, cache_dir, "--config", str(config)) as client:
+        names = await wait_for_tool(client, "good__echo")
+        assert not any(n.startswith("boxed__") for n in names), names
+    assert server_containers("boxed") == []

@@ -43,6 +43,8 @@ pub(super) const PID: &str = "portcullis.pid";
 pub(super) const HOSTNAME: &str = "portcullis.hostname";
 /// The name the caller gave a container.
 pub(super) const NAME: &str = "portcullis.name";
+/// The upstream server a container runs (see `servers`); it has no owner label.
+pub(super) const SERVER: &str = "portcullis.server";
 /// Marks an installer container (see `install`), which has no owner label.
 pub(super) const INSTALLER: &str = "portcullis.installer";
 /// On a committed install step's image: what the step changed (JSON).
@@ -76,6 +78,12 @@ impl Identity {
     /// session, so no caller can list or address it.
     pub(super) fn installer_labels(&self) -> HashMap<String, String> {
         self.stamped([(INSTALLER, "true".to_string())])
+    }
+
+    /// The labels of upstream server `name`'s container: this instance's,
+    /// but no principal or session, so no sandbox caller can reach it.
+    pub(super) fn server_labels(&self, name: &str) -> HashMap<String, String> {
+        self.stamped([(SERVER, name.to_string())])
     }
 
     /// This instance's labels and `extra`.

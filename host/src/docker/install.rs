@@ -38,7 +38,7 @@ use super::exec::{self, Job, Outcome, Stop};
 use super::identity::{self, Identity};
 use super::output::Captured;
 use super::sessions::{self, Ledger};
-use super::spec::{Blueprint, Limits, WORKSPACE};
+use super::spec::{Blueprint, Limits, Process, WORKSPACE};
 
 /// The repository of committed install steps.
 const REPOSITORY: &str = "portcullis-deps";
@@ -195,8 +195,9 @@ async fn create_installer(
     let env = of.config.as_ref().and_then(|c| c.env.clone()).unwrap_or_default();
     let limits =
         of.host_config.as_ref().map(Limits::of).ok_or_else(|| Error::Failed("the container has no limits".into()))?;
-    let blueprint =
-        Blueprint { image, env, network: networked, mounts: &[], labels: me.installer_labels(), volume: None, limits };
+    let labels = me.installer_labels();
+    let process = Process::Idle;
+    let blueprint = Blueprint { image, env, network: networked, mounts: &[], labels, volume: None, limits, process };
     let body: ContainerCreateBody = blueprint.body();
     let created = client.api.create_container(None, body).await.map_err(client.err("create an installer container"))?;
     if networked

@@ -23,6 +23,7 @@ mod install;
 mod output;
 mod quota;
 mod reclaim;
+mod servers;
 mod sessions;
 mod spec;
 
@@ -38,6 +39,7 @@ use tokio::task::AbortHandle;
 pub use config::DockerConfig;
 pub use host::{DockerCall, DockerImport};
 pub use reclaim::Reaped;
+pub use servers::{AttachedServer, ServerContainer};
 
 use crate::caller::{CallContext, Principal};
 use crate::wit::docker::{Container, ContainerSpec, EngineInfo, ExecResult, ExecSpec, ExitReason};
@@ -49,7 +51,7 @@ use exec::{Job, Stop};
 use files::WorkspacePath;
 use identity::{Identity, Scope};
 use sessions::Ledger;
-use spec::{Blueprint, Limits, WORKSPACE};
+use spec::{Blueprint, Limits, Process, WORKSPACE};
 
 /// A container spec that passed [`DockerService::validate`], with the
 /// environment and limits it resolved to.
@@ -185,6 +187,7 @@ impl DockerService {
             labels,
             volume: Some(&volume),
             limits,
+            process: Process::Idle,
         };
         let engine_name = match &spec.name {
             Some(name) => format!("portcullis-{}-{name}", self.me.session_hash(&session)),

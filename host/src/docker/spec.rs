@@ -58,6 +58,11 @@ impl Limits {
         Ok(Limits { memory_bytes, nano_cpus: (cpus * 1e9).round() as i64, pids })
     }
 
+    /// The operator's limits (`docker.memory_mib`, `cpus`, `pids`).
+    pub(super) fn operator(config: &DockerConfig) -> Limits {
+        Limits { memory_bytes: config.memory_bytes, nano_cpus: (config.cpus * 1e9).round() as i64, pids: config.pids }
+    }
+
     /// The limits a container was created with.
     pub(super) fn of(host: &HostConfig) -> Limits {
         Limits {
@@ -76,14 +81,25 @@ pub(super) struct Blueprint<'a> {
     /// Host mounts, already approved by the policy chain (resolved paths).
     pub(super) mounts: &'a [policy::Mount],
     pub(super) labels: HashMap<String, String>,
-    /// The session's workspace volume; installers have none.
+    /// The session's workspace volume; installers and servers have none.
     pub(super) volume: Option<&'a str>,
     pub(super) limits: Limits,
+    /// What the container runs.
+    pub(super) process: Process,
+}
+
+/// What a container runs.
+pub(super) enum Process {
+    /// `sleep infinity` under the init process, in `/workspace`, so it stays
+    /// up for execs and stops at once (sandboxes, installers).
+    Idle,
+    /// The image's own command, or `cmd`, with stdin kept open and nothing
+    /// else (no TTY): an MCP server spoken to through the attach API.
+    Server { cmd: Option<Vec<String>> },
 }
 
 impl Blueprint<'_> {
-    /// The engine's create request. The container runs `sleep infinity` under
-    /// an init process, so it stays up for execs and stops at once.
+    /// The engine's create request.
     pub(super) fn body(self) -> ContainerCreateBody {
         let workspace = self.volume.map(|volume| Mount {
             target: Some(WORKSPACE.into()),
@@ -111,15 +127,30 @@ impl Blueprint<'_> {
             mounts: Some(workspace.into_iter().chain(binds).collect()),
             ..Default::default()
         };
-        ContainerCreateBody {
+        let body = ContainerCreateBody {
             image: Some(self.image.into()),
-            entrypoint: Some(vec!["sleep".into()]),
-            cmd: Some(vec!["infinity".into()]),
             env: Some(self.env),
-            working_dir: Some(WORKSPACE.into()),
             labels: Some(self.labels),
             host_config: Some(host_config),
             ..Default::default()
+        };
+        match self.process {
+            Process::Idle => ContainerCreateBody {
+                entrypoint: Some(vec!["sleep".into()]),
+                cmd: Some(vec!["infinity".into()]),
+                working_dir: Some(WORKSPACE.into()),
+                ..body
+            },
+            Process::Server { cmd } => ContainerCreateBody {
+                cmd,
+                open_stdin: Some(true),
+                stdin_once: Some(false),
+                attach_stdin: Some(true),
+                attach_stdout: Some(true),
+                attach_stderr: Some(true),
+                tty: Some(false),
+                ..body
+            },
         }
     }
 }

@@ -24,6 +24,19 @@ pub enum Launch {
         /// Its working directory, if not the host's.
         cwd: Option<PathBuf>,
     },
+    /// A long-lived container speaking MCP on its attached stdin and stdout,
+    /// hardened like the sandbox's; the image, network and mounts pass the
+    /// policy chain first.
+    Container {
+        /// The image.
+        image: String,
+        /// The command instead of the image's, if any.
+        cmd: Option<Vec<String>>,
+        /// Its environment variables.
+        env: Vec<(String, Secret)>,
+        /// Whether it gets a network (the operator must allow networks).
+        network: bool,
+    },
     /// A remote server over Streamable HTTP.
     Url {
         /// The endpoint (`https://…/mcp`).
@@ -53,6 +66,9 @@ pub struct ServerSpec {
 #[serde(deny_unknown_fields)]
 pub struct ServerFile {
     command: Option<Vec<String>>,
+    image: Option<String>,
+    #[serde(default)]
+    network: bool,
     #[serde(default)]
     env: BTreeMap<String, String>,
     cwd: Option<PathBuf>,
@@ -95,7 +111,17 @@ impl ServerFile {
     pub fn resolve(self, name: &str) -> Result<ServerSpec, String> {
         check_name(name)?;
         let key = |k: &str| format!("`servers.{name}.{k}`");
+        if self.network && self.image.is_none() {
+            return Err(format!("{} is for `image` servers only", key("network")));
+        }
         let launch = match (self.command, self.url) {
+            (cmd, None) if let Some(image) = self.image => {
+                if image.trim().is_empty() || !self.headers.is_empty() || self.cwd.is_some() {
+                    return Err(format!("{} must name an image, without `headers` or `cwd`", key("image")));
+                }
+                let env = secrets(self.env, &key("env"))?;
+                Launch::Container { image, cmd, env, network: self.network }
+            }
             (Some(argv), None) => {
                 if argv.first().is_none_or(|p| p.is_empty()) {
                     return Err(format!(
@@ -113,6 +139,9 @@ impl ServerFile {
                     return Err(format!("{} and {} are for `command` servers only", key("env"), key("cwd")));
                 }
                 Launch::Url { url: check_url(&url, &key("url"))?, headers: secrets(self.headers, &key("headers"))? }
+            }
+            (_, Some(_)) if self.image.is_some() => {
+                return Err(format!("server `{name}` sets both `image` and `url`; choose one"));
             }
             (Some(_), Some(_)) => return Err(format!("server `{name}` sets both `command` and `url`; choose one")),
             (None, None) => {
@@ -139,6 +168,8 @@ pub fn load_desktop_file(path: &Path) -> Result<Vec<ServerSpec>, String> {
         let command = entry.command.map(|program| std::iter::once(program).chain(entry.args).collect());
         let as_file = ServerFile {
             command,
+            image: None,
+            network: false,
             env: entry.env,
             cwd: entry.cwd,
             url: entry.url,
@@ -205,7 +236,11 @@ mod tests {
         assert!(parse("command = []").unwrap_err().contains("`servers.git.command`"));
         assert!(parse("").unwrap_err().contains("needs `command"));
         assert!(parse("command = [\"a\"]\nurl = \"https://x\"").unwrap_err().contains("both"));
-        assert!(parse("command = [\"a\"]\nimage = \"x\"").unwrap_err().contains("image"));
+        assert!(parse("url = \"https://x\"\nimage = \"x\"").unwrap_err().contains("both"));
+        assert!(parse("command = [\"a\"]\nnetwork = true").unwrap_err().contains("`servers.git.network`"));
+        assert!(parse("command = [\"a\"]\nvolume = 1").is_err(), "unknown keys are refused");
+        let boxed = parse("image = \"mcp/git\"\ncommand = [\"serve\"]").unwrap();
+        assert!(matches!(boxed.launch, Launch::Container { cmd: Some(_), network: false, .. }), "{boxed:?}");
         assert!(ServerFile::resolve(toml::from_str("command = [\"a\"]").unwrap(), "a__b").is_err());
     }
 

@@ -1,33 +1,67 @@
 //! Starting a connection to an upstream server: a child process on the
 //! host (its own process group, killed whole when the connection is
-//! dropped; its environment only what the entry lists, plus PATH and HOME;
-//! its stderr to the host log and the server's status), or a remote URL over
-//! Streamable HTTP.
+//! dropped; its environment only what the entry lists, plus PATH and HOME),
+//! a container attached through the engine (removed when the connection is
+//! dropped), or a remote URL over Streamable HTTP. A process's or
+//! container's stderr goes to the host log and the server's status.
 
 use std::collections::HashMap;
+use std::pin::Pin;
 use std::process::Stdio;
 use std::sync::Arc;
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, anyhow};
+use bollard::container::LogOutput;
+use bytes::Bytes;
+use futures::{Stream, StreamExt};
 use process_wrap::tokio::{CommandWrap, KillOnDrop, ProcessGroup};
 use rmcp::ServiceExt;
 use rmcp::service::{RoleClient, RunningService};
 use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig;
 use rmcp::transport::{StreamableHttpClientTransport, TokioChildProcess};
 use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio_util::io::StreamReader;
 
 use super::config::{Launch, ServerSpec};
 use super::link::Link;
 use super::server::StderrTail;
+use crate::docker::{DockerService, ServerContainer};
+use crate::plugins::HostServices;
+use crate::wit::policy::ContainerRequest;
+
+/// A live connection to a server, and the container it runs in, if any.
+pub(super) struct Connection {
+    pub(super) service: RunningService<RoleClient, Link>,
+    /// Removes the container when the connection is dropped.
+    pub(super) _container: Option<ServerContainerGuard>,
+}
+
+/// Removes a server's container when dropped.
+pub(super) struct ServerContainerGuard {
+    docker: Arc<DockerService>,
+    id: String,
+}
+
+impl Drop for ServerContainerGuard {
+    fn drop(&mut self) {
+        let (docker, id) = (self.docker.clone(), std::mem::take(&mut self.id));
+        tokio::spawn(async move {
+            if let Err(e) = docker.remove_server(&id).await {
+                tracing::warn!(container = %id, "could not remove an upstream server's container: {}", e.message());
+            }
+        });
+    }
+}
 
 /// Connects to `spec`'s server and completes `initialize`, with `link`
 /// handling what the server sends.
 pub(super) async fn connect(
     spec: &ServerSpec,
+    services: &Arc<HostServices>,
     link: Link,
     stderr: Arc<StderrTail>,
-) -> Result<RunningService<RoleClient, Link>> {
-    match &spec.launch {
+) -> Result<Connection> {
+    let service = match &spec.launch {
         Launch::Command { argv, env, cwd } => {
             let mut command = tokio::process::Command::new(&argv[0]);
             command.args(&argv[1..]).env_clear();
@@ -49,7 +83,29 @@ pub(super) async fn connect(
             if let Some(child_stderr) = child_stderr {
                 tokio::spawn(forward_stderr(spec.name.clone(), child_stderr, stderr));
             }
-            Ok(link.serve(transport).await?)
+            link.serve(transport).await?
+        }
+        Launch::Container { image, cmd, env, network } => {
+            let docker =
+                services.docker.clone().context("`image` servers need Docker: set `enabled = true` under [docker]")?;
+            let request = ContainerRequest { image: docker.image_or_default(image), network: *network, mounts: vec![] };
+            let approved = services
+                .policy
+                .check_container(services, request)
+                .await
+                .map_err(|f| anyhow!(f.message().to_string()))?;
+            let container = ServerContainer {
+                cmd: cmd.clone(),
+                env: env.iter().map(|(k, v)| (k.clone(), v.expose().to_string())).collect(),
+            };
+            let attached = docker
+                .start_server(&spec.name, approved, container)
+                .await
+                .map_err(|f| anyhow!(f.message().to_string()))?;
+            let guard = ServerContainerGuard { docker, id: attached.id };
+            let stdout = demultiplex(spec.name.clone(), attached.output, stderr);
+            let service = link.serve((StreamReader::new(stdout), attached.input)).await?;
+            return Ok(Connection { service, _container: Some(guard) });
         }
         Launch::Url { url, headers } => {
             let mut custom = HashMap::new();
@@ -60,9 +116,34 @@ pub(super) async fn connect(
                 custom.insert(name, value);
             }
             let config = StreamableHttpClientTransportConfig::with_uri(url.as_str()).custom_headers(custom);
-            Ok(link.serve(StreamableHttpClientTransport::from_config(config)).await?)
+            link.serve(StreamableHttpClientTransport::from_config(config)).await?
         }
-    }
+    };
+    Ok(Connection { service, _container: None })
+}
+
+/// A container's stdout, as bytes; its stderr is logged and kept for the
+/// server's status as it arrives.
+fn demultiplex(
+    server: String,
+    output: Pin<Box<dyn Stream<Item = Result<LogOutput, bollard::errors::Error>> + Send>>,
+    tail: Arc<StderrTail>,
+) -> impl Stream<Item = std::io::Result<Bytes>> + Send {
+    output.filter_map(move |frame| {
+        let kept = match frame {
+            Ok(LogOutput::StdOut { message } | LogOutput::Console { message }) => Some(Ok(message)),
+            Ok(LogOutput::StdErr { message }) => {
+                for line in String::from_utf8_lossy(&message).lines().filter(|l| !l.trim().is_empty()) {
+                    tracing::info!(server, "stderr: {line}");
+                    tail.push(line);
+                }
+                None
+            }
+            Ok(LogOutput::StdIn { .. }) => None,
+            Err(e) => Some(Err(std::io::Error::other(e))),
+        };
+        std::future::ready(kept)
+    })
 }
 
 /// Logs each line the server writes to stderr, tagged with the server, and

@@ -19,7 +19,7 @@ pub use convert::content_from_wire;
 pub use secrets::Secret;
 pub use server::{State, Status, Upstream};
 
-use crate::providers::Registry;
+use crate::plugins::HostServices;
 
 /// The upstream servers of one host.
 #[derive(Default)]
@@ -28,10 +28,10 @@ pub struct Upstreams {
 }
 
 impl Upstreams {
-    /// Starts every server in `specs`, in parallel; each joins `registry`
-    /// when it has answered. Returns at once.
-    pub fn start(specs: Vec<ServerSpec>, registry: &Arc<Registry>) -> Upstreams {
-        Upstreams { servers: specs.into_iter().map(|spec| Upstream::start(spec, registry.clone())).collect() }
+    /// Starts every server in `specs`, in parallel; each joins the
+    /// services' registry when it has answered. Returns at once.
+    pub fn start(specs: Vec<ServerSpec>, services: &Arc<HostServices>) -> Upstreams {
+        Upstreams { servers: specs.into_iter().map(|spec| Upstream::start(spec, services.clone())).collect() }
     }
 
     /// The servers, in configuration order.

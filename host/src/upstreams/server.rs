@@ -94,7 +94,7 @@ impl StderrTail {
 /// An upstream server.
 pub struct Upstream {
     spec: ServerSpec,
-    registry: Arc<Registry>,
+    services: Arc<HostServices>,
     status: watch::Sender<Status>,
     peer: RwLock<Option<Peer<RoleClient>>>,
     catalog: RwLock<Arc<Catalog>>,
@@ -104,13 +104,13 @@ pub struct Upstream {
 }
 
 impl Upstream {
-    /// Starts supervising server `spec`; its tools join `registry` once it
-    /// has answered. Returns at once.
-    pub fn start(spec: ServerSpec, registry: Arc<Registry>) -> Arc<Upstream> {
+    /// Starts supervising server `spec`; its tools join the services'
+    /// registry once it has answered. Returns at once.
+    pub fn start(spec: ServerSpec, services: Arc<HostServices>) -> Arc<Upstream> {
         let initial = Status { state: State::Starting, reason: None, restarts: 0 };
         let server = Arc::new(Upstream {
             spec,
-            registry,
+            services,
             status: watch::channel(initial).0,
             peer: RwLock::new(None),
             catalog: RwLock::default(),
@@ -140,7 +140,7 @@ impl Upstream {
     }
 
     pub(super) fn registry(&self) -> &Registry {
-        &self.registry
+        &self.services.registry
     }
 
     /// Reads its catalog again after it said `change`, and republishes it.
@@ -149,7 +149,7 @@ impl Upstream {
         match read_catalog(&peer).await {
             Ok(catalog) => {
                 *self.catalog.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(catalog);
-                self.registry.refresh(change);
+                self.registry().refresh(change);
             }
             Err(e) => tracing::warn!(server = self.name(), "could not read the changed catalog: {e}"),
         }
@@ -347,12 +347,13 @@ async fn supervise(server: Arc<Upstream>) {
         let timeout = server.spec.startup_timeout;
         let connected = tokio::select! {
             () = server.stop.cancelled() => break,
-            connected = tokio::time::timeout(timeout, launch::connect(&server.spec, link, server.stderr.clone())) => connected,
+            connected = tokio::time::timeout(timeout, launch::connect(&server.spec, &server.services, link, server.stderr.clone())) => connected,
         };
         let reason = match connected {
             Err(_) => format!("it did not answer `initialize` within {} s", timeout.as_secs()),
             Ok(Err(e)) => format!("it could not be started: {e:#}"),
-            Ok(Ok(service)) => {
+            Ok(Ok(connection)) => {
+                let launch::Connection { service, _container } = connection;
                 let started = Instant::now();
                 match read_catalog(service.peer()).await {
                     Ok(catalog) => {
@@ -360,9 +361,9 @@ async fn supervise(server: Arc<Upstream>) {
                         *server.peer.write().unwrap_or_else(|p| p.into_inner()) = Some(service.peer().clone());
                         server.set(State::Running, None, restarts);
                         if published {
-                            server.registry.refresh(Change::Tools);
+                            server.registry().refresh(Change::Tools);
                         } else {
-                            server.registry.insert_server(server.clone());
+                            server.registry().insert_server(server.clone());
                             published = true;
                         }
                         let cancel = service.cancellation_token();
