@@ -212,3 +212,34 @@ max_restarts = 0
         names = await wait_for_tool(client, "good__echo")
         assert not any(n.startswith("boxed__") for n in names), names
     assert server_containers("boxed") == []
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [
+        {"FIXTURE_GARBAGE": "1"},
+        {"FIXTURE_HUGE_LINE": str(50 * 1024 * 1024)},
+    ],
+    ids=["garbage-on-stdout", "a-50-MB-line"],
+)
+async def test_an_upstream_writing_junk_on_stdout_still_serves(portcullis_bin, plugin_dir, cache_dir, tmp_path, fault):
+    """Lines that are not JSON-RPC (or longer than the 16 MiB line cap) are
+    skipped; the server's real answers still arrive, and others are unaffected."""
+    config = config_file(tmp_path, fixture_server("junk", **fault) + fixture_server("good"))
+    async with host(portcullis_bin, plugin_dir, cache_dir, "--config", str(config)) as client:
+        await wait_for_tool(client, "junk__echo")
+        echoed = await client.call_tool("junk__echo", {"text": "despite the junk"})
+        assert text_of(echoed) == "despite the junk", echoed
+        await wait_for_tool(client, "good__echo")
+        good = await client.call_tool("good__echo", {"text": "unaffected"})
+        assert text_of(good) == "unaffected", good
+
+
+async def test_an_upstream_that_never_answers_initialize_times_out(portcullis_bin, plugin_dir, cache_dir, tmp_path):
+    silent = fixture_server("silent", FIXTURE_NEVER_INITIALIZE="1").replace("startup_timeout_secs = 20", "startup_timeout_secs = 1")
+    config = config_file(tmp_path, silent + fixture_server("good"))
+    async with host(portcullis_bin, plugin_dir, cache_dir, "--config", str(config)) as client:
+        names = await wait_for_tool(client, "good__echo")
+        assert not any(n.startswith("silent__") for n in names), names
+        good = await client.call_tool("good__echo", {"text": "unaffected"})
+        assert text_of(good) == "unaffected", good
