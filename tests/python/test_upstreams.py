@@ -243,3 +243,32 @@ async def test_an_upstream_that_never_answers_initialize_times_out(portcullis_bi
         assert not any(n.startswith("silent__") for n in names), names
         good = await client.call_tool("good__echo", {"text": "unaffected"})
         assert text_of(good) == "unaffected", good
+
+
+async def test_an_upstreams_sampling_elicitation_and_roots_reach_the_calling_client(
+    portcullis_bin, plugin_dir, cache_dir, tmp_path
+):
+    from mcp import types
+
+    async def sampling(context, params):
+        return types.CreateMessageResult(
+            role="assistant", content=types.TextContent(type="text", text=f"model: {params.messages[0].content.text}"), model="m"
+        )
+
+    async def elicitation(context, params):
+        return types.ElicitResult(action="accept", content={"answer": "teal"})
+
+    async def roots(context):
+        return types.ListRootsResult(roots=[types.Root(uri="file:///work/here", name="here")])
+
+    config = config_file(tmp_path, fixture_server())
+    params = server(portcullis_bin, plugin_dir, cache_dir, "--config", str(config))
+    callbacks = dict(sampling_callback=sampling, elicitation_callback=elicitation, list_roots_callback=roots)
+    async with Client(params, mode="legacy", **callbacks) as client:
+        await wait_for_tool(client, "fixture__ask_model")
+        sampled = await client.call_tool("fixture__ask_model", {"prompt": "2+2?"})
+        assert text_of(sampled) == "model: 2+2?", sampled
+        asked = await client.call_tool("fixture__ask_user", {"question": "Colour?"})
+        assert text_of(asked) == "accept: teal", asked
+        listed = await client.call_tool("fixture__list_roots", {})
+        assert "file:///work/here" in text_of(listed), listed

@@ -3,8 +3,6 @@
 //! MCP types are built from their JSON wire form: rmcp's model structs are
 //! `#[non_exhaustive]`, and the wire form is the contract both sides share.
 
-use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD as BASE64;
 use rmcp::ErrorData;
 use rmcp::model::{
     CallToolResult, CompleteResult, ContentBlock, CreateMessageRequestParams, ElicitRequestParams, GetPromptResult,
@@ -14,6 +12,7 @@ use serde::de::DeserializeOwned;
 use serde_json::{Map, Value, json};
 
 use crate::plugins::PluginFault;
+use crate::wit::wire::{content_from_wire, content_json, resource_contents_json};
 use crate::wit::{client, completions, prompts, resources, tools, types};
 
 /// Builds an MCP type from its wire JSON; a failure is the plugin's fault.
@@ -65,39 +64,6 @@ pub fn tool(public_name: &str, tool: &tools::Tool) -> Result<Tool, String> {
         map.insert("annotations".into(), hints.into());
     }
     serde_json::from_value(map.into()).map_err(|e| e.to_string())
-}
-
-fn resource_contents_json(c: &types::ResourceContents) -> Value {
-    let mut map = Map::new();
-    map.insert("uri".into(), c.uri.clone().into());
-    put(&mut map, "mimeType", c.mime_type.clone());
-    match &c.body {
-        types::ResourceBody::Text(text) => map.insert("text".into(), text.clone().into()),
-        types::ResourceBody::Blob(bytes) => map.insert("blob".into(), BASE64.encode(bytes).into()),
-    };
-    map.into()
-}
-
-fn resource_link_json(l: &types::ResourceLink) -> Value {
-    let mut map = Map::new();
-    map.insert("type".into(), "resource_link".into());
-    map.insert("uri".into(), l.uri.clone().into());
-    map.insert("name".into(), l.name.clone().into());
-    put(&mut map, "title", l.title.clone());
-    put(&mut map, "description", l.description.clone());
-    put(&mut map, "mimeType", l.mime_type.clone());
-    map.into()
-}
-
-/// The wire JSON of one content block.
-pub fn content_json(content: &types::Content) -> Value {
-    match content {
-        types::Content::Text(text) => json!({"type": "text", "text": text}),
-        types::Content::Image(m) => json!({"type": "image", "data": BASE64.encode(&m.data), "mimeType": m.mime_type}),
-        types::Content::Audio(m) => json!({"type": "audio", "data": BASE64.encode(&m.data), "mimeType": m.mime_type}),
-        types::Content::Resource(c) => json!({"type": "resource", "resource": resource_contents_json(c)}),
-        types::Content::ResourceLink(l) => resource_link_json(l),
-    }
 }
 
 /// A tool result. Structured content must be valid JSON.
@@ -283,7 +249,7 @@ pub fn sampling_response(result: &Value) -> Result<client::SamplingResponse, Str
         block => block.clone(),
     };
     Ok(client::SamplingResponse {
-        message: client::SamplingMessage { role, content: crate::upstreams::content_from_wire(&content)? },
+        message: client::SamplingMessage { role, content: content_from_wire(&content)? },
         model: result["model"].as_str().unwrap_or_default().to_string(),
         stop_reason: result["stopReason"].as_str().map(str::to_string),
     })

@@ -2,11 +2,10 @@
 //! in the contract's types that every provider answers with. Fields the
 //! contract has no place for (icons, `_meta`) are dropped.
 
-use base64::Engine;
-use base64::engine::general_purpose::STANDARD as BASE64;
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::wit::wire::{content_from_wire, resource_contents_from_wire};
 use crate::wit::{completions, prompts, resources, tools, types};
 
 /// The wire JSON of an rmcp value.
@@ -53,43 +52,6 @@ pub fn call_result(result: &rmcp::model::CallToolResult) -> Result<tools::CallRe
     })
 }
 
-/// One content block from its wire JSON.
-pub fn content_from_wire(value: &Value) -> Result<types::Content, String> {
-    let bytes = |v: &Value, key: &str| {
-        BASE64
-            .decode(v.get(key).and_then(Value::as_str).unwrap_or_default())
-            .map_err(|e| format!("invalid base64: {e}"))
-    };
-    let media = |v: &Value| Ok::<_, String>(types::Media { data: bytes(v, "data")?, mime_type: string(v, "mimeType") });
-    match value.get("type").and_then(Value::as_str) {
-        Some("text") => Ok(types::Content::Text(string(value, "text"))),
-        Some("image") => Ok(types::Content::Image(media(value)?)),
-        Some("audio") => Ok(types::Content::Audio(media(value)?)),
-        Some("resource") => {
-            Ok(types::Content::Resource(resource_contents(value.get("resource").unwrap_or(&Value::Null))?))
-        }
-        Some("resource_link") => Ok(types::Content::ResourceLink(types::ResourceLink {
-            uri: string(value, "uri"),
-            name: string(value, "name"),
-            title: text(value, "title"),
-            description: text(value, "description"),
-            mime_type: text(value, "mimeType"),
-        })),
-        other => Err(format!("unsupported content type {other:?}")),
-    }
-}
-
-fn resource_contents(value: &Value) -> Result<types::ResourceContents, String> {
-    let body = match (value.get("text").and_then(Value::as_str), value.get("blob").and_then(Value::as_str)) {
-        (Some(text), _) => types::ResourceBody::Text(text.to_string()),
-        (None, Some(blob)) => {
-            types::ResourceBody::Blob(BASE64.decode(blob).map_err(|e| format!("invalid base64 in a resource: {e}"))?)
-        }
-        (None, None) => return Err("a resource's contents have neither `text` nor `blob`".into()),
-    };
-    Ok(types::ResourceContents { uri: string(value, "uri"), mime_type: text(value, "mimeType"), body })
-}
-
 /// A concrete resource descriptor.
 pub fn resource(resource: &rmcp::model::Resource) -> resources::Resource {
     let wire = json(resource);
@@ -119,7 +81,7 @@ pub fn resource_template(template: &rmcp::model::ResourceTemplate) -> resources:
 pub fn read_result(result: &rmcp::model::ReadResourceResult) -> Result<Vec<types::ResourceContents>, String> {
     let wire = json(result);
     let contents = wire.get("contents").and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default();
-    contents.iter().map(resource_contents).collect()
+    contents.iter().map(resource_contents_from_wire).collect()
 }
 
 /// A prompt descriptor.

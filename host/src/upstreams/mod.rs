@@ -15,7 +15,6 @@ mod server;
 use std::sync::Arc;
 
 pub use config::{Launch, ServerFile, ServerSpec, load_desktop_file};
-pub use convert::content_from_wire;
 pub use secrets::Secret;
 pub use server::{State, Status, Upstream};
 

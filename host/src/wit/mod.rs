@@ -24,6 +24,7 @@ mod generated {
 pub use generated::*;
 
 pub mod v0_1;
+pub mod wire;
 
 pub use exports::portcullis::plugin::{completions, packages, policy, prompts, resources, tools};
 pub use portcullis::plugin::{client, config, context, dependencies, docker, events, log, progress, types};
