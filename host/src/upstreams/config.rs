@@ -111,6 +111,9 @@ impl ServerFile {
     pub fn resolve(self, name: &str) -> Result<ServerSpec, String> {
         check_name(name)?;
         let key = |k: &str| format!("`servers.{name}.{k}`");
+        if self.image.is_some() && self.url.is_some() {
+            return Err(format!("server `{name}` sets both `image` and `url`; choose one"));
+        }
         if self.network && self.image.is_none() {
             return Err(format!("{} is for `image` servers only", key("network")));
         }
@@ -139,9 +142,6 @@ impl ServerFile {
                     return Err(format!("{} and {} are for `command` servers only", key("env"), key("cwd")));
                 }
                 Launch::Url { url: check_url(&url, &key("url"))?, headers: secrets(self.headers, &key("headers"))? }
-            }
-            (_, Some(_)) if self.image.is_some() => {
-                return Err(format!("server `{name}` sets both `image` and `url`; choose one"));
             }
             (Some(_), Some(_)) => return Err(format!("server `{name}` sets both `command` and `url`; choose one")),
             (None, None) => {
