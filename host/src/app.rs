@@ -22,8 +22,6 @@ pub struct App {
     pub mcp: Arc<McpState>,
     /// Fires on shutdown; background tasks stop.
     pub shutdown: CancellationToken,
-    /// The upstream servers it runs or connects to.
-    pub upstreams: Upstreams,
 }
 
 impl App {
@@ -65,14 +63,14 @@ impl App {
             }
             tokio::spawn(crate::plugins::watch(dir.clone(), loader, shutdown.clone()));
         }
-        Ok(App { mcp: crate::protocol::McpState::new(services), shutdown, upstreams })
+        Ok(App { mcp: crate::protocol::McpState::new(services, upstreams), shutdown })
     }
 
     /// Stops background work and releases what this instance owns: every
     /// container and session volume it created.
     pub async fn stop(&self) {
         self.shutdown.cancel();
-        self.upstreams.stop().await;
+        self.mcp.upstreams().stop().await;
         if let Some(docker) = &self.mcp.services().docker {
             match docker.shutdown().await {
                 Ok(removed) => tracing::info!(containers = removed, "removed this instance's containers"),

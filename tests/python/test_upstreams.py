@@ -272,3 +272,30 @@ async def test_an_upstreams_sampling_elicitation_and_roots_reach_the_calling_cli
         assert text_of(asked) == "accept: teal", asked
         listed = await client.call_tool("fixture__list_roots", {})
         assert "file:///work/here" in text_of(listed), listed
+
+
+@pytest.mark.parametrize("mode", ["legacy", "2026-07-28"])
+async def test_upstreams_over_http_with_their_state_in_readyz_and_metrics(portcullis_bin, plugin_dir, cache_dir, mode):
+    """Both eras of Streamable HTTP reach an upstream; a failed one is in
+    /readyz with its stderr as the reason and in /metrics, and the host stays ready."""
+    import httpx
+
+    from test_http import http_server
+
+    broken = fixture_server("broken", FIXTURE_EXIT_AT_START="1").replace("max_restarts = 2", "max_restarts = 0")
+    with http_server(portcullis_bin, plugin_dir, cache_dir, config=fixture_server() + broken) as srv:
+        async with Client(srv.url, mode=mode) as client:
+            await wait_for_tool(client, "fixture__echo")
+            echoed = await client.call_tool("fixture__echo", {"text": "over http"})
+            assert text_of(echoed) == "over http", echoed
+        with anyio.fail_after(20):
+            while True:
+                ready = httpx.get(f"{srv.base}/readyz").json()
+                if ready["servers"]["broken"]["state"] == "failed":
+                    break
+                await anyio.sleep(0.2)
+        assert ready["status"] == "ready" and ready["servers"]["fixture"]["state"] == "running", ready
+        assert "exiting at start" in ready["servers"]["broken"]["reason"], ready
+        metrics = httpx.get(f"{srv.base}/metrics").text
+        assert 'portcullis_upstream_state{server="broken",state="failed"} 1' in metrics, metrics
+        assert 'portcullis_upstream_state{server="fixture",state="running"} 1' in metrics

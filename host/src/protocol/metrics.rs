@@ -1,5 +1,6 @@
 //! What the MCP surface counts, for Prometheus: tool calls, their errors and
-//! latency, plugin faults, live sessions, loaded plugins and live containers.
+//! latency, plugin faults, live sessions, loaded plugins, live containers and
+//! the state and restarts of each upstream server.
 
 use std::time::Duration;
 
@@ -32,6 +33,30 @@ struct FaultLabels {
     kind: &'static str,
 }
 
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ServerLabels {
+    server: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ServerStateLabels {
+    server: String,
+    state: &'static str,
+}
+
+/// What the metrics say about one upstream server.
+pub struct ServerFigures<'a> {
+    /// Its name.
+    pub name: &'a str,
+    /// Its state's name.
+    pub state: &'static str,
+    /// Its restarts since it last ran stably.
+    pub restarts: u32,
+}
+
+/// Every state an upstream server can be in, as metrics name them.
+const SERVER_STATES: [&str; 5] = ["starting", "running", "restarting", "failed", "stopped"];
+
 type LatencyFamily = Family<ToolLabels, Histogram, fn() -> Histogram>;
 
 /// The host's metrics. Labels are tool and plugin names the registry knows,
@@ -45,6 +70,8 @@ pub struct Metrics {
     sessions: Gauge,
     plugins: Gauge,
     containers: Gauge,
+    server_state: Family<ServerStateLabels, Gauge>,
+    server_restarts: Family<ServerLabels, Gauge>,
 }
 
 fn latency_histogram() -> Histogram {
@@ -71,7 +98,15 @@ impl Default for Metrics {
         registry.register("sessions", "Live sessions that began with initialize (stdio, HTTP, SSE)", sessions.clone());
         registry.register("plugins", "Loaded plugins", plugins.clone());
         registry.register("containers", "Live containers this host instance owns", containers.clone());
-        Self { registry, calls, errors, latency, faults, sessions, plugins, containers }
+        let server_state = Family::<ServerStateLabels, Gauge>::default();
+        let server_restarts = Family::<ServerLabels, Gauge>::default();
+        registry.register("upstream_state", "1 for each upstream server's current state", server_state.clone());
+        registry.register(
+            "upstream_restarts",
+            "Restarts of each upstream server since it last ran stably",
+            server_restarts.clone(),
+        );
+        Self { registry, calls, errors, latency, faults, sessions, plugins, containers, server_state, server_restarts }
     }
 }
 
@@ -108,11 +143,19 @@ impl Metrics {
     }
 
     /// The metrics in the Prometheus text format, with the current number of
-    /// loaded plugins and, if known, of live containers.
-    pub fn encode(&self, plugins: usize, containers: Option<u32>) -> String {
+    /// loaded plugins, of live containers if known, and the upstream servers.
+    pub fn encode(&self, plugins: usize, containers: Option<u32>, servers: &[ServerFigures<'_>]) -> String {
         self.plugins.set(plugins as i64);
         if let Some(containers) = containers {
             self.containers.set(i64::from(containers));
+        }
+        for server in servers {
+            for state in SERVER_STATES {
+                let labels = ServerStateLabels { server: server.name.to_string(), state };
+                self.server_state.get_or_create(&labels).set(i64::from(state == server.state));
+            }
+            let labels = ServerLabels { server: server.name.to_string() };
+            self.server_restarts.get_or_create(&labels).set(i64::from(server.restarts));
         }
         let mut text = String::new();
         prometheus_client::encoding::text::encode(&mut text, &self.registry).expect("writing to a String cannot fail");
@@ -134,7 +177,7 @@ mod tests {
         metrics.tool_call("hello", Duration::from_millis(3), &failed);
         metrics.fault(&PluginFault::CpuLimit { plugin: "faulty".into(), limit_ms: 5 });
         metrics.sessions(1);
-        let text = metrics.encode(3, Some(2));
+        let text = metrics.encode(3, Some(2), &[ServerFigures { name: "git", state: "running", restarts: 1 }]);
         for line in [
             "portcullis_tool_calls_total{tool=\"hello\"} 2",
             "portcullis_tool_errors_total{tool=\"hello\",kind=\"tool_error\"} 1",
@@ -143,6 +186,9 @@ mod tests {
             "portcullis_sessions 1",
             "portcullis_plugins 3",
             "portcullis_containers 2",
+            "portcullis_upstream_state{server=\"git\",state=\"running\"} 1",
+            "portcullis_upstream_state{server=\"git\",state=\"failed\"} 0",
+            "portcullis_upstream_restarts{server=\"git\"} 1",
         ] {
             assert!(text.contains(line), "missing `{line}` in:\n{text}");
         }

@@ -14,5 +14,5 @@ mod request_state;
 mod server;
 
 pub use client_link::CallStream;
-pub use metrics::Metrics;
+pub use metrics::{Metrics, ServerFigures};
 pub use server::{McpSession, McpState};

@@ -20,6 +20,7 @@ use super::request_state::StateSigner;
 use crate::caller::{CallContext, Principal};
 use crate::plugins::{HostServices, PluginFault};
 use crate::providers::{Snapshot, ToolRoute};
+use crate::upstreams::Upstreams;
 use crate::wit::{completions, types};
 
 /// The MCP tool list converted from one registry snapshot.
@@ -29,6 +30,7 @@ type ToolCache = (Arc<Snapshot>, Arc<Vec<Tool>>);
 /// the current registry snapshot.
 pub struct McpState {
     services: Arc<HostServices>,
+    upstreams: Upstreams,
     signer: StateSigner,
     tools: Mutex<Option<ToolCache>>,
     metrics: Metrics,
@@ -36,10 +38,11 @@ pub struct McpState {
 }
 
 impl McpState {
-    /// Shared state over `services`.
-    pub fn new(services: Arc<HostServices>) -> Arc<Self> {
+    /// Shared state over `services` and the upstream servers.
+    pub fn new(services: Arc<HostServices>, upstreams: Upstreams) -> Arc<Self> {
         Arc::new(Self {
             services,
+            upstreams,
             signer: StateSigner::default(),
             tools: Mutex::new(None),
             metrics: Metrics::default(),
@@ -50,6 +53,11 @@ impl McpState {
     /// The host services.
     pub fn services(&self) -> &Arc<HostServices> {
         &self.services
+    }
+
+    /// The upstream servers.
+    pub fn upstreams(&self) -> &Upstreams {
+        &self.upstreams
     }
 
     /// The host's metrics.

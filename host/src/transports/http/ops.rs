@@ -11,7 +11,8 @@ use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
 use crate::caller::Grant;
-use crate::protocol::McpState;
+use crate::protocol::{McpState, ServerFigures};
+use crate::providers::Provider;
 
 /// How long readiness and metrics wait for the Docker engine.
 const ENGINE_WAIT: Duration = Duration::from_secs(2);
@@ -23,8 +24,20 @@ pub async fn healthz() -> Response {
 
 /// `GET /readyz`: plugins are loaded (the server serves only after the first
 /// load) and, when a loaded plugin holds the `docker` grant, the Docker engine
-/// answers. 503 names what is missing.
+/// answers. 503 names what is missing. Each upstream server's state (and why,
+/// when it is not running) is in the details; a failed server does not make
+/// the host unready.
 pub async fn readyz(State(state): State<Arc<McpState>>) -> Response {
+    let servers: serde_json::Map<String, serde_json::Value> = state
+        .upstreams()
+        .servers()
+        .iter()
+        .map(|s| {
+            let status = s.status();
+            let details = json!({"state": status.state.as_str(), "restarts": status.restarts, "reason": status.reason});
+            (s.name().to_string(), details)
+        })
+        .collect();
     let snapshot = state.services().registry.snapshot();
     let plugins = snapshot.plugins().len();
     let docker_users: Vec<&str> =
@@ -42,10 +55,13 @@ pub async fn readyz(State(state): State<Arc<McpState>>) -> Response {
         }
     };
     match docker {
-        Ok(docker) => Json(json!({"status": "ready", "plugins": plugins, "docker": docker})).into_response(),
+        Ok(docker) => {
+            Json(json!({"status": "ready", "plugins": plugins, "docker": docker, "servers": servers})).into_response()
+        }
         Err(why) => {
-            let body =
-                json!({"status": "not ready", "plugins": plugins, "docker": why, "docker_plugins": docker_users});
+            let body = json!({
+                "status": "not ready", "plugins": plugins, "docker": why, "docker_plugins": docker_users, "servers": servers
+            });
             (StatusCode::SERVICE_UNAVAILABLE, Json(body)).into_response()
         }
     }
@@ -62,6 +78,11 @@ pub async fn metrics(State(state): State<Arc<McpState>>) -> Response {
             _ => None,
         },
     };
-    let text = state.metrics().encode(plugins, containers);
+    let statuses: Vec<_> = state.upstreams().servers().iter().map(|s| (s.name().to_string(), s.status())).collect();
+    let servers: Vec<ServerFigures<'_>> = statuses
+        .iter()
+        .map(|(name, status)| ServerFigures { name, state: status.state.as_str(), restarts: status.restarts })
+        .collect();
+    let text = state.metrics().encode(plugins, containers, &servers);
     ([(header::CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")], text).into_response()
 }
