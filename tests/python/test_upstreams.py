@@ -299,3 +299,22 @@ async def test_upstreams_over_http_with_their_state_in_readyz_and_metrics(portcu
         metrics = httpx.get(f"{srv.base}/metrics").text
         assert 'portcullis_upstream_state{server="broken",state="failed"} 1' in metrics, metrics
         assert 'portcullis_upstream_state{server="fixture",state="running"} 1' in metrics
+
+
+async def test_a_servers_principals_limit_who_sees_and_calls_it(portcullis_bin, plugin_dir, cache_dir):
+    """`principals` globs: a key that matches sees and calls the server's
+    tools, prompts and resources; another key finds none of them."""
+    from test_http import client_with_token, http_server
+
+    private = fixture_server("private").replace("max_restarts = 2", 'max_restarts = 2\nprincipals = ["key:ci-*"]')
+    keys = '[http.api_keys]\nci-runner = "key-of-ci-0123456789"\nvisitor = "key-of-visitor-0123456789"\n'
+    with http_server(portcullis_bin, plugin_dir, cache_dir, config=keys + private) as srv:
+        async with client_with_token(srv.url, "key-of-ci-0123456789", "legacy") as ci:
+            await wait_for_tool(ci, "private__echo")
+            echoed = await ci.call_tool("private__echo", {"text": "mine"})
+            assert text_of(echoed) == "mine", echoed
+        async with client_with_token(srv.url, "key-of-visitor-0123456789", "legacy") as visitor:
+            assert not any(n.startswith("private__") for n in await tool_names(visitor))
+            assert "private__review" not in {p.name for p in (await visitor.list_prompts()).prompts}
+            with pytest.raises(Exception, match="unknown tool"):
+                await visitor.call_tool("private__echo", {"text": "theirs"})

@@ -158,16 +158,8 @@ impl McpSession {
     /// cancellation. Stateless HTTP requests belong to no session unless a
     /// tool names one.
     fn call_context(&self, ctx: &RequestContext<RoleServer>, link: Arc<RequestLink>) -> CallContext {
-        let http = ctx.extensions.get::<http::request::Parts>();
-        let stateless = is_modern(ctx) && http.is_some();
-        let principal = match http {
-            None => Principal::local(),
-            Some(parts) => match parts.extensions.get::<Principal>() {
-                Some(authenticated) => authenticated.clone(),
-                None if stateless => Principal::anonymous(),
-                None => Principal::anonymous_session(&self.session_id),
-            },
-        };
+        let stateless = is_stateless(ctx);
+        let principal = self.principal(ctx);
         if !stateless {
             self.claimants.lock().unwrap().insert(principal.clone());
         }
@@ -176,6 +168,19 @@ impl McpSession {
             session_id: (!stateless).then(|| self.session_id.clone()),
             client: Some(link),
             cancel: ctx.ct.clone(),
+        }
+    }
+
+    /// Who sent a request: the local user on stdio, else the authenticated
+    /// principal over HTTP, else an anonymous one (see [`Principal`]).
+    fn principal(&self, ctx: &RequestContext<RoleServer>) -> Principal {
+        match ctx.extensions.get::<http::request::Parts>() {
+            None => Principal::local(),
+            Some(parts) => match parts.extensions.get::<Principal>() {
+                Some(authenticated) => authenticated.clone(),
+                None if is_stateless(ctx) => Principal::anonymous(),
+                None => Principal::anonymous_session(&self.session_id),
+            },
         }
     }
 
@@ -256,6 +261,11 @@ impl Drop for McpSession {
     }
 }
 
+/// Whether the request is a stateless 2026-07-28 HTTP request.
+fn is_stateless(ctx: &RequestContext<RoleServer>) -> bool {
+    is_modern(ctx) && ctx.extensions.get::<http::request::Parts>().is_some()
+}
+
 /// Whether the request follows the 2026-07-28 revision (no `initialize`).
 fn is_modern(ctx: &RequestContext<RoleServer>) -> bool {
     ctx.protocol_version().is_some_and(|v| !v.has_initialize())
@@ -320,10 +330,12 @@ impl ServerHandler for McpSession {
     async fn list_tools(
         &self,
         _request: Option<PaginatedRequestParams>,
-        _ctx: RequestContext<RoleServer>,
+        ctx: RequestContext<RoleServer>,
     ) -> Result<ListToolsResult, ErrorData> {
         let snapshot = self.state.services.registry.snapshot();
-        Ok(ListToolsResult::with_all_items((*self.state.tool_list(&snapshot)).clone()))
+        let principal = self.principal(&ctx);
+        let visible = |t: &&Tool| snapshot.tools().get(t.name.as_ref()).is_some_and(|r| r.provider.serves(&principal));
+        Ok(ListToolsResult::with_all_items(self.state.tool_list(&snapshot).iter().filter(visible).cloned().collect()))
     }
 
     fn get_tool(&self, name: &str) -> Option<Tool> {
@@ -337,7 +349,8 @@ impl ServerHandler for McpSession {
         ctx: RequestContext<RoleServer>,
     ) -> Result<CallToolResponse, ErrorData> {
         let snapshot = self.state.services.registry.snapshot();
-        let Some(route) = snapshot.tools().get(request.name.as_ref()) else {
+        let principal = self.principal(&ctx);
+        let Some(route) = snapshot.tools().get(request.name.as_ref()).filter(|r| r.provider.serves(&principal)) else {
             return Err(unknown("tool", &request.name, "tools/list"));
         };
         let _in_flight = self.state.track();
@@ -351,21 +364,24 @@ impl ServerHandler for McpSession {
     async fn list_resources(
         &self,
         _request: Option<PaginatedRequestParams>,
-        _ctx: RequestContext<RoleServer>,
+        ctx: RequestContext<RoleServer>,
     ) -> Result<ListResourcesResult, ErrorData> {
         let snapshot = self.state.services.registry.snapshot();
-        let resources = snapshot.resources().values().map(|(_, r)| convert::resource(r)).collect::<Result<_, _>>()?;
+        let principal = self.principal(&ctx);
+        let visible = snapshot.resources().values().filter(|(p, _)| p.serves(&principal));
+        let resources = visible.map(|(_, r)| convert::resource(r)).collect::<Result<_, _>>()?;
         Ok(ListResourcesResult::with_all_items(resources))
     }
 
     async fn list_resource_templates(
         &self,
         _request: Option<PaginatedRequestParams>,
-        _ctx: RequestContext<RoleServer>,
+        ctx: RequestContext<RoleServer>,
     ) -> Result<ListResourceTemplatesResult, ErrorData> {
         let snapshot = self.state.services.registry.snapshot();
-        let templates =
-            snapshot.templates().iter().map(|(_, t)| convert::resource_template(t)).collect::<Result<_, _>>()?;
+        let principal = self.principal(&ctx);
+        let visible = snapshot.templates().iter().filter(|(p, _)| p.serves(&principal));
+        let templates = visible.map(|(_, t)| convert::resource_template(t)).collect::<Result<_, _>>()?;
         Ok(ListResourceTemplatesResult::with_all_items(templates))
     }
 
@@ -381,7 +397,8 @@ impl ServerHandler for McpSession {
                 Some(json!({"uri": request.uri})),
             )
         };
-        let plugin = snapshot.resource_owner(&request.uri).ok_or_else(not_found)?;
+        let principal = self.principal(&ctx);
+        let plugin = snapshot.resource_owner(&request.uri).filter(|p| p.serves(&principal)).ok_or_else(not_found)?;
         let _in_flight = self.state.track();
         let binding = format!("resources/read:{}", request.uri);
         let link = self.link(&ctx, binding, request.request_state.as_deref(), request.input_responses.as_ref())?;
@@ -419,11 +436,12 @@ impl ServerHandler for McpSession {
     async fn list_prompts(
         &self,
         _request: Option<PaginatedRequestParams>,
-        _ctx: RequestContext<RoleServer>,
+        ctx: RequestContext<RoleServer>,
     ) -> Result<ListPromptsResult, ErrorData> {
         let snapshot = self.state.services.registry.snapshot();
-        let prompts =
-            snapshot.prompts().iter().map(|(name, r)| convert::prompt(name, &r.prompt)).collect::<Result<_, _>>()?;
+        let principal = self.principal(&ctx);
+        let visible = snapshot.prompts().iter().filter(|(_, r)| r.provider.serves(&principal));
+        let prompts = visible.map(|(name, r)| convert::prompt(name, &r.prompt)).collect::<Result<_, _>>()?;
         Ok(ListPromptsResult::with_all_items(prompts))
     }
 
@@ -433,7 +451,8 @@ impl ServerHandler for McpSession {
         ctx: RequestContext<RoleServer>,
     ) -> Result<GetPromptResponse, ErrorData> {
         let snapshot = self.state.services.registry.snapshot();
-        let Some(route) = snapshot.prompts().get(&request.name) else {
+        let principal = self.principal(&ctx);
+        let Some(route) = snapshot.prompts().get(&request.name).filter(|r| r.provider.serves(&principal)) else {
             return Err(unknown("prompt", &request.name, "prompts/list"));
         };
         let missing: Vec<&str> = route
@@ -468,17 +487,21 @@ impl ServerHandler for McpSession {
         ctx: RequestContext<RoleServer>,
     ) -> Result<CompleteResult, ErrorData> {
         let snapshot = self.state.services.registry.snapshot();
+        let principal = self.principal(&ctx);
         let (plugin, reference) = match &request.r#ref {
             Reference::Prompt(p) => {
-                let route =
-                    snapshot.prompts().get(&p.name).ok_or_else(|| unknown("prompt", &p.name, "prompts/list"))?;
+                let route = snapshot
+                    .prompts()
+                    .get(&p.name)
+                    .filter(|r| r.provider.serves(&principal))
+                    .ok_or_else(|| unknown("prompt", &p.name, "prompts/list"))?;
                 (route.provider.clone(), completions::Reference::Prompt(route.prompt.name.clone()))
             }
             Reference::Resource(r) => {
                 let (plugin, _) = snapshot
                     .templates()
                     .iter()
-                    .find(|(_, t)| t.uri_template == r.uri)
+                    .find(|(owner, t)| t.uri_template == r.uri && owner.serves(&principal))
                     .ok_or_else(|| unknown("resource template", &r.uri, "resources/templates/list"))?;
                 (plugin.clone(), completions::Reference::ResourceTemplate(r.uri.clone()))
             }

@@ -12,7 +12,7 @@ use futures::future::BoxFuture;
 
 pub use registry::{Change, NAMESPACE_SEPARATOR, PromptRoute, Registry, Snapshot, ToolRoute};
 
-use crate::caller::CallContext;
+use crate::caller::{CallContext, Principal};
 use crate::plugins::{Catalog, HostServices, PluginFault};
 use crate::wit::{completions, prompts, tools, types};
 
@@ -46,6 +46,11 @@ pub trait Provider: Send + Sync {
     /// only on collision (plugins).
     fn fixed_prefix(&self) -> Option<&str> {
         None
+    }
+
+    /// Whether `principal` may see and call what it offers (default: everyone).
+    fn serves(&self, _principal: &Principal) -> bool {
+        true
     }
 
     /// Calls its tool `name` with `arguments` (JSON object text).

@@ -59,6 +59,9 @@ pub struct ServerSpec {
     pub startup_timeout: Duration,
     /// How many restarts in a row it may need before it is `failed`.
     pub max_restarts: u32,
+    /// Globs over principal names (`key:ci-*`) of who may see and call it;
+    /// empty means everyone.
+    pub principals: Vec<String>,
 }
 
 /// `[servers.<name>]`.
@@ -78,6 +81,8 @@ pub struct ServerFile {
     prefix: Option<String>,
     startup_timeout_secs: Option<u64>,
     max_restarts: Option<u32>,
+    #[serde(default)]
+    principals: Vec<String>,
 }
 
 /// One entry of an `mcpServers` file, as Claude Desktop, Cursor and VS Code
@@ -154,6 +159,7 @@ impl ServerFile {
             prefix: self.prefix.unwrap_or_else(|| format!("{name}{NAMESPACE_SEPARATOR}")),
             startup_timeout: self.startup_timeout_secs.map_or(DEFAULT_STARTUP_TIMEOUT, Duration::from_secs),
             max_restarts: self.max_restarts.unwrap_or(DEFAULT_MAX_RESTARTS),
+            principals: self.principals,
         })
     }
 }
@@ -177,6 +183,7 @@ pub fn load_desktop_file(path: &Path) -> Result<Vec<ServerSpec>, String> {
             prefix: None,
             startup_timeout_secs: None,
             max_restarts: None,
+            principals: Vec::new(),
         };
         let spec = as_file.resolve(&name).map_err(|e| format!("servers file `{}`: {e}", path.display()))?;
         specs.push(spec);

@@ -22,7 +22,7 @@ use super::config::ServerSpec;
 use super::convert;
 use super::launch;
 use super::link::{InFlight, Link};
-use crate::caller::CallContext;
+use crate::caller::{CallContext, Principal};
 use crate::plugins::{Catalog, HostServices};
 use crate::providers::{Answer, Change, Provider, ProviderKind, Registry};
 use crate::wit::{completions, prompts, tools, types};
@@ -231,6 +231,11 @@ impl Provider for Upstream {
 
     fn fixed_prefix(&self) -> Option<&str> {
         Some(&self.spec.prefix)
+    }
+
+    fn serves(&self, principal: &Principal) -> bool {
+        let allowed = &self.spec.principals;
+        allowed.is_empty() || allowed.iter().any(|pattern| plugin_kit::glob(pattern, principal.as_str()))
     }
 
     fn call_tool<'a>(
