@@ -318,3 +318,39 @@ async def test_a_servers_principals_limit_who_sees_and_calls_it(portcullis_bin, 
             assert "private__review" not in {p.name for p in (await visitor.list_prompts()).prompts}
             with pytest.raises(Exception, match="unknown tool"):
                 await visitor.call_tool("private__echo", {"text": "theirs"})
+
+
+async def test_a_container_upstreams_limits_and_mounts_pass_the_policy(portcullis_bin, plugin_dir, cache_dir, tmp_path):
+    """Its own memory limit and an allowed read-only mount reach the engine;
+    a mount outside `docker.mount_allow` stops only that server."""
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    config = config_file(
+        tmp_path,
+        f"""
+[docker]
+images = ["portcullis-test/*"]
+mount_allow = ["{shared}"]
+
+[servers.boxed]
+image = "portcullis-test/mcp-upstream:1"
+memory_mib = 96
+pids = 64
+mounts = [{{ host_path = "{shared}", container_path = "/data", read_only = true }}]
+
+[servers.escaping]
+image = "portcullis-test/mcp-upstream:1"
+mounts = [{{ host_path = "/etc", container_path = "/host-etc" }}]
+max_restarts = 0
+""",
+    )
+    async with host(portcullis_bin, plugin_dir, cache_dir, "--config", str(config)) as client:
+        names = await wait_for_tool(client, "boxed__echo")
+        [box] = server_containers("boxed")
+        inspect = subprocess.run(
+            ["docker", "inspect", "-f", "{{.HostConfig.Memory}} {{.HostConfig.PidsLimit}} {{range .Mounts}}{{.Destination}}:{{.RW}}{{end}}", box],
+            check=True, capture_output=True, text=True,
+        ).stdout.split()
+        assert inspect == [str(96 << 20), "64", "/data:false"], inspect
+        assert not any(n.startswith("escaping__") for n in names), names
+        assert server_containers("escaping") == []

@@ -39,7 +39,7 @@ use tokio::task::AbortHandle;
 pub use config::DockerConfig;
 pub use host::{DockerCall, DockerImport};
 pub use reclaim::Reaped;
-pub use servers::{AttachedServer, ServerContainer};
+pub use servers::AttachedServer;
 
 use crate::caller::{CallContext, Principal};
 use crate::wit::docker::{Container, ContainerSpec, EngineInfo, ExecResult, ExecSpec, ExitReason};

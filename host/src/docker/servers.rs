@@ -13,8 +13,8 @@ use futures::Stream;
 use tokio::io::AsyncWrite;
 
 use super::error::Error;
-use super::spec::{Blueprint, Limits, Process};
-use super::{DockerService, pull, sessions};
+use super::spec::{Blueprint, Process};
+use super::{DockerService, ValidSpec, pull, sessions};
 use crate::wit::policy::ContainerRequest;
 use crate::wit::types::Failure;
 
@@ -28,27 +28,20 @@ pub struct AttachedServer {
     pub input: Pin<Box<dyn AsyncWrite + Send>>,
 }
 
-/// What a server container runs, beyond what the policy chain approved.
-pub struct ServerContainer {
-    /// The command instead of the image's, if any.
-    pub cmd: Option<Vec<String>>,
-    /// `KEY=value` pairs.
-    pub env: Vec<(String, String)>,
-}
-
 impl DockerService {
     /// Creates, attaches and starts a container for upstream server `name`
-    /// from `approved` (the policy chain's verdict on its image, network and
-    /// mounts) with the operator's default limits. A missing image is pulled.
+    /// running `cmd` (else the image's command), from `valid` (see
+    /// [`DockerService::validate`]) as the policy chain `approved` it. A
+    /// missing image is pulled.
     pub async fn start_server(
         &self,
         name: &str,
+        valid: ValidSpec,
         approved: ContainerRequest,
-        container: ServerContainer,
+        cmd: Option<Vec<String>>,
     ) -> Result<AttachedServer, Failure> {
         let client = self.engine.client().await?;
-        let limits = Limits::operator(&self.config);
-        let env = super::spec::env(&container.env)?;
+        let ValidSpec { env, limits, .. } = valid;
         let blueprint = Blueprint {
             image: &approved.image,
             env,
@@ -57,7 +50,7 @@ impl DockerService {
             labels: self.me.server_labels(name),
             volume: None,
             limits,
-            process: Process::Server { cmd: container.cmd },
+            process: Process::Server { cmd },
         };
         let body = blueprint.body();
         let engine_name = format!("portcullis-server-{}-{name}-{}", &self.me.instance, uuid::Uuid::new_v4().simple());

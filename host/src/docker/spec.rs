@@ -58,11 +58,6 @@ impl Limits {
         Ok(Limits { memory_bytes, nano_cpus: (cpus * 1e9).round() as i64, pids })
     }
 
-    /// The operator's limits (`docker.memory_mib`, `cpus`, `pids`).
-    pub(super) fn operator(config: &DockerConfig) -> Limits {
-        Limits { memory_bytes: config.memory_bytes, nano_cpus: (config.cpus * 1e9).round() as i64, pids: config.pids }
-    }
-
     /// The limits a container was created with.
     pub(super) fn of(host: &HostConfig) -> Limits {
         Limits {

@@ -11,6 +11,7 @@ use serde::Deserialize;
 
 use super::secrets::Secret;
 use crate::providers::NAMESPACE_SEPARATOR;
+use crate::wit::types::Mount;
 
 /// How an upstream server is reached.
 #[derive(Debug, Clone, PartialEq)]
@@ -36,6 +37,10 @@ pub enum Launch {
         env: Vec<(String, Secret)>,
         /// Whether it gets a network (the operator must allow networks).
         network: bool,
+        /// Host directories it sees (judged by the policy chain).
+        mounts: Vec<Mount>,
+        /// Its limits, within the operator's; unset ones are the operator's.
+        limits: ContainerLimits,
     },
     /// A remote server over Streamable HTTP.
     Url {
@@ -44,6 +49,17 @@ pub enum Launch {
         /// Headers sent with every request (`Authorization`, say).
         headers: Vec<(String, Secret)>,
     },
+}
+
+/// A server container's own limits (`memory_mib`, `cpus`, `pids`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Deserialize)]
+pub struct ContainerLimits {
+    /// Memory in MiB.
+    pub memory_mib: Option<u64>,
+    /// CPU cores.
+    pub cpus: Option<f64>,
+    /// Processes.
+    pub pids: Option<u32>,
 }
 
 /// One upstream server, as configured.
@@ -73,6 +89,10 @@ pub struct ServerFile {
     #[serde(default)]
     network: bool,
     #[serde(default)]
+    mounts: Vec<MountFile>,
+    #[serde(flatten)]
+    limits: ContainerLimits,
+    #[serde(default)]
     env: BTreeMap<String, String>,
     cwd: Option<PathBuf>,
     url: Option<String>,
@@ -83,6 +103,16 @@ pub struct ServerFile {
     max_restarts: Option<u32>,
     #[serde(default)]
     principals: Vec<String>,
+}
+
+/// A host directory in `mounts = [{ host_path, container_path, read_only }]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MountFile {
+    host_path: String,
+    container_path: String,
+    #[serde(default)]
+    read_only: bool,
 }
 
 /// One entry of an `mcpServers` file, as Claude Desktop, Cursor and VS Code
@@ -119,8 +149,9 @@ impl ServerFile {
         if self.image.is_some() && self.url.is_some() {
             return Err(format!("server `{name}` sets both `image` and `url`; choose one"));
         }
-        if self.network && self.image.is_none() {
-            return Err(format!("{} is for `image` servers only", key("network")));
+        let container_only = self.network || !self.mounts.is_empty() || self.limits != ContainerLimits::default();
+        if container_only && self.image.is_none() {
+            return Err(format!("{}, {} and the limits are for `image` servers only", key("network"), key("mounts")));
         }
         let launch = match (self.command, self.url) {
             (cmd, None) if let Some(image) = self.image => {
@@ -128,7 +159,12 @@ impl ServerFile {
                     return Err(format!("{} must name an image, without `headers` or `cwd`", key("image")));
                 }
                 let env = secrets(self.env, &key("env"))?;
-                Launch::Container { image, cmd, env, network: self.network }
+                let mounts = self
+                    .mounts
+                    .into_iter()
+                    .map(|m| Mount { host_path: m.host_path, container_path: m.container_path, read_only: m.read_only })
+                    .collect();
+                Launch::Container { image, cmd, env, network: self.network, mounts, limits: self.limits }
             }
             (Some(argv), None) => {
                 if argv.first().is_none_or(|p| p.is_empty()) {
@@ -176,6 +212,8 @@ pub fn load_desktop_file(path: &Path) -> Result<Vec<ServerSpec>, String> {
             command,
             image: None,
             network: false,
+            mounts: Vec::new(),
+            limits: ContainerLimits::default(),
             env: entry.env,
             cwd: entry.cwd,
             url: entry.url,
@@ -245,6 +283,7 @@ mod tests {
         assert!(parse("command = [\"a\"]\nurl = \"https://x\"").unwrap_err().contains("both"));
         assert!(parse("url = \"https://x\"\nimage = \"x\"").unwrap_err().contains("both"));
         assert!(parse("command = [\"a\"]\nnetwork = true").unwrap_err().contains("`servers.git.network`"));
+        assert!(parse("command = [\"a\"]\nmemory_mib = 64").unwrap_err().contains("for `image` servers only"));
         assert!(parse("command = [\"a\"]\nvolume = 1").is_err(), "unknown keys are refused");
         let boxed = parse("image = \"mcp/git\"\ncommand = [\"serve\"]").unwrap();
         assert!(matches!(boxed.launch, Launch::Container { cmd: Some(_), network: false, .. }), "{boxed:?}");

@@ -25,8 +25,9 @@ use tokio_util::io::StreamReader;
 use super::config::{Launch, ServerSpec};
 use super::link::Link;
 use super::server::StderrTail;
-use crate::docker::{DockerService, ServerContainer};
+use crate::docker::DockerService;
 use crate::plugins::HostServices;
+use crate::wit::docker::ContainerSpec;
 use crate::wit::policy::ContainerRequest;
 
 /// A live connection to a server, and the container it runs in, if any.
@@ -85,23 +86,31 @@ pub(super) async fn connect(
             }
             link.serve(transport).await?
         }
-        Launch::Container { image, cmd, env, network } => {
+        Launch::Container { image, cmd, env, network, mounts, limits } => {
             let docker =
                 services.docker.clone().context("`image` servers need Docker: set `enabled = true` under [docker]")?;
-            let request = ContainerRequest { image: docker.image_or_default(image), network: *network, mounts: vec![] };
-            let approved = services
-                .policy
-                .check_container(services, request)
-                .await
-                .map_err(|f| anyhow!(f.message().to_string()))?;
-            let container = ServerContainer {
-                cmd: cmd.clone(),
+            let failed = |f: crate::wit::types::Failure| anyhow!(f.message().to_string());
+            let container = ContainerSpec {
+                image: docker.image_or_default(image),
+                name: None,
                 env: env.iter().map(|(k, v)| (k.clone(), v.expose().to_string())).collect(),
+                network: *network,
+                memory_bytes: limits.memory_mib.map(|mib| mib.saturating_mul(1 << 20)),
+                cpus: limits.cpus,
+                pids: limits.pids,
+                mounts: mounts.clone(),
+                reuse_existing: false,
+                session: None,
             };
-            let attached = docker
-                .start_server(&spec.name, approved, container)
-                .await
-                .map_err(|f| anyhow!(f.message().to_string()))?;
+            let valid = docker.validate(container).map_err(failed)?;
+            let requested = valid.spec();
+            let request = ContainerRequest {
+                image: requested.image.clone(),
+                network: requested.network,
+                mounts: requested.mounts.clone(),
+            };
+            let approved = services.policy.check_container(services, request).await.map_err(failed)?;
+            let attached = docker.start_server(&spec.name, valid, approved, cmd.clone()).await.map_err(failed)?;
             let guard = ServerContainerGuard { docker, id: attached.id };
             let stdout = demultiplex(spec.name.clone(), attached.output, stderr);
             let service = link.serve((StreamReader::new(stdout), attached.input)).await?;
