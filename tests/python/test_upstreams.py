@@ -354,3 +354,19 @@ max_restarts = 0
         assert inspect == [str(96 << 20), "64", "/data:false"], inspect
         assert not any(n.startswith("escaping__") for n in names), names
         assert server_containers("escaping") == []
+
+
+async def test_tool_call_policies_judge_upstream_tools_too(portcullis_bin, plugin_dir, cache_dir, tmp_path):
+    """The bundled tool-rules policy denies an upstream tool by `<server>/<tool>`
+    and by argument, before the server sees the call."""
+    rules = '[plugins.tool-rules.settings]\ndeny = ["fixture/crash"]\ndeny_arguments = ["-----BEGIN"]\n'
+    config = config_file(tmp_path, rules + fixture_server())
+    async with host(portcullis_bin, plugin_dir, cache_dir, "--config", str(config)) as client:
+        await wait_for_tool(client, "fixture__crash")
+        denied = await client.call_tool("fixture__crash", {})
+        assert denied.is_error and "plugins.tool-rules.settings.deny" in text_of(denied), denied
+        leaked = await client.call_tool("fixture__echo", {"text": "-----BEGIN PRIVATE KEY-----"})
+        assert leaked.is_error and "deny_arguments" in text_of(leaked), leaked
+        # The server never saw the crash call: it still answers.
+        echoed = await client.call_tool("fixture__echo", {"text": "alive"})
+        assert text_of(echoed) == "alive", echoed
