@@ -370,3 +370,19 @@ async def test_tool_call_policies_judge_upstream_tools_too(portcullis_bin, plugi
         # The server never saw the crash call: it still answers.
         echoed = await client.call_tool("fixture__echo", {"text": "alive"})
         assert text_of(echoed) == "alive", echoed
+
+
+async def test_cancelling_a_call_cancels_it_upstream(portcullis_bin, plugin_dir, cache_dir):
+    """A client that gives up on a call: the upstream is told (its own stderr says so)."""
+    from test_http import http_server
+
+    with http_server(portcullis_bin, plugin_dir, cache_dir, config=fixture_server()) as srv:
+        async with Client(srv.url, mode="legacy") as client:
+            await wait_for_tool(client, "fixture__slow")
+            with anyio.move_on_after(1):
+                await client.call_tool("fixture__slow", {"seconds": 20, "steps": 20})
+            with anyio.fail_after(10):
+                while "slow: cancelled at step" not in srv.log:
+                    await anyio.sleep(0.1)
+            echoed = await client.call_tool("fixture__echo", {"text": "next"})
+            assert text_of(echoed) == "next", echoed
