@@ -386,3 +386,34 @@ async def test_cancelling_a_call_cancels_it_upstream(portcullis_bin, plugin_dir,
                     await anyio.sleep(0.1)
             echoed = await client.call_tool("fixture__echo", {"text": "next"})
             assert text_of(echoed) == "next", echoed
+
+
+async def test_session_scoped_servers_give_each_session_its_own_instance(portcullis_bin, plugin_dir, cache_dir):
+    """Four HTTP sessions get four containers of a `scope = "session"`
+    server; when they end, none remains."""
+    from test_http import http_server
+
+    config = """
+[docker]
+images = ["portcullis-test/*"]
+
+[servers.boxed]
+image = "portcullis-test/mcp-upstream:1"
+scope = "session"
+"""
+    with http_server(portcullis_bin, plugin_dir, cache_dir, config=config) as srv:
+        async with Client(srv.url, mode="legacy") as first:
+            await wait_for_tool(first, "boxed__toggle_tool")
+            async with Client(srv.url, mode="legacy") as second, Client(srv.url, mode="legacy") as third:
+                async with Client(srv.url, mode="legacy") as fourth:
+                    clients = [first, second, third, fourth]
+                    for i, client in enumerate(clients):
+                        echoed = await client.call_tool("boxed__echo", {"text": f"session {i}"})
+                        assert text_of(echoed) == f"session {i}", echoed
+                    assert len(server_containers("boxed")) == 4, server_containers("boxed")
+                    # Each session's server has its own state.
+                    assert "extra on" in text_of(await first.call_tool("boxed__toggle_tool", {}))
+                    assert "extra on" in text_of(await second.call_tool("boxed__toggle_tool", {}))
+        with anyio.fail_after(15):
+            while server_containers("boxed"):
+                await anyio.sleep(0.2)

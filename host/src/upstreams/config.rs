@@ -78,6 +78,19 @@ pub struct ServerSpec {
     /// Globs over principal names (`key:ci-*`) of who may see and call it;
     /// empty means everyone.
     pub principals: Vec<String>,
+    /// Whether one instance serves everyone or each session has its own.
+    pub scope: Scope,
+}
+
+/// How many instances of a server run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Scope {
+    /// One instance serves every client.
+    #[default]
+    Shared,
+    /// One instance per client session, started on its first use and
+    /// stopped when the session ends.
+    Session,
 }
 
 /// `[servers.<name>]`.
@@ -103,6 +116,7 @@ pub struct ServerFile {
     max_restarts: Option<u32>,
     #[serde(default)]
     principals: Vec<String>,
+    scope: Option<String>,
 }
 
 /// A host directory in `mounts = [{ host_path, container_path, read_only }]`.
@@ -196,6 +210,11 @@ impl ServerFile {
             startup_timeout: self.startup_timeout_secs.map_or(DEFAULT_STARTUP_TIMEOUT, Duration::from_secs),
             max_restarts: self.max_restarts.unwrap_or(DEFAULT_MAX_RESTARTS),
             principals: self.principals,
+            scope: match self.scope.as_deref() {
+                None | Some("shared") => Scope::Shared,
+                Some("session") => Scope::Session,
+                Some(other) => return Err(format!("{} is `shared` or `session`, not `{other}`", key("scope"))),
+            },
         })
     }
 }
@@ -222,6 +241,7 @@ pub fn load_desktop_file(path: &Path) -> Result<Vec<ServerSpec>, String> {
             startup_timeout_secs: None,
             max_restarts: None,
             principals: Vec::new(),
+            scope: None,
         };
         let spec = as_file.resolve(&name).map_err(|e| format!("servers file `{}`: {e}", path.display()))?;
         specs.push(spec);
@@ -284,6 +304,8 @@ mod tests {
         assert!(parse("url = \"https://x\"\nimage = \"x\"").unwrap_err().contains("both"));
         assert!(parse("command = [\"a\"]\nnetwork = true").unwrap_err().contains("`servers.git.network`"));
         assert!(parse("command = [\"a\"]\nmemory_mib = 64").unwrap_err().contains("for `image` servers only"));
+        assert!(parse("command = [\"a\"]\nscope = \"global\"").unwrap_err().contains("`servers.git.scope`"));
+        assert_eq!(parse("command = [\"a\"]\nscope = \"session\"").unwrap().scope, Scope::Session);
         assert!(parse("command = [\"a\"]\nvolume = 1").is_err(), "unknown keys are refused");
         let boxed = parse("image = \"mcp/git\"\ncommand = [\"serve\"]").unwrap();
         assert!(matches!(boxed.launch, Launch::Container { cmd: Some(_), network: false, .. }), "{boxed:?}");

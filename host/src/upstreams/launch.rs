@@ -82,6 +82,7 @@ pub(super) async fn connect(
                 .spawn()
                 .with_context(|| format!("could not run `{}`", argv[0]))?;
             if let Some(child_stderr) = child_stderr {
+                stderr.reading();
                 tokio::spawn(forward_stderr(spec.name.clone(), child_stderr, stderr));
             }
             link.serve(transport).await?
@@ -163,4 +164,5 @@ async fn forward_stderr(server: String, stderr: tokio::process::ChildStderr, tai
         tracing::info!(server, "stderr: {line}");
         tail.push(&line);
     }
+    tail.ended();
 }

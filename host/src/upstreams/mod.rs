@@ -11,36 +11,62 @@ mod launch;
 mod link;
 mod secrets;
 mod server;
+mod session;
 
 use std::sync::Arc;
 
-pub use config::{Launch, ServerFile, ServerSpec, load_desktop_file};
+pub use config::{Launch, Scope, ServerFile, ServerSpec, load_desktop_file};
 pub use secrets::Secret;
 pub use server::{State, Status, Upstream};
+pub use session::SessionScoped;
 
+use crate::caller::Principal;
 use crate::plugins::HostServices;
 
 /// The upstream servers of one host.
 #[derive(Default)]
 pub struct Upstreams {
     servers: Vec<Arc<Upstream>>,
+    session_scoped: Vec<Arc<SessionScoped>>,
 }
 
 impl Upstreams {
     /// Starts every server in `specs`, in parallel; each joins the
     /// services' registry when it has answered. Returns at once.
     pub fn start(specs: Vec<ServerSpec>, services: &Arc<HostServices>) -> Upstreams {
-        Upstreams { servers: specs.into_iter().map(|spec| Upstream::start(spec, services.clone())).collect() }
+        let mut upstreams = Upstreams::default();
+        for spec in specs {
+            match spec.scope {
+                Scope::Shared => upstreams.servers.push(Upstream::start(spec, services.clone(), true)),
+                Scope::Session => upstreams.session_scoped.push(SessionScoped::start(spec, services.clone())),
+            }
+        }
+        upstreams
     }
 
-    /// The servers, in configuration order.
+    /// The shared servers, in configuration order.
     pub fn servers(&self) -> &[Arc<Upstream>] {
         &self.servers
     }
 
-    /// Stops every server and waits (at most 5 s) until each has ended its
-    /// process or connection.
+    /// The session-scoped servers, in configuration order.
+    pub fn session_scoped(&self) -> &[Arc<SessionScoped>] {
+        &self.session_scoped
+    }
+
+    /// Stops `principal`'s instances of session-scoped servers for `session`.
+    pub fn end_session(&self, principal: &Principal, session: &str) {
+        for server in &self.session_scoped {
+            server.end_session(principal, session);
+        }
+    }
+
+    /// Stops every server and waits (at most 5 s) until each shared one has
+    /// ended its process or connection.
     pub async fn stop(&self) {
+        for server in &self.session_scoped {
+            server.stop();
+        }
         for server in &self.servers {
             server.stop();
         }

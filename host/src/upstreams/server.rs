@@ -74,12 +74,36 @@ pub struct Status {
 
 /// The last lines a server wrote to stderr.
 #[derive(Default)]
-pub(super) struct StderrTail(Mutex<VecDeque<String>>);
+pub(super) struct StderrTail {
+    lines: Mutex<VecDeque<String>>,
+    /// Set while a process's stderr is being read; cleared at its end.
+    reading: watch::Sender<bool>,
+}
+
+/// How long a failed start waits for the rest of the process's stderr.
+const STDERR_SETTLE: Duration = Duration::from_millis(500);
 
 impl StderrTail {
+    /// Marks a process's stderr as being read, until [`StderrTail::ended`].
+    pub(super) fn reading(&self) {
+        self.reading.send_replace(true);
+    }
+
+    /// The stderr being read has ended.
+    pub(super) fn ended(&self) {
+        self.reading.send_replace(false);
+    }
+
+    /// Waits (briefly) until the stderr being read has ended, so a failure's
+    /// reason holds what the process said last.
+    async fn settle(&self) {
+        let mut reading = self.reading.subscribe();
+        let _ = tokio::time::timeout(STDERR_SETTLE, reading.wait_for(|r| !r)).await;
+    }
+
     /// Keeps `line` (cut to 500 characters), dropping the oldest beyond [`STDERR_LINES`].
     pub(super) fn push(&self, line: &str) {
-        let mut lines = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        let mut lines = self.lines.lock().unwrap_or_else(|p| p.into_inner());
         if lines.len() == STDERR_LINES {
             lines.pop_front();
         }
@@ -87,7 +111,7 @@ impl StderrTail {
     }
 
     fn text(&self) -> String {
-        self.0.lock().unwrap_or_else(|p| p.into_inner()).iter().cloned().collect::<Vec<_>>().join("\n")
+        self.lines.lock().unwrap_or_else(|p| p.into_inner()).iter().cloned().collect::<Vec<_>>().join("\n")
     }
 }
 
@@ -95,6 +119,9 @@ impl StderrTail {
 pub struct Upstream {
     spec: ServerSpec,
     services: Arc<HostServices>,
+    /// Whether it publishes itself in the registry (a session's own
+    /// instance does not: its session-scoped server is published instead).
+    published: bool,
     status: watch::Sender<Status>,
     peer: RwLock<Option<Peer<RoleClient>>>,
     catalog: RwLock<Arc<Catalog>>,
@@ -105,12 +132,13 @@ pub struct Upstream {
 
 impl Upstream {
     /// Starts supervising server `spec`; its tools join the services'
-    /// registry once it has answered. Returns at once.
-    pub fn start(spec: ServerSpec, services: Arc<HostServices>) -> Arc<Upstream> {
+    /// registry once it has answered when `published`. Returns at once.
+    pub fn start(spec: ServerSpec, services: Arc<HostServices>, published: bool) -> Arc<Upstream> {
         let initial = Status { state: State::Starting, reason: None, restarts: 0 };
         let server = Arc::new(Upstream {
             spec,
             services,
+            published,
             status: watch::channel(initial).0,
             peer: RwLock::new(None),
             catalog: RwLock::default(),
@@ -149,7 +177,9 @@ impl Upstream {
         match read_catalog(&peer).await {
             Ok(catalog) => {
                 *self.catalog.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(catalog);
-                self.registry().refresh(change);
+                if self.published {
+                    self.registry().refresh(change);
+                }
             }
             Err(e) => tracing::warn!(server = self.name(), "could not read the changed catalog: {e}"),
         }
@@ -211,6 +241,11 @@ impl Upstream {
     }
 }
 
+/// Whether `spec`'s `principals` globs let `principal` see and call it.
+pub(super) fn allows(spec: &ServerSpec, principal: &Principal) -> bool {
+    spec.principals.is_empty() || spec.principals.iter().any(|pattern| plugin_kit::glob(pattern, principal.as_str()))
+}
+
 /// Maps a server's answer of the wrong kind to a failure.
 fn unexpected(server: &str, what: &str) -> types::Failure {
     types::Failure::Failed(format!("server `{server}` answered a {what} request with something else"))
@@ -234,8 +269,7 @@ impl Provider for Upstream {
     }
 
     fn serves(&self, principal: &Principal) -> bool {
-        let allowed = &self.spec.principals;
-        allowed.is_empty() || allowed.iter().any(|pattern| plugin_kit::glob(pattern, principal.as_str()))
+        allows(&self.spec, principal)
     }
 
     fn call_tool<'a>(
@@ -365,9 +399,9 @@ async fn supervise(server: Arc<Upstream>) {
                         *server.catalog.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(catalog);
                         *server.peer.write().unwrap_or_else(|p| p.into_inner()) = Some(service.peer().clone());
                         server.set(State::Running, None, restarts);
-                        if published {
+                        if server.published && published {
                             server.registry().refresh(Change::Tools);
-                        } else {
+                        } else if server.published {
                             server.registry().insert_server(server.clone());
                             published = true;
                         }
@@ -392,6 +426,7 @@ async fn supervise(server: Arc<Upstream>) {
                 }
             }
         };
+        server.stderr.settle().await;
         let stderr = server.stderr.text();
         let reason = if stderr.is_empty() { reason } else { format!("{reason}; its last stderr lines:\n{stderr}") };
         restarts += 1;
