@@ -417,3 +417,31 @@ scope = "session"
         with anyio.fail_after(15):
             while server_containers("boxed"):
                 await anyio.sleep(0.2)
+
+
+async def test_servers_in_containers_runs_an_mcp_servers_command_in_its_image(portcullis_bin, plugin_dir, cache_dir, tmp_path):
+    """With `servers_in_containers`, a `command` entry of an mcpServers file
+    runs in the image configured for its program, not on the host."""
+    desktop = tmp_path / "claude_desktop_config.json"
+    desktop.write_text(
+        '{"mcpServers": {"contained": {"command": "python3", "args": ["/opt/fixture/everything_server.py"],'
+        ' "env": {"FIXTURE_SERVER_NAME": "contained"}}}}'
+    )
+    config = config_file(
+        tmp_path,
+        f"""
+servers_file = "{desktop}"
+servers_in_containers = true
+
+[servers_images]
+python3 = "portcullis-test/mcp-upstream:1"
+
+[docker]
+images = ["portcullis-test/*"]
+""",
+    )
+    async with host(portcullis_bin, plugin_dir, cache_dir, "--config", str(config)) as client:
+        await wait_for_tool(client, "contained__echo")
+        echoed = await client.call_tool("contained__echo", {"text": "in its image"})
+        assert text_of(echoed) == "in its image", echoed
+        assert len(server_containers("contained")) == 1

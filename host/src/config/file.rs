@@ -29,6 +29,9 @@ pub struct ConfigFile {
     #[serde(default)]
     http: super::http::HttpFile,
     servers_file: Option<PathBuf>,
+    servers_in_containers: Option<bool>,
+    servers_network: Option<bool>,
+    servers_images: Option<BTreeMap<String, String>>,
     #[serde(default)]
     servers: BTreeMap<String, crate::upstreams::ServerFile>,
 }
@@ -214,6 +217,16 @@ impl ConfigFile {
         self.http.apply(&mut config.http)?;
         if let Some(path) = self.servers_file {
             config.servers_file = Some(path);
+        }
+        if self.servers_in_containers == Some(true) {
+            let mut import = crate::upstreams::ContainedImport::default();
+            import.images.extend(self.servers_images.unwrap_or_default());
+            import.network = self.servers_network.unwrap_or(false);
+            config.servers_in_containers = Some(import);
+        } else if self.servers_images.is_some() || self.servers_network.is_some() {
+            return Err(ConfigError(
+                "`servers_images` and `servers_network` apply only with `servers_in_containers = true`".into(),
+            ));
         }
         for (name, server) in self.servers {
             config.servers.push(server.resolve(&name).map_err(ConfigError)?);

@@ -46,6 +46,9 @@ pub struct Config {
     /// (`servers_file`, `PORTCULLIS_SERVERS`, `--servers`), read by
     /// [`Config::load_servers_file`].
     pub servers_file: Option<PathBuf>,
+    /// Whether `command` entries of `servers_file` run in containers
+    /// (`servers_in_containers`, with `[servers_images]` and `servers_network`).
+    pub servers_in_containers: Option<crate::upstreams::ContainedImport>,
 }
 
 /// What `[plugins.<name>]` says about one plugin.
@@ -77,6 +80,7 @@ impl Default for Config {
             http: HttpConfig::default(),
             servers: Vec::new(),
             servers_file: None,
+            servers_in_containers: None,
         }
     }
 }
@@ -154,7 +158,8 @@ impl Config {
     /// both define is an error.
     pub fn load_servers_file(&mut self) -> Result<(), ConfigError> {
         let Some(path) = &self.servers_file else { return Ok(()) };
-        for spec in crate::upstreams::load_desktop_file(path).map_err(ConfigError)? {
+        let contained = self.servers_in_containers.as_ref();
+        for spec in crate::upstreams::load_desktop_file(path, contained).map_err(ConfigError)? {
             if self.servers.iter().any(|s| s.name == spec.name) {
                 return Err(ConfigError(format!(
                     "server `{}` is defined both under [servers] and in {}; rename one",

@@ -219,8 +219,60 @@ impl ServerFile {
     }
 }
 
-/// The servers of an `mcpServers` file (disabled entries left out).
-pub fn load_desktop_file(path: &Path) -> Result<Vec<ServerSpec>, String> {
+/// How `command` entries of an `mcpServers` file run in containers
+/// (`servers_in_containers = true`): the image for each program, by the
+/// program's file name, and whether they get a network.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ContainedImport {
+    /// `npx` → a node image, `uvx` and `python` → a python image, … (`[servers_images]`).
+    pub images: BTreeMap<String, String>,
+    /// Whether the containers get a network (`servers_network`); `npx` and
+    /// `uvx` download the server when it starts, so they need one.
+    pub network: bool,
+}
+
+impl Default for ContainedImport {
+    fn default() -> Self {
+        let images = [
+            ("npx", "node:22-slim"),
+            ("node", "node:22-slim"),
+            ("uvx", "ghcr.io/astral-sh/uv:python3.12-bookworm-slim"),
+            ("uv", "ghcr.io/astral-sh/uv:python3.12-bookworm-slim"),
+            ("python", "python:3.12-slim"),
+            ("python3", "python:3.12-slim"),
+        ];
+        Self { images: images.into_iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(), network: false }
+    }
+}
+
+impl ContainedImport {
+    /// `spec` (a `command` server) as a container of the program's image;
+    /// a program without one is an error naming the setting.
+    fn contain(&self, spec: ServerSpec) -> Result<ServerSpec, String> {
+        let Launch::Command { argv, env, .. } = spec.launch else { return Ok(spec) };
+        let program = argv[0].rsplit('/').next().unwrap_or(&argv[0]);
+        let Some(image) = self.images.get(program) else {
+            return Err(format!(
+                "server `{}` runs `{program}`, which has no image to run in (`servers_in_containers` is on); add one under [servers_images]",
+                spec.name
+            ));
+        };
+        let limits = ContainerLimits::default();
+        let launch = Launch::Container {
+            image: image.clone(),
+            cmd: Some(argv),
+            env,
+            network: self.network,
+            mounts: vec![],
+            limits,
+        };
+        Ok(ServerSpec { launch, ..spec })
+    }
+}
+
+/// The servers of an `mcpServers` file (disabled entries left out); with
+/// `contained`, its `command` entries run in containers.
+pub fn load_desktop_file(path: &Path, contained: Option<&ContainedImport>) -> Result<Vec<ServerSpec>, String> {
     let text = std::fs::read_to_string(path).map_err(|e| format!("servers file `{}`: {e}", path.display()))?;
     let file: DesktopFile =
         serde_json::from_str(&text).map_err(|e| format!("servers file `{}`: {e}", path.display()))?;
@@ -244,6 +296,10 @@ pub fn load_desktop_file(path: &Path) -> Result<Vec<ServerSpec>, String> {
             scope: None,
         };
         let spec = as_file.resolve(&name).map_err(|e| format!("servers file `{}`: {e}", path.display()))?;
+        let spec = match contained {
+            Some(import) => import.contain(spec).map_err(|e| format!("servers file `{}`: {e}", path.display()))?,
+            None => spec,
+        };
         specs.push(spec);
     }
     Ok(specs)
@@ -324,11 +380,23 @@ mod tests {
             }, "globalShortcut": "Ctrl+Space"}"#,
         )
         .unwrap();
-        let specs = load_desktop_file(&path).unwrap();
-        std::fs::remove_file(&path).unwrap();
+        let specs = load_desktop_file(&path, None).unwrap();
         let names: Vec<_> = specs.iter().map(|s| s.name.as_str()).collect();
         assert_eq!(names, ["fs", "remote"]);
         assert!(matches!(&specs[0].launch, Launch::Command { argv, .. } if argv[0] == "npx" && argv.len() == 4));
         assert!(matches!(&specs[1].launch, Launch::Url { url, .. } if url == "https://example.com/mcp"));
+
+        // With servers_in_containers, the npx entry runs in a node image; the URL stays.
+        let contained = load_desktop_file(&path, Some(&ContainedImport::default())).unwrap();
+        assert!(
+            matches!(&contained[0].launch, Launch::Container { image, cmd: Some(cmd), network: false, .. } if image == "node:22-slim" && cmd[0] == "npx"),
+            "{:?}",
+            contained[0]
+        );
+        assert!(matches!(&contained[1].launch, Launch::Url { .. }));
+        let no_image = ContainedImport { images: BTreeMap::new(), network: false };
+        let err = load_desktop_file(&path, Some(&no_image)).unwrap_err();
+        std::fs::remove_file(&path).unwrap();
+        assert!(err.contains("`npx`") && err.contains("[servers_images]"), "{err}");
     }
 }

@@ -15,7 +15,7 @@ mod session;
 
 use std::sync::Arc;
 
-pub use config::{Launch, Scope, ServerFile, ServerSpec, load_desktop_file};
+pub use config::{ContainedImport, Launch, Scope, ServerFile, ServerSpec, load_desktop_file};
 pub use secrets::Secret;
 pub use server::{State, Status, Upstream};
 pub use session::SessionScoped;
