@@ -49,11 +49,6 @@ impl Upstreams {
         &self.servers
     }
 
-    /// The session-scoped servers, in configuration order.
-    pub fn session_scoped(&self) -> &[Arc<SessionScoped>] {
-        &self.session_scoped
-    }
-
     /// Stops `principal`'s instances of session-scoped servers for `session`.
     pub fn end_session(&self, principal: &Principal, session: &str) {
         for server in &self.session_scoped {

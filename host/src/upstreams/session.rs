@@ -68,11 +68,6 @@ impl SessionScoped {
         }
     }
 
-    /// How many instances run (one per session that has used the server).
-    pub fn instances(&self) -> usize {
-        self.lock().len()
-    }
-
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<Owner, Arc<Upstream>>> {
         self.instances.lock().unwrap_or_else(|p| p.into_inner())
     }
