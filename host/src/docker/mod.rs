@@ -5,7 +5,7 @@
 //! engine) and [`DockerService`] carries out approved requests. Each concern
 //! of the service has its own module: the engine connection (`engine`), the
 //! hardened container configuration (`spec`), commands (`exec`, `output`),
-//! files (`files`) and the workspace quota (`quota`), installs that never
+//! files (`files`) and the workspace quota (`quota`), pulls (`pull`), installs that never
 //! lend the network (`install`),
 //! ownership (`identity`, `sessions`) and reclaiming (`reclaim`). Every container and volume is
 //! labelled with the owning host instance and session, and is removed when
@@ -21,6 +21,7 @@ mod host;
 mod identity;
 mod install;
 mod output;
+mod pull;
 mod quota;
 mod reclaim;
 mod servers;
@@ -32,8 +33,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bollard::models::VolumeCreateRequest;
-use bollard::query_parameters::{CreateContainerOptionsBuilder, CreateImageOptionsBuilder};
-use futures::StreamExt;
+use bollard::query_parameters::CreateContainerOptionsBuilder;
 use tokio::task::AbortHandle;
 
 pub use config::DockerConfig;
@@ -50,6 +50,7 @@ use error::Error;
 use exec::{Job, Stop};
 use files::WorkspacePath;
 use identity::{Identity, Scope};
+use pull::pull;
 use sessions::Ledger;
 use spec::{Blueprint, Limits, Process, WORKSPACE};
 
@@ -430,24 +431,4 @@ impl DockerService {
                 .unwrap_or(false),
         }
     }
-}
-
-/// Pulls `image` (with tag `latest` if it names none).
-async fn pull(client: &Client, image: &str) -> Result<(), Error> {
-    let last = image.rsplit('/').next().unwrap_or(image);
-    let mut options = CreateImageOptionsBuilder::new().from_image(image);
-    if !last.contains([':', '@']) {
-        options = options.tag("latest");
-    }
-    tracing::info!(image, "pulling an image the engine lacks");
-    let mut progress = client.api.create_image(Some(options.build()), None, None);
-    while let Some(step) = progress.next().await {
-        step.map_err(|e| match client.err("pull the image")(e) {
-            Error::Engine { message, .. } => Error::Failed(format!(
-                "image `{image}` is not on the engine and could not be pulled ({message}); load or pull it on the engine first"
-            )),
-            other => other,
-        })?;
-    }
-    Ok(())
 }

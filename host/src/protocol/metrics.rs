@@ -1,6 +1,6 @@
 //! What the MCP surface counts, for Prometheus: tool calls, their errors and
 //! latency, plugin faults, live sessions, loaded plugins, live containers and
-//! the state and restarts of each upstream server.
+//! the state, restarts and call latency of each upstream server.
 
 use std::time::Duration;
 
@@ -58,6 +58,7 @@ pub struct ServerFigures<'a> {
 const SERVER_STATES: [&str; 5] = ["starting", "running", "restarting", "failed", "stopped"];
 
 type LatencyFamily = Family<ToolLabels, Histogram, fn() -> Histogram>;
+type ServerLatencyFamily = Family<ServerLabels, Histogram, fn() -> Histogram>;
 
 /// The host's metrics. Labels are tool and plugin names the registry knows,
 /// never names a client made up, so their number stays bounded.
@@ -72,6 +73,7 @@ pub struct Metrics {
     containers: Gauge,
     server_state: Family<ServerStateLabels, Gauge>,
     server_restarts: Family<ServerLabels, Gauge>,
+    server_latency: ServerLatencyFamily,
 }
 
 fn latency_histogram() -> Histogram {
@@ -106,16 +108,45 @@ impl Default for Metrics {
             "Restarts of each upstream server since it last ran stably",
             server_restarts.clone(),
         );
-        Self { registry, calls, errors, latency, faults, sessions, plugins, containers, server_state, server_restarts }
+        let server_latency = ServerLatencyFamily::new_with_constructor(latency_histogram);
+        registry.register(
+            "upstream_call_duration_seconds",
+            "Tool call latency through each upstream server",
+            server_latency.clone(),
+        );
+        Self {
+            registry,
+            calls,
+            errors,
+            latency,
+            faults,
+            sessions,
+            plugins,
+            containers,
+            server_state,
+            server_restarts,
+            server_latency,
+        }
     }
 }
 
 impl Metrics {
-    /// Records one call of `tool` that took `elapsed` and answered `response`.
-    pub fn tool_call(&self, tool: &str, elapsed: Duration, response: &Result<CallToolResponse, ErrorData>) {
+    /// Records one call of `tool` that took `elapsed` and answered `response`;
+    /// `server` names the upstream server that served it, if one did.
+    pub fn tool_call(
+        &self,
+        tool: &str,
+        server: Option<&str>,
+        elapsed: Duration,
+        response: &Result<CallToolResponse, ErrorData>,
+    ) {
         let labels = ToolLabels { tool: tool.to_string() };
         self.calls.get_or_create(&labels).inc();
         self.latency.get_or_create(&labels).observe(elapsed.as_secs_f64());
+        if let Some(server) = server {
+            let labels = ServerLabels { server: server.to_string() };
+            self.server_latency.get_or_create(&labels).observe(elapsed.as_secs_f64());
+        }
         let kind = match response {
             Ok(CallToolResponse::Complete(result)) if result.is_error == Some(true) => "tool_error",
             Ok(_) => return,
@@ -173,13 +204,15 @@ mod tests {
         let metrics = Metrics::default();
         let ok = Ok(CallToolResult::success(vec![ContentBlock::text("fine")]).into());
         let failed = Ok(CallToolResult::error(vec![ContentBlock::text("no")]).into());
-        metrics.tool_call("hello", Duration::from_millis(2), &ok);
-        metrics.tool_call("hello", Duration::from_millis(3), &failed);
+        metrics.tool_call("hello", None, Duration::from_millis(2), &ok);
+        metrics.tool_call("hello", None, Duration::from_millis(3), &failed);
+        metrics.tool_call("git__status", Some("git"), Duration::from_millis(4), &ok);
         metrics.fault(&PluginFault::CpuLimit { plugin: "faulty".into(), limit_ms: 5 });
         metrics.sessions(1);
         let text = metrics.encode(3, Some(2), &[ServerFigures { name: "git", state: "running", restarts: 1 }]);
         for line in [
             "portcullis_tool_calls_total{tool=\"hello\"} 2",
+            "portcullis_upstream_call_duration_seconds_count{server=\"git\"} 1",
             "portcullis_tool_errors_total{tool=\"hello\",kind=\"tool_error\"} 1",
             "portcullis_tool_call_duration_seconds_count{tool=\"hello\"} 2",
             "portcullis_plugin_faults_total{plugin=\"faulty\",kind=\"cpu_limit\"} 1",

@@ -19,7 +19,7 @@ use super::metrics::Metrics;
 use super::request_state::StateSigner;
 use crate::caller::{CallContext, Principal};
 use crate::plugins::{HostServices, PluginFault};
-use crate::providers::{Snapshot, ToolRoute};
+use crate::providers::{ProviderKind, Snapshot, ToolRoute};
 use crate::upstreams::Upstreams;
 use crate::wit::{completions, types};
 
@@ -358,7 +358,8 @@ impl ServerHandler for McpSession {
         let started = Instant::now();
         let name = request.name.clone();
         let response = self.run_tool(route, request, &ctx).await;
-        self.state.metrics.tool_call(&name, started.elapsed(), &response);
+        let server = (route.provider.kind() == ProviderKind::Server).then(|| route.provider.name());
+        self.state.metrics.tool_call(&name, server, started.elapsed(), &response);
         response
     }
 
