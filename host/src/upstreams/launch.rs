@@ -2,7 +2,8 @@
 //! host (its own process group, killed whole when the connection is
 //! dropped; its environment only what the entry lists, plus PATH and HOME),
 //! a container attached through the engine (removed when the connection is
-//! dropped), or a remote URL over Streamable HTTP. A process's or
+//! dropped), or a remote URL over Streamable HTTP (or, for servers that
+//! answer that way, the legacy HTTP+SSE transport). A process's or
 //! container's stderr goes to the host log and the server's status.
 
 use std::collections::HashMap;
@@ -23,6 +24,7 @@ use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio_util::io::StreamReader;
 
 use super::config::{Launch, ServerSpec};
+use super::legacy_sse::LegacySse;
 use super::link::Link;
 use super::server::StderrTail;
 use crate::docker::DockerService;
@@ -118,15 +120,29 @@ pub(super) async fn connect(
             return Ok(Connection { service, _container: Some(guard) });
         }
         Launch::Url { url, headers } => {
-            let mut custom = HashMap::new();
+            let mut custom = http::HeaderMap::new();
             for (name, value) in headers {
                 let name = http::HeaderName::try_from(name.as_str()).with_context(|| format!("header `{name}`"))?;
                 let value = http::HeaderValue::try_from(value.expose())
                     .map_err(|_| anyhow::anyhow!("header `{name}` has a value that is not valid in HTTP"))?;
                 custom.insert(name, value);
             }
-            let config = StreamableHttpClientTransportConfig::with_uri(url.as_str()).custom_headers(custom);
-            link.serve(StreamableHttpClientTransport::from_config(config)).await?
+            let streamable = custom.iter().map(|(k, v)| (k.clone(), v.clone())).collect::<HashMap<_, _>>();
+            let config = StreamableHttpClientTransportConfig::with_uri(url.as_str()).custom_headers(streamable);
+            match link.clone().serve(StreamableHttpClientTransport::from_config(config)).await {
+                Ok(service) => service,
+                // A server that answers Streamable HTTP's POST with an error
+                // may speak the legacy transport at the same URL.
+                Err(streamable) => match LegacySse::connect(url, custom).await {
+                    Ok(legacy) => {
+                        tracing::info!(server = spec.name, "speaks the legacy HTTP+SSE transport");
+                        link.serve(legacy).await?
+                    }
+                    Err(legacy) => {
+                        return Err(anyhow!("{streamable} (and as legacy HTTP+SSE: {legacy:#})"));
+                    }
+                },
+            }
         }
     };
     Ok(Connection { service, _container: None })

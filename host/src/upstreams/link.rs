@@ -83,6 +83,7 @@ impl Drop for Leave {
 }
 
 /// The handler of one connection to a server.
+#[derive(Clone)]
 pub(super) struct Link {
     pub(super) server: Weak<Upstream>,
     pub(super) in_flight: Arc<InFlight>,

@@ -1,13 +1,15 @@
 //! Upstream MCP servers: the servers users already have, run by Portcullis
 //! as child processes or reached by URL, and served through the registry
 //! like plugins (see [`crate::providers`]). Each concern has its module:
-//! configuration (`config`, `secrets`), starting a connection (`launch`),
+//! configuration (`config`, `secrets`), starting a connection (`launch`,
+//! and `legacy_sse` for servers that speak only the old HTTP transport),
 //! the client side of the connection (`link`), the provider and its
 //! supervision (`server`), and the wire-to-contract conversions (`convert`).
 
 mod config;
 mod convert;
 mod launch;
+mod legacy_sse;
 mod link;
 mod secrets;
 mod server;
