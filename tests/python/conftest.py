@@ -9,6 +9,11 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
+import subprocess
+import sys
+import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -17,6 +22,7 @@ from mcp import StdioServerParameters
 REPO = Path(__file__).resolve().parents[2]
 BIN = Path(os.environ.get("PORTCULLIS_BIN", REPO / "target" / "debug" / "portcullis"))
 WASM_DIR = Path(os.environ.get("PORTCULLIS_WASM_DIR", REPO / "target" / "wasm32-wasip2" / "plugin"))
+FIXTURE_SERVER = REPO / "tests" / "fixtures" / "upstream" / "everything_server.py"
 
 
 @pytest.fixture
@@ -75,3 +81,34 @@ def server(bin: Path, plugin_dir: Path, cache_dir: Path, *extra: str, env: dict[
 def text_of(result) -> str:
     """All text content of a tool result, joined."""
     return "\n".join(c.text for c in result.content if getattr(c, "type", None) == "text")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def fixture_server_over_http(flag: str, env: dict[str, str] | None = None):
+    """The fixture MCP server as its own process on loopback, over Streamable
+    HTTP (`--http`) or legacy SSE (`--sse`); yields its URL."""
+    port = free_port()
+    environment = {**os.environ, **(env or {})}
+    proc = subprocess.Popen([sys.executable, str(FIXTURE_SERVER), flag, str(port)], stderr=subprocess.PIPE, env=environment)
+    deadline = time.monotonic() + 20
+    try:
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    proc.kill()
+                    pytest.fail(f"{flag} fixture server did not start: {proc.stderr.read().decode()}")
+                time.sleep(0.05)
+        path = "/mcp" if flag == "--http" else "/sse"
+        yield f"http://127.0.0.1:{port}{path}"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -21,6 +20,8 @@ import pytest
 from mcp import ClientSession, StdioServerParameters, stdio_client, types
 from mcp.client.sse import sse_client
 from mcp.client.streamable_http import streamable_http_client
+
+from conftest import fixture_server_over_http
 
 pytestmark = [
     pytest.mark.anyio,
@@ -318,30 +319,10 @@ def test_huge_line_first(size):
 # ------------------------------------------------------------ HTTP and SSE
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(params=["--http", "--sse"])
 def http_server(request):
-    port = free_port()
-    proc = subprocess.Popen([sys.executable, str(SERVER), request.param, str(port)], stderr=subprocess.PIPE)
-    deadline = time.monotonic() + 20
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            break
-        except OSError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                proc.kill()
-                pytest.fail(f"{request.param} server did not start: {proc.stderr.read().decode()}")
-            time.sleep(0.05)
-    path = "/mcp" if request.param == "--http" else "/sse"
-    yield request.param, f"http://127.0.0.1:{port}{path}"
-    proc.terminate()
-    proc.wait(timeout=10)
+    with fixture_server_over_http(request.param) as url:
+        yield request.param, url
 
 
 async def test_over_http(http_server):

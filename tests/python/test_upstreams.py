@@ -14,12 +14,13 @@ import anyio
 import pytest
 from mcp import Client
 
-from conftest import REPO, install, server, text_of
+from conftest import REPO, fixture_server_over_http, install, server, text_of
 
 pytestmark = pytest.mark.anyio
 
 FIXTURE = REPO / "tests" / "fixtures" / "upstream" / "everything_server.py"
 DESKTOP_CONFIG = FIXTURE.parent / "claude_desktop_config.json"
+OLD_REVISION = FIXTURE.parent / "old_revision_server.py"
 
 
 def config_file(tmp_path: Path, body: str) -> Path:
@@ -89,6 +90,52 @@ async def test_a_command_upstream_is_served_with_prefixed_names(portcullis_bin, 
         # An upstream's own error is a tool result, never a protocol error.
         bad = await client.call_tool("fixture__add", {"a": "not a number", "b": 1})
         assert bad.is_error, bad
+
+
+@pytest.mark.parametrize("flag", ["--http", "--sse"])
+async def test_a_url_upstream_serves_over_streamable_http_or_legacy_sse(
+    portcullis_bin, plugin_dir, cache_dir, tmp_path, flag
+):
+    """A second server process on loopback, reached by `url`: over Streamable
+    HTTP, or (its URL answering only that way) legacy HTTP+SSE; its headers
+    carry a secret from the host's environment."""
+    with fixture_server_over_http(flag) as url:
+        body = f'[servers.remote]\nurl = "{url}"\nheaders = {{ "X-Fixture-Token" = "${{FIXTURE_TOKEN}}" }}\n'
+        config = config_file(tmp_path, body)
+        env = {"FIXTURE_TOKEN": "token-from-env"}
+        async with host(portcullis_bin, plugin_dir, cache_dir, "--config", str(config), env=env) as client:
+            await wait_for_tool(client, "remote__echo")
+            echoed = await client.call_tool("remote__echo", {"text": f"over {flag}"})
+            assert text_of(echoed) == f"over {flag}", echoed
+            token = await client.call_tool("remote__header", {"name": "x-fixture-token"})
+            assert text_of(token) == "token-from-env", token
+            greeting = await client.read_resource("fixture://greeting")
+            assert greeting.contents and greeting.contents[0].text, greeting
+            rendered = await client.get_prompt("remote__review", {"code": "y = 2"})
+            assert "y = 2" in rendered.messages[0].content.text, rendered
+            progress: list[float] = []
+
+            async def on_progress(value, total, message):
+                progress.append(value)
+
+            slow = await client.call_tool("remote__slow", {"seconds": 0.3, "steps": 3}, progress_callback=on_progress)
+            assert not slow.is_error and len(progress) >= 2, (slow, progress)
+
+
+async def test_an_upstream_that_speaks_only_2024_11_05_is_served(portcullis_bin, plugin_dir, cache_dir, tmp_path):
+    config = config_file(tmp_path, f'[servers.old]\ncommand = ["{sys.executable}", "{OLD_REVISION}"]\n')
+    for mode in ["legacy", "2026-07-28"]:
+        params = server(portcullis_bin, plugin_dir, cache_dir, "--config", str(config))
+        async with Client(params, mode=mode) as client:
+            await wait_for_tool(client, "old__echo")
+            echoed = await client.call_tool("old__echo", {"text": "from 2026" if mode != "legacy" else "hi"})
+            assert not echoed.is_error and text_of(echoed) in {"from 2026", "hi"}, echoed
+            added = await client.call_tool("old__add", {"a": 1, "b": 2})
+            assert text_of(added) == "3", added
+            memo = await client.read_resource("memo://greeting")
+            assert memo.contents[0].text == "hello from 2024", memo
+            hello = await client.get_prompt("old__hello", {"who": "Ada"})
+            assert hello.messages[0].content.text == "Hello, Ada!", hello
 
 
 async def test_list_changes_of_an_upstream_reach_the_client(portcullis_bin, plugin_dir, cache_dir, tmp_path):
@@ -245,9 +292,12 @@ async def test_an_upstream_that_never_answers_initialize_times_out(portcullis_bi
         assert text_of(good) == "unaffected", good
 
 
+@pytest.mark.parametrize("mode", ["legacy", "2026-07-28"])
 async def test_an_upstreams_sampling_elicitation_and_roots_reach_the_calling_client(
-    portcullis_bin, plugin_dir, cache_dir, tmp_path
+    portcullis_bin, plugin_dir, cache_dir, tmp_path, mode
 ):
+    """As requests to a client that began with `initialize`; as input-required
+    results, answered and retried, to a 2026-07-28 client."""
     from mcp import types
 
     async def sampling(context, params):
@@ -264,7 +314,7 @@ async def test_an_upstreams_sampling_elicitation_and_roots_reach_the_calling_cli
     config = config_file(tmp_path, fixture_server())
     params = server(portcullis_bin, plugin_dir, cache_dir, "--config", str(config))
     callbacks = dict(sampling_callback=sampling, elicitation_callback=elicitation, list_roots_callback=roots)
-    async with Client(params, mode="legacy", **callbacks) as client:
+    async with Client(params, mode=mode, **callbacks) as client:
         await wait_for_tool(client, "fixture__ask_model")
         sampled = await client.call_tool("fixture__ask_model", {"prompt": "2+2?"})
         assert text_of(sampled) == "model: 2+2?", sampled
