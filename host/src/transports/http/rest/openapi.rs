@@ -142,9 +142,7 @@ fn operation(tool: &Tool, id: &str, schemas: &mut Map<String, Value>) -> Value {
         result["properties"]["structuredContent"] = hoisted(output, &format!("{id}.output"), schemas);
     }
     let summary = tool.title.clone().or_else(|| tool.annotations.as_ref().and_then(|a| a.title.clone()));
-    let error = |why: &str| {
-        json!({ "description": why, "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } } })
-    };
+    let error = |why: &str| json!({ "description": why, "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } } });
     let mut operation = json!({
         "operationId": id,
         "summary": summary.unwrap_or_else(|| tool.name.to_string()),
