@@ -170,3 +170,30 @@ def test_the_guards_of_mcp_apply(portcullis_bin, plugin_dir, cache_dir):
         assert foreign.status_code == 403
         statuses = [call(srv, "hello", {"name": "Ada"}).status_code for _ in range(4)]
         assert statuses == [200, 200, 200, 429], statuses
+
+
+def test_upstream_tools_follow_their_principals_and_have_no_client_to_ask(portcullis_bin, plugin_dir, cache_dir):
+    from test_upstreams import fixture_server
+
+    private = fixture_server("private").replace("max_restarts = 2", 'max_restarts = 2\nprincipals = ["key:ci-*"]')
+    ci, visitor = "key-of-ci-0123456789", "key-of-visitor-0123456789"
+    keys = f'[http.api_keys]\nci-runner = "{ci}"\nvisitor = "{visitor}"\n'
+    with http_server(portcullis_bin, plugin_dir, cache_dir, config=keys + private) as srv:
+        as_ci = {"Authorization": f"Bearer {ci}"}
+        doc = wait_for_document(srv, lambda d: "/rest/tools/private__echo" in d["paths"], timeout=30, **as_ci)
+        assert "/rest/tools/private__echo" in doc["paths"], sorted(doc["paths"])
+        validate(doc)
+        echoed = call(srv, "private__echo", {"text": "mine"}, headers=as_ci)
+        assert echoed.status_code == 200, echoed.text
+        assert echoed.json()["content"][0]["text"] == "mine"
+
+        # A principal the server does not serve: not in its document, 404 on call, like MCP.
+        as_visitor = {"Authorization": f"Bearer {visitor}"}
+        assert not any(p.startswith("/rest/tools/private__") for p in document(srv, **as_visitor)["paths"])
+        assert not any(p.startswith("/rest/tools/private__") for p in document(srv)["paths"])
+        assert call(srv, "private__echo", {"text": "theirs"}, headers=as_visitor).status_code == 404
+
+        # The upstream's sampling request has no MCP client to go to.
+        asked = call(srv, "private__ask_model", {"prompt": "2+2?"}, headers=as_ci)
+        assert asked.status_code == 422, asked.text
+        assert "no MCP client" in asked.json()["error_description"], asked.json()
