@@ -10,11 +10,11 @@
 //! - `/rest/tools/{name}` and `/rest/openapi.json`: tools over plain REST
 //!   ([`rest`]).
 //!
-//! The MCP and REST routes pass, outermost first: Host and Origin validation
-//! ([`origin`]), CORS, the failed-authentication budget and the per-client
-//! rate limit around authentication ([`auth`]), the body cap and the
+//! The MCP and REST routes pass, outermost first ([`Guards::wrap`]): Host and
+//! Origin validation ([`origin`]), CORS, the failed-authentication budget,
+//! authentication ([`auth`]), the per-client rate limit, the body cap and the
 //! response deadline ([`limits`]), and in-flight tracking for graceful
-//! shutdown ([`shutdown`]) (see [`Guards::wrap`]); `/mcp` then fills in a
+//! shutdown ([`shutdown`]); `/mcp` then fills in a
 //! missing `Mcp-Method` on notifications ([`headers`]). `/metrics` needs
 //! authentication too; health, readiness and the resource metadata are open.
 //! Beneath every route, [`connections`] caps open connections and header
