@@ -13,7 +13,7 @@
 //!
 //! ```text
 //! app                     the composition root: builds and wires everything
-//! transports              stdio, Streamable HTTP, legacy SSE
+//! transports              stdio, Streamable HTTP, legacy SSE, tools over REST
 //! protocol                the MCP surface over the registry (one McpSession)
 //! plugins                 runtime, loading, limits, hot reload, registry, imports
 //! config                  portcullis.toml and the environment, gathering each

@@ -9,10 +9,13 @@
 mod changes;
 mod client_link;
 mod convert;
+mod detached;
 mod metrics;
 mod request_state;
 mod server;
+mod tool_call;
 
 pub use client_link::CallStream;
+pub use detached::Detached;
 pub use metrics::{Metrics, ServerFigures};
 pub use server::{McpSession, McpState};

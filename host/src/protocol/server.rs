@@ -3,7 +3,7 @@
 use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use rmcp::model::*;
 use rmcp::service::{NotificationContext, RequestContext, SubscriptionContext};
@@ -19,7 +19,7 @@ use super::metrics::Metrics;
 use super::request_state::StateSigner;
 use crate::caller::{CallContext, Principal};
 use crate::plugins::{HostServices, PluginFault};
-use crate::providers::{ProviderKind, Snapshot, ToolRoute};
+use crate::providers::Snapshot;
 use crate::upstreams::Upstreams;
 use crate::wit::{completions, types};
 
@@ -79,14 +79,14 @@ impl McpState {
     }
 
     /// Counts a plugin fault, then hands it on.
-    fn fault(&self, fault: PluginFault) -> PluginFault {
+    pub(super) fn fault(&self, fault: PluginFault) -> PluginFault {
         self.metrics.fault(&fault);
         fault
     }
 
     /// The MCP tool list of `snapshot`, converted once per snapshot. Tools
     /// whose schemas are not JSON objects are left out, with a warning.
-    fn tool_list(&self, snapshot: &Arc<Snapshot>) -> Arc<Vec<Tool>> {
+    pub(super) fn tool_list(&self, snapshot: &Arc<Snapshot>) -> Arc<Vec<Tool>> {
         let mut cache = self.tools.lock().unwrap();
         if let Some((cached, tools)) = &*cache
             && Arc::ptr_eq(cached, snapshot)
@@ -209,39 +209,6 @@ impl McpSession {
         Ok(Arc::new(link))
     }
 
-    /// Calls the plugin behind `route` and turns its answer into the response.
-    async fn run_tool(
-        &self,
-        route: &ToolRoute,
-        request: CallToolRequestParams,
-        ctx: &RequestContext<RoleServer>,
-    ) -> Result<CallToolResponse, ErrorData> {
-        let arguments = serde_json::to_string(&request.arguments.unwrap_or_default()).expect("a JSON object");
-        let binding = format!("tools/call:{}", request.name);
-        let link = self.link(ctx, binding, request.request_state.as_deref(), request.input_responses.as_ref())?;
-        let call = self.call_context(ctx, link.clone());
-        tracing::debug!(principal = %call.principal, tool = %request.name, provider = route.provider.name(), "tool call");
-        let services = &self.state.services;
-        let outcome = match services.check_tool_call(&call.principal, route, &request.name, &arguments).await {
-            Ok(()) => route.provider.call_tool(services, call, &route.tool.name, &arguments).await,
-            Err(denied) => Ok(Err(denied)),
-        };
-        if let Some(interrupted) = self.interrupted(&link) {
-            return interrupted;
-        }
-        let result = match outcome {
-            Ok(Ok(result)) => convert::call_result(result)?,
-            // The registry knew the tool, so this is the tool's own answer
-            // (a container or file it could not find): the model reads it.
-            Ok(Err(types::Failure::NotFound(what))) => convert::tool_error(format!("not found: {what}")),
-            Ok(Err(types::Failure::InvalidParams(why))) => convert::tool_error(format!("invalid arguments: {why}")),
-            Ok(Err(types::Failure::Denied(why))) => convert::tool_error(format!("denied: {why}")),
-            Ok(Err(types::Failure::Failed(why))) => convert::tool_error(why),
-            Err(fault) => convert::tool_error(self.state.fault(fault).to_string()),
-        };
-        Ok(result.into())
-    }
-
     /// How the call must end instead of with the plugin's answer, if it must.
     fn interrupted<T: From<InputRequiredResult>>(&self, link: &RequestLink) -> Option<Result<T, ErrorData>> {
         link.interruption(&self.state.signer).map(|i| match i {
@@ -333,10 +300,7 @@ impl ServerHandler for McpSession {
         _request: Option<PaginatedRequestParams>,
         ctx: RequestContext<RoleServer>,
     ) -> Result<ListToolsResult, ErrorData> {
-        let snapshot = self.state.services.registry.snapshot();
-        let principal = self.principal(&ctx);
-        let visible = |t: &&Tool| snapshot.tools().get(t.name.as_ref()).is_some_and(|r| r.provider.serves(&principal));
-        Ok(ListToolsResult::with_all_items(self.state.tool_list(&snapshot).iter().filter(visible).cloned().collect()))
+        Ok(ListToolsResult::with_all_items(self.state.visible_tools(&self.principal(&ctx)).1))
     }
 
     fn get_tool(&self, name: &str) -> Option<Tool> {
@@ -349,18 +313,14 @@ impl ServerHandler for McpSession {
         request: CallToolRequestParams,
         ctx: RequestContext<RoleServer>,
     ) -> Result<CallToolResponse, ErrorData> {
-        let snapshot = self.state.services.registry.snapshot();
-        let principal = self.principal(&ctx);
-        let Some(route) = snapshot.tools().get(request.name.as_ref()).filter(|r| r.provider.serves(&principal)) else {
+        let Some(route) = self.state.visible_tool(&self.principal(&ctx), &request.name) else {
             return Err(unknown("tool", &request.name, "tools/list"));
         };
-        let _in_flight = self.state.track();
-        let started = Instant::now();
-        let name = request.name.clone();
-        let response = self.run_tool(route, request, &ctx).await;
-        let server = (route.provider.kind() == ProviderKind::Server).then(|| route.provider.name());
-        self.state.metrics.tool_call(&name, server, started.elapsed(), &response);
-        response
+        let binding = format!("tools/call:{}", request.name);
+        let link = self.link(&ctx, binding, request.request_state.as_deref(), request.input_responses.as_ref())?;
+        let call = self.call_context(&ctx, link.clone());
+        let arguments = request.arguments.unwrap_or_default();
+        self.state.call_tool(&request.name, &route, &arguments, call, || self.interrupted(&link)).await
     }
 
     async fn list_resources(

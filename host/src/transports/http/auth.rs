@@ -88,6 +88,17 @@ pub async fn require(State(auth): State<Arc<Authenticator>>, mut request: Reques
     }
 }
 
+/// Middleware for routes open without credentials that still want to know
+/// who calls: a request without an `Authorization` header passes with no
+/// [`Principal`]; one with it is checked as by [`require`].
+pub async fn identify(auth: State<Arc<Authenticator>>, request: Request, next: Next) -> Response {
+    if request.headers().contains_key(header::AUTHORIZATION) {
+        require(auth, request, next).await
+    } else {
+        next.run(request).await
+    }
+}
+
 /// The RFC 9728 metadata routes (in OAuth mode; 404 otherwise): the document
 /// is served at the root well-known path and at the path-inserted form that
 /// `WWW-Authenticate` names.

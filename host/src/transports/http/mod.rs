@@ -7,11 +7,14 @@
 //! - `/sse` and `/messages`: the legacy HTTP+SSE transport ([`sse`]).
 //! - `/healthz`, `/readyz`, `/metrics`: operations ([`ops`]).
 //! - `/.well-known/oauth-protected-resource`: OAuth resource metadata ([`auth`]).
+//! - `/rest/tools/{name}` and `/rest/openapi.json`: tools over plain REST
+//!   ([`rest`]).
 //!
-//! The MCP routes pass, outermost first: Host and Origin validation
-//! ([`origin`]), CORS, authentication ([`auth`]), the per-client rate limit,
-//! the body cap and the response deadline ([`limits`]), and in-flight
-//! tracking for graceful shutdown ([`shutdown`]); `/mcp` then fills in a
+//! The MCP and REST routes pass, outermost first ([`Guards::wrap`]): Host and
+//! Origin validation ([`origin`]), CORS, the failed-authentication budget,
+//! authentication ([`auth`]), the per-client rate limit, the body cap and the
+//! response deadline ([`limits`]), and in-flight tracking for graceful
+//! shutdown ([`shutdown`]); `/mcp` then fills in a
 //! missing `Mcp-Method` on notifications ([`headers`]). `/metrics` needs
 //! authentication too; health, readiness and the resource metadata are open.
 //! Beneath every route, [`connections`] caps open connections and header
@@ -23,12 +26,14 @@ mod headers;
 mod limits;
 mod ops;
 mod origin;
+mod rest;
 mod sessions;
 mod shutdown;
 mod sse;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::{Context, Result};
 use axum::Router;
@@ -41,7 +46,6 @@ use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, Stream
 use serde_json::json;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
-use tower::ServiceBuilder;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
 use crate::config::HttpConfig;
@@ -78,13 +82,28 @@ pub struct HttpServer {
     guards: Guards,
 }
 
-/// The guards of the MCP routes, built from `[http]`.
+/// The guards of the MCP and REST routes, built from `[http]`. They share
+/// one rate limiter and one failed-authentication budget, so a client's
+/// requests count the same on every plane.
 struct Guards {
     origins: Arc<origin::OriginPolicy>,
     auth: Arc<auth::Authenticator>,
     limiter: Arc<limits::RateLimiter>,
     auth_failures: Arc<limits::RateLimiter>,
     cors: CorsLayer,
+    max_body_bytes: usize,
+    request_timeout: Duration,
+}
+
+/// Whether a guarded route needs credentials (when authentication is
+/// configured at all).
+#[derive(Debug, Clone, Copy)]
+enum Credentials {
+    /// Refused (401) without valid credentials.
+    Required,
+    /// Open without credentials; credentials that are sent are checked (401
+    /// when wrong) and name the principal.
+    Optional,
 }
 
 impl Guards {
@@ -95,7 +114,31 @@ impl Guards {
             limiter: Arc::new(limits::RateLimiter::new(config.rate_limit)),
             auth_failures: Arc::new(limits::RateLimiter::new(Some(limits::AUTH_FAILURES))),
             cors: cors(config)?,
+            max_body_bytes: config.max_body_bytes,
+            request_timeout: config.request_timeout,
         })
+    }
+
+    /// `routes` behind the guards, outermost first: Host and Origin, CORS,
+    /// the failed-authentication budget, authentication as `credentials`
+    /// says, the rate limit, the body cap, the deadline, and in-flight
+    /// tracking for the drain.
+    fn wrap(&self, routes: Router, state: &Arc<McpState>, credentials: Credentials) -> Router {
+        // Each layer wraps the ones before it: the last is the outermost.
+        let routes = routes
+            .layer(from_fn_with_state(state.clone(), shutdown::track_responses))
+            .layer(from_fn_with_state(self.request_timeout, limits::deadline))
+            .layer(DefaultBodyLimit::max(self.max_body_bytes))
+            .layer(from_fn_with_state(self.max_body_bytes, limits::cap_body))
+            .layer(from_fn_with_state(self.limiter.clone(), limits::rate_limit));
+        let routes = match credentials {
+            Credentials::Required => routes.layer(from_fn_with_state(self.auth.clone(), auth::require)),
+            Credentials::Optional => routes.layer(from_fn_with_state(self.auth.clone(), auth::identify)),
+        };
+        routes
+            .layer(from_fn_with_state(self.auth_failures.clone(), limits::limit_auth_failures))
+            .layer(self.cors.clone())
+            .layer(from_fn_with_state(self.origins.clone(), origin::check))
     }
 }
 
@@ -162,7 +205,6 @@ const MCP_HEADERS: [&str; 6] =
     ["mcp-session-id", "mcp-protocol-version", "mcp-method", "mcp-name", "last-event-id", "authorization"];
 
 fn router(state: Arc<McpState>, config: &HttpConfig, guards: Guards, close_streams: CancellationToken) -> Router {
-    let Guards { origins, auth, limiter, auth_failures, cors } = guards;
     let session_state = state.clone();
     let streamable = StreamableHttpService::new(
         move || Ok(McpSession::new(session_state.clone())),
@@ -176,33 +218,24 @@ fn router(state: Arc<McpState>, config: &HttpConfig, guards: Guards, close_strea
             .with_max_request_body_bytes(config.max_body_bytes)
             .with_cancellation_token(close_streams.clone()),
     );
-    let layers = ServiceBuilder::new()
-        .layer(from_fn_with_state(origins.clone(), origin::check))
-        .layer(cors)
-        .layer(from_fn_with_state(auth_failures.clone(), limits::limit_auth_failures))
-        .layer(from_fn_with_state(auth.clone(), auth::require))
-        .layer(from_fn_with_state(limiter, limits::rate_limit))
-        .layer(from_fn_with_state(config.max_body_bytes, limits::cap_body))
-        .layer(DefaultBodyLimit::max(config.max_body_bytes))
-        .layer(from_fn_with_state(config.request_timeout, limits::deadline))
-        .layer(from_fn_with_state(state.clone(), shutdown::track_responses));
     let mcp = Router::new()
         .route_service("/mcp", streamable)
         .layer(from_fn_with_state(config.max_body_bytes, headers::name_notifications))
-        .merge(sse::routes(state.clone(), close_streams))
-        .layer(layers);
+        .merge(sse::routes(state.clone(), close_streams));
+    let mcp = guards.wrap(mcp, &state, Credentials::Required);
+    let rest = rest::routes(state.clone(), config, &guards);
     let metrics = Router::new()
         .route("/metrics", get(ops::metrics))
-        .layer(from_fn_with_state(auth.clone(), auth::require))
-        .layer(from_fn_with_state(auth_failures, limits::limit_auth_failures))
-        .layer(from_fn_with_state(origins, origin::check))
+        .layer(from_fn_with_state(guards.auth.clone(), auth::require))
+        .layer(from_fn_with_state(guards.auth_failures.clone(), limits::limit_auth_failures))
+        .layer(from_fn_with_state(guards.origins.clone(), origin::check))
         .with_state(state.clone());
     let open = Router::new()
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
         .with_state(state)
-        .merge(auth::metadata_routes(auth));
-    mcp.merge(metrics).merge(open)
+        .merge(auth::metadata_routes(guards.auth));
+    mcp.merge(rest).merge(metrics).merge(open)
 }
 
 /// CORS for the configured browser origins (none by default; `*` for any).
