@@ -124,7 +124,7 @@ async def test_server_name_from_env(tmp_path):
 async def test_tools_echo_add(tmp_path):
     async with stdio_session(tmp_path) as (session, _, _):
         names = {t.name for t in (await session.list_tools()).tools}
-        assert names == {"echo", "add", "slow", "ask_model", "ask_user", "list_roots", "toggle_tool", "touch_item", "crash"}
+        assert names == {"echo", "header", "add", "slow", "ask_model", "ask_user", "list_roots", "toggle_tool", "touch_item", "crash"}
         assert text_of(await session.call_tool("echo", {"text": "héllo"})) == "héllo"
         result = await session.call_tool("add", {"a": 2, "b": 3})
         assert text_of(result) == "5" and result.structured_content == {"result": 5}
