@@ -6,13 +6,17 @@
 // but still part of the revisions this host serves.
 #![allow(deprecated)]
 
+mod activity;
 mod changes;
 mod client_link;
 mod convert;
 mod metrics;
 mod request_state;
 mod server;
+mod sessions;
 
+pub use activity::CallOrigin;
 pub use client_link::CallStream;
 pub use metrics::{Metrics, ServerFigures};
 pub use server::{McpSession, McpState};
+pub use sessions::SessionInfo;

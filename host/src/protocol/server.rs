@@ -3,7 +3,7 @@
 use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use rmcp::model::*;
 use rmcp::service::{NotificationContext, RequestContext, SubscriptionContext};
@@ -12,14 +12,17 @@ use serde_json::json;
 use tokio_util::sync::{CancellationToken, DropGuard};
 use tokio_util::task::{TaskTracker, task_tracker::TaskTrackerToken};
 
+use super::activity::{CallOrigin, CallRecord, error_text};
 use super::changes;
 use super::client_link::{Interruption, LogFilter, RequestLink};
 use super::convert;
 use super::metrics::Metrics;
 use super::request_state::StateSigner;
+use super::sessions::{SessionEntry, SessionIndex, SessionInfo};
 use crate::caller::{CallContext, Principal};
 use crate::plugins::{HostServices, PluginFault};
 use crate::providers::{Snapshot, ToolRoute};
+use crate::state::{Outcome, StateDb};
 use crate::upstreams::Upstreams;
 use crate::wit::{completions, types};
 
@@ -35,19 +38,150 @@ pub struct McpState {
     tools: Mutex<Option<ToolCache>>,
     metrics: Metrics,
     in_flight: TaskTracker,
+    state: Arc<StateDb>,
+    sessions: SessionIndex,
+}
+
+/// How a tool call ended: the answer for the client, and what the activity
+/// log records of it.
+struct Answered {
+    response: Result<CallToolResponse, ErrorData>,
+    outcome: Outcome,
+    error: Option<String>,
+}
+
+impl Answered {
+    /// A tool result (an error result is a `tool_error`).
+    fn result(result: CallToolResult, outcome: Outcome) -> Answered {
+        let error = error_text(&result);
+        let outcome = match (outcome, &error) {
+            (Outcome::Ok, Some(_)) => Outcome::ToolError,
+            (outcome, _) => outcome,
+        };
+        Answered { response: Ok(result.into()), outcome, error }
+    }
+
+    /// A protocol error.
+    fn error(error: ErrorData) -> Answered {
+        let text = error.message.to_string();
+        Answered { response: Err(error), outcome: Outcome::Fault, error: Some(text) }
+    }
+
+    fn record(self, record: CallRecord, log: &crate::state::ActivityLog, arguments: String) -> Self {
+        let result = match &self.response {
+            Ok(CallToolResponse::Complete(result)) => Some(result),
+            _ => None,
+        };
+        record.finish(log, self.outcome, self.error.clone(), result, arguments);
+        self
+    }
 }
 
 impl McpState {
-    /// Shared state over `services` and the upstream servers.
-    pub fn new(services: Arc<HostServices>, upstreams: Upstreams) -> Arc<Self> {
+    /// Shared state over `services`, the upstream servers and the state database.
+    pub fn new(services: Arc<HostServices>, upstreams: Upstreams, state: Arc<StateDb>) -> Arc<Self> {
         Arc::new(Self {
             services,
             upstreams,
             signer: StateSigner::default(),
             tools: Mutex::new(None),
-            metrics: Metrics::default(),
+            metrics: Metrics::new(&state),
             in_flight: TaskTracker::new(),
+            state,
+            sessions: SessionIndex::default(),
         })
+    }
+
+    /// The state database (and its activity log).
+    pub fn state(&self) -> &Arc<StateDb> {
+        &self.state
+    }
+
+    /// The live sessions, by id.
+    pub fn sessions(&self) -> Vec<SessionInfo> {
+        self.sessions.list()
+    }
+
+    /// One live session.
+    pub fn session(&self, id: &str) -> Option<SessionInfo> {
+        self.sessions.get(id)
+    }
+
+    /// Ends session `id` for the operator: its containers and session-scoped
+    /// servers are released and its further calls refused. Whether it was live.
+    pub fn end_session(&self, id: &str) -> bool {
+        let Some(entry) = self.sessions.remove(id) else { return false };
+        for principal in entry.end() {
+            self.session_ended(principal, id);
+        }
+        true
+    }
+
+    /// Calls tool `name` on behalf of `origin` outside any MCP session (the
+    /// admin API, the REST tool plane): the same policy checks, metrics and
+    /// activity record as a `tools/call`. An unknown tool is an error.
+    pub async fn call_tool(
+        &self,
+        origin: CallOrigin,
+        name: &str,
+        arguments: serde_json::Map<String, serde_json::Value>,
+        cancel: CancellationToken,
+    ) -> Result<CallToolResult, ErrorData> {
+        let snapshot = self.services.registry.snapshot();
+        let Some(route) = snapshot.tools().get(name).filter(|r| r.provider.serves(&origin.principal)) else {
+            return Err(unknown("tool", name, "GET /api/v1/tools"));
+        };
+        let _in_flight = self.track();
+        let arguments = serde_json::Value::Object(arguments).to_string();
+        let principal = origin.principal.clone();
+        let record = CallRecord::start(origin, name, route.provider.name());
+        let call = CallContext { principal, session_id: None, client: None, cancel };
+        let answered = self.invoke(route, name, &arguments, call).await;
+        self.metrics.tool_call(name, record.elapsed(), &answered.response);
+        match answered.record(record, self.state.activity(), arguments).response {
+            Ok(CallToolResponse::Complete(result)) => Ok(result),
+            Ok(_) => Err(ErrorData::internal_error("the tool asked for input, which this API cannot give", None)),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Checks the call against the policies, calls the provider behind
+    /// `route`, and turns its answer into a result and an outcome.
+    async fn invoke(&self, route: &ToolRoute, name: &str, arguments: &str, call: CallContext) -> Answered {
+        tracing::debug!(principal = %call.principal, tool = name, provider = route.provider.name(), "tool call");
+        let services = &self.services;
+        let cancel = call.cancel.clone();
+        let (answer, denied) = match services.check_tool_call(&call.principal, route, name, arguments).await {
+            Ok(()) => (route.provider.call_tool(services, call, &route.tool.name, arguments).await, false),
+            Err(denied) => (Ok(Err(denied)), true),
+        };
+        match answer {
+            Ok(Ok(result)) => match convert::call_result(result) {
+                Ok(result) => Answered::result(result, Outcome::Ok),
+                Err(e) => Answered::error(e),
+            },
+            // The registry knew the tool, so this is the tool's own answer
+            // (a container or file it could not find): the model reads it.
+            Ok(Err(failure)) => {
+                let (text, outcome) = match failure {
+                    types::Failure::NotFound(what) => (format!("not found: {what}"), Outcome::ToolError),
+                    types::Failure::InvalidParams(why) => (format!("invalid arguments: {why}"), Outcome::ToolError),
+                    types::Failure::Denied(why) => (format!("denied: {why}"), Outcome::Denied),
+                    types::Failure::Failed(why) if denied => (why, Outcome::Denied),
+                    types::Failure::Failed(why) if cancel.is_cancelled() => (why, Outcome::Cancelled),
+                    types::Failure::Failed(why) => (why, Outcome::ToolError),
+                };
+                Answered::result(convert::tool_error(text), outcome)
+            }
+            Err(fault) => {
+                let outcome = match &fault {
+                    PluginFault::Cancelled { .. } => Outcome::Cancelled,
+                    PluginFault::WallTimeout { .. } => Outcome::Timeout,
+                    _ => Outcome::Fault,
+                };
+                Answered::result(convert::tool_error(self.fault(fault).to_string()), outcome)
+            }
+        }
     }
 
     /// The host services.
@@ -127,9 +261,8 @@ pub struct McpSession {
     subscribed: Arc<Mutex<BTreeSet<String>>>,
     /// Whether the client initialized this session (counted as live).
     initialized: AtomicBool,
-    /// The principals on whose behalf calls ran in this session (so they may
-    /// own containers in it).
-    claimants: Mutex<BTreeSet<Principal>>,
+    /// Its entry in the session index (listed once initialized).
+    entry: Arc<SessionEntry>,
     alive: CancellationToken,
     _end: DropGuard,
 }
@@ -138,13 +271,14 @@ impl McpSession {
     /// A new session with a fresh random id.
     pub fn new(state: Arc<McpState>) -> Self {
         let alive = CancellationToken::new();
+        let session_id = uuid::Uuid::new_v4().simple().to_string();
         Self {
             state,
-            session_id: uuid::Uuid::new_v4().simple().to_string(),
+            entry: SessionEntry::new(session_id.clone()),
+            session_id,
             log_level: Mutex::new(None),
             subscribed: Default::default(),
             initialized: AtomicBool::new(false),
-            claimants: Mutex::default(),
             _end: alive.clone().drop_guard(),
             alive,
         }
@@ -158,17 +292,28 @@ impl McpSession {
     /// The call context of a request: its principal, session, client link and
     /// cancellation. Stateless HTTP requests belong to no session unless a
     /// tool names one.
-    fn call_context(&self, ctx: &RequestContext<RoleServer>, link: Arc<RequestLink>) -> CallContext {
+    /// Refused once the operator ended the session.
+    fn call_context(&self, ctx: &RequestContext<RoleServer>, link: Arc<RequestLink>) -> Result<CallContext, ErrorData> {
         let stateless = is_stateless(ctx);
         let principal = self.principal(ctx);
-        if !stateless {
-            self.claimants.lock().unwrap().insert(principal.clone());
+        if !stateless && !self.entry.claim(&principal) {
+            return Err(ErrorData::invalid_request("the operator ended this session; start a new one", None));
         }
-        CallContext {
+        Ok(CallContext {
             principal,
             session_id: (!stateless).then(|| self.session_id.clone()),
             client: Some(link),
             cancel: ctx.ct.clone(),
+        })
+    }
+
+    /// Who made a request and how, for the activity log.
+    fn origin(&self, ctx: &RequestContext<RoleServer>) -> CallOrigin {
+        CallOrigin {
+            principal: self.principal(ctx),
+            session: (!is_stateless(ctx)).then(|| self.session_id.clone()),
+            transport: transport(&ctx.extensions),
+            era: if is_modern(ctx) { "2026-07-28" } else { "initialize" },
         }
     }
 
@@ -209,37 +354,29 @@ impl McpSession {
         Ok(Arc::new(link))
     }
 
-    /// Calls the plugin behind `route` and turns its answer into the response.
+    /// Calls the provider behind `route` for a `tools/call` of this session.
     async fn run_tool(
         &self,
         route: &ToolRoute,
-        request: CallToolRequestParams,
+        request: &CallToolRequestParams,
+        arguments: &str,
         ctx: &RequestContext<RoleServer>,
-    ) -> Result<CallToolResponse, ErrorData> {
-        let arguments = serde_json::to_string(&request.arguments.unwrap_or_default()).expect("a JSON object");
+    ) -> Answered {
         let binding = format!("tools/call:{}", request.name);
-        let link = self.link(ctx, binding, request.request_state.as_deref(), request.input_responses.as_ref())?;
-        let call = self.call_context(ctx, link.clone());
-        tracing::debug!(principal = %call.principal, tool = %request.name, provider = route.provider.name(), "tool call");
-        let services = &self.state.services;
-        let outcome = match services.check_tool_call(&call.principal, route, &request.name, &arguments).await {
-            Ok(()) => route.provider.call_tool(services, call, &route.tool.name, &arguments).await,
-            Err(denied) => Ok(Err(denied)),
+        let link = match self.link(ctx, binding, request.request_state.as_deref(), request.input_responses.as_ref()) {
+            Ok(link) => link,
+            Err(e) => return Answered::error(e),
         };
-        if let Some(interrupted) = self.interrupted(&link) {
-            return interrupted;
+        let call = match self.call_context(ctx, link.clone()) {
+            Ok(call) => call,
+            Err(e) => return Answered { outcome: Outcome::Denied, ..Answered::error(e) },
+        };
+        let answered = self.state.invoke(route, &request.name, arguments, call).await;
+        match self.interrupted(&link) {
+            Some(Ok(input)) => Answered { response: Ok(input), ..answered },
+            Some(Err(e)) => Answered::error(e),
+            None => answered,
         }
-        let result = match outcome {
-            Ok(Ok(result)) => convert::call_result(result)?,
-            // The registry knew the tool, so this is the tool's own answer
-            // (a container or file it could not find): the model reads it.
-            Ok(Err(types::Failure::NotFound(what))) => convert::tool_error(format!("not found: {what}")),
-            Ok(Err(types::Failure::InvalidParams(why))) => convert::tool_error(format!("invalid arguments: {why}")),
-            Ok(Err(types::Failure::Denied(why))) => convert::tool_error(format!("denied: {why}")),
-            Ok(Err(types::Failure::Failed(why))) => convert::tool_error(why),
-            Err(fault) => convert::tool_error(self.state.fault(fault).to_string()),
-        };
-        Ok(result.into())
     }
 
     /// How the call must end instead of with the plugin's answer, if it must.
@@ -256,9 +393,20 @@ impl Drop for McpSession {
         if self.initialized.load(Ordering::Relaxed) {
             self.state.metrics.sessions(-1);
         }
-        for principal in std::mem::take(&mut *self.claimants.lock().unwrap()) {
+        self.state.sessions.remove(&self.session_id);
+        for principal in self.entry.end() {
             self.state.session_ended(principal, &self.session_id);
         }
+    }
+}
+
+/// The transport a request came through: stdio has no HTTP parts, legacy
+/// SSE posts to `/messages`, Streamable HTTP to `/mcp`.
+fn transport(extensions: &Extensions) -> &'static str {
+    match extensions.get::<http::request::Parts>() {
+        None => "stdio",
+        Some(parts) if parts.uri.path().starts_with("/mcp") => "http",
+        Some(_) => "sse",
     }
 }
 
@@ -346,7 +494,7 @@ impl ServerHandler for McpSession {
 
     async fn call_tool(
         &self,
-        request: CallToolRequestParams,
+        mut request: CallToolRequestParams,
         ctx: RequestContext<RoleServer>,
     ) -> Result<CallToolResponse, ErrorData> {
         let snapshot = self.state.services.registry.snapshot();
@@ -355,11 +503,11 @@ impl ServerHandler for McpSession {
             return Err(unknown("tool", &request.name, "tools/list"));
         };
         let _in_flight = self.state.track();
-        let started = Instant::now();
-        let name = request.name.clone();
-        let response = self.run_tool(route, request, &ctx).await;
-        self.state.metrics.tool_call(&name, started.elapsed(), &response);
-        response
+        let record = CallRecord::start(self.origin(&ctx), &request.name, route.provider.name());
+        let arguments = serde_json::to_string(&request.arguments.take().unwrap_or_default()).expect("a JSON object");
+        let answered = self.run_tool(route, &request, &arguments, &ctx).await;
+        self.state.metrics.tool_call(&request.name, record.elapsed(), &answered.response);
+        answered.record(record, self.state.state.activity(), arguments).response
     }
 
     async fn list_resources(
@@ -403,7 +551,7 @@ impl ServerHandler for McpSession {
         let _in_flight = self.state.track();
         let binding = format!("resources/read:{}", request.uri);
         let link = self.link(&ctx, binding, request.request_state.as_deref(), request.input_responses.as_ref())?;
-        let call = self.call_context(&ctx, link.clone());
+        let call = self.call_context(&ctx, link.clone())?;
         let outcome = plugin.read_resource(&self.state.services, call, &request.uri).await;
         if let Some(interrupted) = self.interrupted(&link) {
             return interrupted;
@@ -470,7 +618,7 @@ impl ServerHandler for McpSession {
         let arguments = convert::string_pairs(request.arguments.as_ref());
         let binding = format!("prompts/get:{}", request.name);
         let link = self.link(&ctx, binding, request.request_state.as_deref(), request.input_responses.as_ref())?;
-        let call = self.call_context(&ctx, link.clone());
+        let call = self.call_context(&ctx, link.clone())?;
         let outcome = route.provider.get_prompt(&self.state.services, call, &route.prompt.name, arguments).await;
         if let Some(interrupted) = self.interrupted(&link) {
             return interrupted;
@@ -514,7 +662,7 @@ impl ServerHandler for McpSession {
         let _in_flight = self.state.track();
         let context: Vec<(String, String)> = request.context.and_then(|c| c.arguments).into_iter().flatten().collect();
         let link = self.link(&ctx, "completion/complete".into(), None, None)?;
-        let call = self.call_context(&ctx, link);
+        let call = self.call_context(&ctx, link)?;
         let argument = &request.argument;
         match plugin.complete(&self.state.services, call, reference, &argument.name, &argument.value, context).await {
             Ok(Ok(completion)) => convert::completion(&completion),
@@ -551,6 +699,17 @@ impl ServerHandler for McpSession {
     async fn on_initialized(&self, ctx: NotificationContext<RoleServer>) {
         if !self.initialized.swap(true, Ordering::Relaxed) {
             self.state.metrics.sessions(1);
+            let client = ctx.peer.peer_info().map(|i| (i.client_info.name.clone(), i.client_info.version.clone()));
+            let principal = match ctx.extensions.get::<http::request::Parts>() {
+                None => Principal::local(),
+                Some(parts) => parts
+                    .extensions
+                    .get::<Principal>()
+                    .cloned()
+                    .unwrap_or_else(|| Principal::anonymous_session(&self.session_id)),
+            };
+            self.entry.describe(transport(&ctx.extensions), principal, client);
+            self.state.sessions.insert(self.entry.clone());
         }
         let changes = self.state.services.registry.subscribe();
         let forward = changes::forward_to_peer(changes, ctx.peer, self.subscribed.clone(), self.alive.clone());
