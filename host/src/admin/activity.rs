@@ -20,7 +20,7 @@ pub struct ActivityPage {
 }
 
 /// `GET /api/v1/activity`: tool calls and admin changes, newest first.
-#[utoipa::path(get, path = "/api/v1/activity", tag = "activity", params(ActivityFilter),
+#[utoipa::path(get, path = "/api/v1/activity", operation_id = "list_activity", tag = "activity", params(ActivityFilter),
     responses((status = 200, body = ActivityPage), (status = 400, body = ErrorBody)))]
 pub async fn list(
     State(admin): State<Arc<AdminState>>,

@@ -15,6 +15,10 @@ use crate::auth::{KeyRing, bearer};
 use crate::caller::Principal;
 use crate::config::AdminConfig;
 
+/// What a request without an admin key is told.
+const NO_KEY: &str =
+    "the admin API needs `Authorization: Bearer <admin key>`, a key of ADMIN_API_KEY or `[admin] keys`";
+
 /// Checks admin keys.
 pub struct AdminAuth {
     keys: KeyRing,
@@ -59,8 +63,7 @@ impl AdminAuth {
             };
         }
         let unauthorized = |why: &str| ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", why);
-        let token = bearer(request.headers())
-            .ok_or_else(|| unauthorized("the admin API needs `Authorization: Bearer <admin key>`"))?;
+        let token = bearer(request.headers()).ok_or_else(|| unauthorized(NO_KEY))?;
         match self.keys.name_of(token) {
             Some(name) => Ok(Principal::admin(name)),
             None => Err(unauthorized(

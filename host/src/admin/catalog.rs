@@ -138,7 +138,7 @@ impl AdminState {
 }
 
 /// `GET /api/v1/plugins`: the loaded plugins, and the names of the disabled ones.
-#[utoipa::path(get, path = "/api/v1/plugins", tag = "plugins", responses((status = 200, body = PluginList)))]
+#[utoipa::path(get, path = "/api/v1/plugins", operation_id = "list_plugins", tag = "plugins", responses((status = 200, body = PluginList)))]
 pub async fn list(State(admin): State<Arc<AdminState>>) -> Json<PluginList> {
     let snapshot = admin.mcp.services().registry.snapshot();
     let mut plugins = Vec::new();
@@ -149,7 +149,7 @@ pub async fn list(State(admin): State<Arc<AdminState>>) -> Json<PluginList> {
 }
 
 /// `POST /api/v1/plugins/{name}/reload`: loads a plugin again from its file (or the bundled copy).
-#[utoipa::path(post, path = "/api/v1/plugins/{name}/reload", tag = "plugins", params(("name" = String, Path)),
+#[utoipa::path(post, path = "/api/v1/plugins/{name}/reload", operation_id = "reload_plugin", tag = "plugins", params(("name" = String, Path)),
     responses((status = 200, body = PluginView), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn reload(
     State(admin): State<Arc<AdminState>>,
@@ -174,7 +174,7 @@ pub async fn reload(
 }
 
 /// `POST /api/v1/plugins/{name}/disable`: unloads a plugin and keeps it unloaded, across restarts.
-#[utoipa::path(post, path = "/api/v1/plugins/{name}/disable", tag = "plugins", params(("name" = String, Path)),
+#[utoipa::path(post, path = "/api/v1/plugins/{name}/disable", operation_id = "disable_plugin", tag = "plugins", params(("name" = String, Path)),
     responses((status = 204), (status = 404, body = ErrorBody)))]
 pub async fn disable(
     State(admin): State<Arc<AdminState>>,
@@ -185,7 +185,7 @@ pub async fn disable(
 }
 
 /// `POST /api/v1/plugins/{name}/enable`: loads a disabled plugin again.
-#[utoipa::path(post, path = "/api/v1/plugins/{name}/enable", tag = "plugins", params(("name" = String, Path)),
+#[utoipa::path(post, path = "/api/v1/plugins/{name}/enable", operation_id = "enable_plugin", tag = "plugins", params(("name" = String, Path)),
     responses((status = 204), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn enable(
     State(admin): State<Arc<AdminState>>,
@@ -220,7 +220,7 @@ async fn switch(
 }
 
 /// `GET /api/v1/tools`: every tool, plugins' and servers', with who serves it.
-#[utoipa::path(get, path = "/api/v1/tools", tag = "tools", responses((status = 200, body = [ToolView])))]
+#[utoipa::path(get, path = "/api/v1/tools", operation_id = "list_tools", tag = "tools", responses((status = 200, body = [ToolView])))]
 pub async fn tools(State(admin): State<Arc<AdminState>>) -> Json<Vec<ToolView>> {
     let snapshot = admin.mcp.services().registry.snapshot();
     let tools = snapshot

@@ -37,7 +37,7 @@ pub struct Liveness {
 }
 
 /// `GET /api/v1/health`.
-#[utoipa::path(get, path = "/api/v1/health", tag = "health", responses((status = 200, body = Health)))]
+#[utoipa::path(get, path = "/api/v1/health", operation_id = "host_health", tag = "health", responses((status = 200, body = Health)))]
 pub async fn health(State(admin): State<Arc<AdminState>>) -> Json<Health> {
     let servers = admin.mcp.upstreams().servers();
     Json(Health {
@@ -52,7 +52,7 @@ pub async fn health(State(admin): State<Arc<AdminState>>) -> Json<Health> {
 }
 
 /// `GET /health` (open, like `/healthz`): seed 003's shape.
-#[utoipa::path(get, path = "/health", tag = "health", security(()), responses((status = 200, body = Liveness)))]
+#[utoipa::path(get, path = "/health", operation_id = "liveness", tag = "health", security(()), responses((status = 200, body = Liveness)))]
 pub async fn liveness() -> Json<Liveness> {
     Json(Liveness { status: "ok" })
 }

@@ -258,14 +258,14 @@ impl AdminState {
 }
 
 /// `GET /api/v1/servers`: every shared server with its state.
-#[utoipa::path(get, path = "/api/v1/servers", tag = "servers", responses((status = 200, body = [ServerView])))]
+#[utoipa::path(get, path = "/api/v1/servers", operation_id = "list_servers", tag = "servers", responses((status = 200, body = [ServerView])))]
 pub async fn list(State(admin): State<Arc<AdminState>>) -> Json<Vec<ServerView>> {
     let bodies = admin.api_servers.lock().await;
     Json(admin.mcp.upstreams().servers().iter().map(|s| view(s, bodies.get(s.name()))).collect())
 }
 
 /// `POST /api/v1/servers`: creates, saves and starts a server.
-#[utoipa::path(post, path = "/api/v1/servers", tag = "servers", request_body = ServerBody, responses(
+#[utoipa::path(post, path = "/api/v1/servers", operation_id = "create_server", tag = "servers", request_body = ServerBody, responses(
     (status = 201, body = ServerView), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn create(
     State(admin): State<Arc<AdminState>>,
@@ -292,7 +292,7 @@ pub async fn create(
 }
 
 /// `GET /api/v1/servers/{name}`.
-#[utoipa::path(get, path = "/api/v1/servers/{name}", tag = "servers", params(("name" = String, Path)),
+#[utoipa::path(get, path = "/api/v1/servers/{name}", operation_id = "get_server", tag = "servers", params(("name" = String, Path)),
     responses((status = 200, body = ServerView), (status = 404, body = ErrorBody)))]
 pub async fn get(State(admin): State<Arc<AdminState>>, Path(name): Path<String>) -> Result<Json<ServerView>, ApiError> {
     let server = admin.server(&name)?;
@@ -300,7 +300,7 @@ pub async fn get(State(admin): State<Arc<AdminState>>, Path(name): Path<String>)
 }
 
 /// `PUT /api/v1/servers/{name}`: replaces an API server's definition and restarts it.
-#[utoipa::path(put, path = "/api/v1/servers/{name}", tag = "servers", params(("name" = String, Path)), request_body = ServerBody,
+#[utoipa::path(put, path = "/api/v1/servers/{name}", operation_id = "update_server", tag = "servers", params(("name" = String, Path)), request_body = ServerBody,
     responses((status = 200, body = ServerView), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn update(
     State(admin): State<Arc<AdminState>>,
@@ -335,7 +335,7 @@ pub async fn update(
 }
 
 /// `DELETE /api/v1/servers/{name}`: stops an API server and forgets it.
-#[utoipa::path(delete, path = "/api/v1/servers/{name}", tag = "servers", params(("name" = String, Path)),
+#[utoipa::path(delete, path = "/api/v1/servers/{name}", operation_id = "delete_server", tag = "servers", params(("name" = String, Path)),
     responses((status = 204), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn delete(
     State(admin): State<Arc<AdminState>>,
@@ -362,7 +362,7 @@ async fn save(admin: &AdminState, body: &ServerBody) -> Result<(), ApiError> {
 }
 
 /// `POST /api/v1/servers/{name}/start`: starts a stopped or failed server (a running one is left as it is).
-#[utoipa::path(post, path = "/api/v1/servers/{name}/start", tag = "servers", params(("name" = String, Path)),
+#[utoipa::path(post, path = "/api/v1/servers/{name}/start", operation_id = "start_server", tag = "servers", params(("name" = String, Path)),
     responses((status = 200, body = ServerView), (status = 404, body = ErrorBody)))]
 pub async fn start(
     State(admin): State<Arc<AdminState>>,
@@ -373,7 +373,7 @@ pub async fn start(
 }
 
 /// `POST /api/v1/servers/{name}/stop`: stops a server; its tools go until it is started again.
-#[utoipa::path(post, path = "/api/v1/servers/{name}/stop", tag = "servers", params(("name" = String, Path)),
+#[utoipa::path(post, path = "/api/v1/servers/{name}/stop", operation_id = "stop_server", tag = "servers", params(("name" = String, Path)),
     responses((status = 200, body = ServerView), (status = 404, body = ErrorBody)))]
 pub async fn stop(
     State(admin): State<Arc<AdminState>>,
@@ -384,7 +384,7 @@ pub async fn stop(
 }
 
 /// `POST /api/v1/servers/{name}/restart`: stops a server and starts it again.
-#[utoipa::path(post, path = "/api/v1/servers/{name}/restart", tag = "servers", params(("name" = String, Path)),
+#[utoipa::path(post, path = "/api/v1/servers/{name}/restart", operation_id = "restart_server", tag = "servers", params(("name" = String, Path)),
     responses((status = 200, body = ServerView), (status = 404, body = ErrorBody)))]
 pub async fn restart(
     State(admin): State<Arc<AdminState>>,
@@ -420,7 +420,7 @@ async fn life(
 }
 
 /// `GET /api/v1/servers/{name}/logs`: its last stderr lines.
-#[utoipa::path(get, path = "/api/v1/servers/{name}/logs", tag = "servers", params(("name" = String, Path)),
+#[utoipa::path(get, path = "/api/v1/servers/{name}/logs", operation_id = "server_logs", tag = "servers", params(("name" = String, Path)),
     responses((status = 200, body = ServerLogs), (status = 404, body = ErrorBody)))]
 pub async fn logs(
     State(admin): State<Arc<AdminState>>,
@@ -431,7 +431,7 @@ pub async fn logs(
 }
 
 /// `GET /api/v1/servers/{name}/health`: 200 when it runs, 503 when it does not.
-#[utoipa::path(get, path = "/api/v1/servers/{name}/health", tag = "servers", params(("name" = String, Path)),
+#[utoipa::path(get, path = "/api/v1/servers/{name}/health", operation_id = "server_health", tag = "servers", params(("name" = String, Path)),
     responses((status = 200, body = ServerHealth), (status = 503, body = ServerHealth), (status = 404, body = ErrorBody)))]
 pub async fn health(
     State(admin): State<Arc<AdminState>>,
@@ -454,7 +454,7 @@ pub async fn health(
 
 /// `POST /api/v1/servers/{name}/call`: calls one of its tools as the admin,
 /// through the same policies as MCP clients; the answer is the MCP `CallToolResult`.
-#[utoipa::path(post, path = "/api/v1/servers/{name}/call", tag = "servers", params(("name" = String, Path)), request_body = CallBody,
+#[utoipa::path(post, path = "/api/v1/servers/{name}/call", operation_id = "call_server_tool", tag = "servers", params(("name" = String, Path)), request_body = CallBody,
     responses((status = 200, body = CallAnswer),
         (status = 400, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn call(

@@ -32,14 +32,14 @@ pub struct ContainerView {
 }
 
 /// `GET /api/v1/sessions`: the live sessions (stdio, initialize-era HTTP, legacy SSE).
-#[utoipa::path(get, path = "/api/v1/sessions", tag = "sessions", responses((status = 200, body = [SessionInfo])))]
+#[utoipa::path(get, path = "/api/v1/sessions", operation_id = "list_sessions", tag = "sessions", responses((status = 200, body = [SessionInfo])))]
 pub async fn list(State(admin): State<Arc<AdminState>>) -> Json<Vec<SessionInfo>> {
     Json(admin.mcp.sessions())
 }
 
 /// `DELETE /api/v1/sessions/{id}`: ends a session: its containers and
 /// session-scoped servers are released, and its further calls are refused.
-#[utoipa::path(delete, path = "/api/v1/sessions/{id}", tag = "sessions", params(("id" = String, Path)),
+#[utoipa::path(delete, path = "/api/v1/sessions/{id}", operation_id = "end_session", tag = "sessions", params(("id" = String, Path)),
     responses((status = 204), (status = 404, body = ErrorBody)))]
 pub async fn end(
     State(admin): State<Arc<AdminState>>,
@@ -55,7 +55,7 @@ pub async fn end(
 }
 
 /// `GET /api/v1/containers`: every container this instance owns (503 without Docker).
-#[utoipa::path(get, path = "/api/v1/containers", tag = "containers",
+#[utoipa::path(get, path = "/api/v1/containers", operation_id = "list_containers", tag = "containers",
     responses((status = 200, body = [ContainerView]), (status = 503, body = ErrorBody)))]
 pub async fn containers(State(admin): State<Arc<AdminState>>) -> Result<Json<Vec<ContainerView>>, ApiError> {
     let docker = admin.docker()?;
@@ -75,7 +75,7 @@ pub async fn containers(State(admin): State<Arc<AdminState>>) -> Result<Json<Vec
 }
 
 /// `DELETE /api/v1/containers/{id}`: removes one of this instance's containers (by id or name).
-#[utoipa::path(delete, path = "/api/v1/containers/{id}", tag = "containers", params(("id" = String, Path)),
+#[utoipa::path(delete, path = "/api/v1/containers/{id}", operation_id = "remove_container", tag = "containers", params(("id" = String, Path)),
     responses((status = 204), (status = 404, body = ErrorBody), (status = 503, body = ErrorBody)))]
 pub async fn remove_container(
     State(admin): State<Arc<AdminState>>,
