@@ -154,8 +154,7 @@ impl Store for SqliteStore {
     fn disabled_plugins(&self) -> Result<Vec<String>, StateError> {
         self.with(|c| {
             let mut statement = c.prepare("SELECT name FROM disabled_plugins ORDER BY name")?;
-            let names = statement.query_map([], |row| row.get(0))?.collect();
-            names
+            statement.query_map([], |row| row.get(0))?.collect()
         })
     }
 
@@ -231,8 +230,7 @@ impl Store for SqliteStore {
         );
         self.with(|c| {
             let mut statement = c.prepare(&sql)?;
-            let rows = statement.query_map(params_from_iter(values), activity_row)?.collect();
-            rows
+            statement.query_map(params_from_iter(values), activity_row)?.collect()
         })
     }
 
