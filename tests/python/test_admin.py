@@ -12,6 +12,7 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
+import anyio
 import httpx
 import pytest
 from mcp import Client
@@ -303,3 +304,18 @@ def test_a_corrupt_state_database_stops_the_host_with_exit_2_naming_the_file(por
                           stdin=subprocess.DEVNULL, capture_output=True, timeout=60)
     assert done.returncode == 2, done.stderr.decode()
     assert str(db) in done.stderr.decode() and "corrupt" in done.stderr.decode(), done.stderr.decode()
+
+
+@pytest.mark.anyio
+async def test_a_call_the_client_gives_up_on_is_recorded_as_cancelled(portcullis_bin, plugin_dir, cache_dir, tmp_path):
+    with admin_host(portcullis_bin, plugin_dir, cache_dir, tmp_path / "state") as (srv, api):
+        wait_state(api, "fixture")
+        async with client_with_token(srv.url, API_KEY, "legacy") as client:
+            with anyio.move_on_after(1):
+                await client.call_tool("fixture__slow", {"seconds": 20, "steps": 20})
+            with anyio.fail_after(10):
+                while not (entries := activity(api, tool="fixture__slow")):
+                    await anyio.sleep(0.1)  # the client sends its cancellation meanwhile
+            [entry] = entries
+            assert entry["outcome"] == "cancelled" and entry["transport"] == "http", entry
+            assert 0.5 < entry["duration_us"] / 1e6 < 10, entry

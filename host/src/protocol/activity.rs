@@ -2,13 +2,14 @@
 //! through which transport and era, what served it, how it ended. Kept off
 //! the hot path: a call builds one record and hands it to the log's queue.
 
+use std::sync::Arc;
 use std::time::Instant;
 
 use rmcp::model::CallToolResult;
 
 use crate::caller::Principal;
 use crate::state::activity::now_ms;
-use crate::state::{ActivityEntry, ActivityLog, Outcome};
+use crate::state::{ActivityEntry, Outcome, StateDb};
 
 /// The longest error text kept in a record, in characters.
 const ERROR_CHARS: usize = 2_000;
@@ -25,25 +26,37 @@ pub struct CallOrigin {
     pub era: &'static str,
 }
 
-/// A call being timed, recorded when it ends.
+/// A call being timed, recorded when it ends: by [`CallRecord::finish`], or
+/// as `cancelled` when it is dropped unfinished (the client went away, or the
+/// response deadline passed and the call was abandoned), so no call goes unrecorded.
 pub struct CallRecord {
+    state: Arc<StateDb>,
     origin: CallOrigin,
     tool: String,
     provider: String,
     at_ms: i64,
     started: Instant,
+    /// The arguments as sent; taken when the record is sent.
+    arguments: Option<String>,
 }
 
 impl CallRecord {
-    /// Starts timing `tool` (served by `provider`) for `origin`.
-    pub fn start(origin: CallOrigin, tool: &str, provider: &str) -> CallRecord {
+    /// Starts timing `tool` (served by `provider`) for `origin`, with its `arguments`.
+    pub fn start(state: Arc<StateDb>, origin: CallOrigin, tool: &str, provider: &str, arguments: String) -> CallRecord {
         CallRecord {
+            state,
             origin,
             tool: tool.to_string(),
             provider: provider.to_string(),
             at_ms: now_ms(),
             started: Instant::now(),
+            arguments: Some(arguments),
         }
+    }
+
+    /// The call's arguments, as JSON text.
+    pub fn arguments(&self) -> &str {
+        self.arguments.as_deref().unwrap_or_default()
     }
 
     /// How long the call has taken so far.
@@ -51,30 +64,28 @@ impl CallRecord {
         self.started.elapsed()
     }
 
-    /// Hands the record to `log`: how the call ended, its error text, the
-    /// result (measured, not copied) and the arguments (hashed by the writer).
-    pub fn finish(
-        self,
-        log: &ActivityLog,
-        outcome: Outcome,
-        error: Option<String>,
-        result: Option<&CallToolResult>,
-        arguments: String,
-    ) {
+    /// Records how the call ended, its error text and its result (measured, not copied).
+    pub fn finish(mut self, outcome: Outcome, error: Option<String>, result: Option<&CallToolResult>) {
         let bytes_out = result.map_or(0, |r| {
             let mut counter = ByteCounter(0);
             serde_json::to_writer(&mut counter, r).map_or(0, |()| counter.0)
         });
+        self.send(outcome, error, bytes_out);
+    }
+
+    /// Hands the record to the activity log (once); the writer hashes the arguments.
+    fn send(&mut self, outcome: Outcome, error: Option<String>, bytes_out: usize) {
+        let Some(arguments) = self.arguments.take() else { return };
         let entry = ActivityEntry {
             id: 0,
             at_ms: self.at_ms,
             kind: "call".into(),
             principal: self.origin.principal.to_string(),
-            session: self.origin.session,
+            session: self.origin.session.take(),
             transport: self.origin.transport.into(),
             era: self.origin.era.into(),
-            tool: self.tool,
-            provider: self.provider,
+            tool: std::mem::take(&mut self.tool),
+            provider: std::mem::take(&mut self.provider),
             duration_us: self.started.elapsed().as_micros() as i64,
             outcome: outcome.as_str().into(),
             bytes_in: 0,
@@ -83,7 +94,14 @@ impl CallRecord {
             arguments: None,
             error: error.map(|e| e.chars().take(ERROR_CHARS).collect()),
         };
-        log.record(entry, arguments);
+        self.state.activity().record(entry, arguments);
+    }
+}
+
+impl Drop for CallRecord {
+    fn drop(&mut self) {
+        let why = "the call was abandoned before it answered: the client went away or the response deadline passed";
+        self.send(Outcome::Cancelled, Some(why.into()), 0);
     }
 }
 

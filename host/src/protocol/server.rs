@@ -67,12 +67,12 @@ impl Answered {
         Answered { response: Err(error), outcome: Outcome::Fault, error: Some(text) }
     }
 
-    fn record(self, record: CallRecord, log: &crate::state::ActivityLog, arguments: String) -> Self {
+    fn record(self, record: CallRecord) -> Self {
         let result = match &self.response {
             Ok(CallToolResponse::Complete(result)) => Some(result),
             _ => None,
         };
-        record.finish(log, self.outcome, self.error.clone(), result, arguments);
+        record.finish(self.outcome, self.error.clone(), result);
         self
     }
 }
@@ -134,11 +134,11 @@ impl McpState {
         let _in_flight = self.track();
         let arguments = serde_json::Value::Object(arguments).to_string();
         let principal = origin.principal.clone();
-        let record = CallRecord::start(origin, name, route.provider.name());
+        let record = CallRecord::start(self.state.clone(), origin, name, route.provider.name(), arguments);
         let call = CallContext { principal, session_id: None, client: None, cancel };
-        let answered = self.invoke(route, name, &arguments, call).await;
+        let answered = self.invoke(route, name, record.arguments(), call).await;
         self.metrics.tool_call(name, record.elapsed(), &answered.response);
-        match answered.record(record, self.state.activity(), arguments).response {
+        match answered.record(record).response {
             Ok(CallToolResponse::Complete(result)) => Ok(result),
             Ok(_) => Err(ErrorData::internal_error("the tool asked for input, which this API cannot give", None)),
             Err(e) => Err(e),
@@ -503,11 +503,13 @@ impl ServerHandler for McpSession {
             return Err(unknown("tool", &request.name, "tools/list"));
         };
         let _in_flight = self.state.track();
-        let record = CallRecord::start(self.origin(&ctx), &request.name, route.provider.name());
         let arguments = serde_json::to_string(&request.arguments.take().unwrap_or_default()).expect("a JSON object");
-        let answered = self.run_tool(route, &request, &arguments, &ctx).await;
+        let origin = self.origin(&ctx);
+        let record =
+            CallRecord::start(self.state.state.clone(), origin, &request.name, route.provider.name(), arguments);
+        let answered = self.run_tool(route, &request, record.arguments(), &ctx).await;
         self.state.metrics.tool_call(&request.name, record.elapsed(), &answered.response);
-        answered.record(record, self.state.state.activity(), arguments).response
+        answered.record(record).response
     }
 
     async fn list_resources(
