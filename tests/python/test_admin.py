@@ -235,13 +235,24 @@ def test_plugins_tools_and_their_switches(portcullis_bin, plugin_dir, cache_dir,
 @pytest.mark.anyio
 async def test_sessions_are_listed_and_ended_and_calls_over_http_are_recorded(portcullis_bin, plugin_dir, cache_dir, tmp_path):
     install(plugin_dir, "hello")
-    with admin_host(portcullis_bin, plugin_dir, cache_dir, tmp_path / "state") as (srv, api):
+    config = CONFIG + f"""
+[servers.mine]
+command = ["{sys.executable}", "{FIXTURE}"]
+scope = "session"
+startup_timeout_secs = 20
+"""
+    with admin_host(portcullis_bin, plugin_dir, cache_dir, tmp_path / "state", config=config) as (srv, api):
         async with client_with_token(srv.url, API_KEY, "legacy") as client:
             assert text_of(await client.call_tool("hello", {"name": "HTTP"})) == "Hello, HTTP!"
+            with anyio.fail_after(30):
+                while "mine__echo" not in {t.name for t in (await client.list_tools()).tools}:
+                    await anyio.sleep(0.2)
+            assert text_of(await client.call_tool("mine__echo", {"text": "own"})) == "own"
             [session] = api.get("/api/v1/sessions").json()
             assert session["transport"] == "http" and session["era"] == "initialize", session
             assert session["principal"] == "key:API_KEY" and session["client_name"], session
-            assert session["owners"] == ["key:API_KEY"], session
+            assert session["owners"] == ["key:API_KEY"] and session["servers"] == ["mine"], session
+            assert session["containers"] == [], session
             [call] = wait_activity(api, tool="hello", session=session["id"])
             assert call["transport"] == "http" and call["principal"] == "key:API_KEY" and call["provider"] == "hello"
             assert call["bytes_in"] == len('{"name":"HTTP"}') and call["bytes_out"] > 0 and call["arguments"] is None

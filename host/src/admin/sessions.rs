@@ -2,6 +2,7 @@
 //! containers this instance owns; the operator can end either.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::Json;
 use axum::extract::{Path, State};
@@ -31,10 +32,46 @@ pub struct ContainerView {
     pub network: bool,
 }
 
-/// `GET /api/v1/sessions`: the live sessions (stdio, initialize-era HTTP, legacy SSE).
-#[utoipa::path(get, path = "/api/v1/sessions", operation_id = "list_sessions", tag = "sessions", responses((status = 200, body = [SessionInfo])))]
-pub async fn list(State(admin): State<Arc<AdminState>>) -> Json<Vec<SessionInfo>> {
-    Json(admin.mcp.sessions())
+/// A live session with what it holds.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct SessionView {
+    /// The session.
+    #[serde(flatten)]
+    pub session: SessionInfo,
+    /// The names of its containers (empty without Docker).
+    pub containers: Vec<String>,
+    /// Its session-scoped servers' instances, by server name.
+    pub servers: Vec<String>,
+}
+
+/// How long listing sessions waits for the Docker engine.
+const ENGINE_WAIT: Duration = Duration::from_secs(2);
+
+impl AdminState {
+    async fn session_view(&self, session: SessionInfo) -> SessionView {
+        let (mut containers, mut servers) = (Vec::new(), Vec::new());
+        for owner in self.mcp.session_owners(&session.id) {
+            servers.extend(self.mcp.upstreams().session_servers(&owner, &session.id));
+            let Some(docker) = &self.mcp.services().docker else { continue };
+            match tokio::time::timeout(ENGINE_WAIT, docker.list_containers(&owner, true, Some(&session.id))).await {
+                Ok(Ok(owned)) => containers.extend(owned.into_iter().map(|c| c.name)),
+                Ok(Err(f)) => tracing::debug!("cannot list a session's containers: {}", f.message()),
+                Err(_) => tracing::debug!("the Docker engine did not list a session's containers in time"),
+            }
+        }
+        SessionView { session, containers, servers }
+    }
+}
+
+/// `GET /api/v1/sessions`: the live sessions (stdio, initialize-era HTTP,
+/// legacy SSE) with their containers and session-scoped servers.
+#[utoipa::path(get, path = "/api/v1/sessions", operation_id = "list_sessions", tag = "sessions", responses((status = 200, body = [SessionView])))]
+pub async fn list(State(admin): State<Arc<AdminState>>) -> Json<Vec<SessionView>> {
+    let mut views = Vec::new();
+    for session in admin.mcp.sessions() {
+        views.push(admin.session_view(session).await);
+    }
+    Json(views)
 }
 
 /// `DELETE /api/v1/sessions/{id}`: ends a session: its containers and

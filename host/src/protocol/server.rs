@@ -102,9 +102,9 @@ impl McpState {
         self.sessions.list()
     }
 
-    /// One live session.
-    pub fn session(&self, id: &str) -> Option<SessionInfo> {
-        self.sessions.get(id)
+    /// The principals owning containers or session-scoped servers in session `id`.
+    pub fn session_owners(&self, id: &str) -> Vec<Principal> {
+        self.sessions.owners(id)
     }
 
     /// Ends session `id` for the operator: its containers and session-scoped

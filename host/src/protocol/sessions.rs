@@ -126,14 +126,15 @@ impl SessionIndex {
         self.sessions.lock().unwrap().remove(id)
     }
 
+    /// The principals owning resources in session `id`.
+    pub fn owners(&self, id: &str) -> Vec<Principal> {
+        let entry = self.sessions.lock().unwrap().get(id).cloned();
+        entry.map(|e| e.claimants.lock().unwrap().iter().cloned().collect()).unwrap_or_default()
+    }
+
     /// Every listed session, by id.
     pub fn list(&self) -> Vec<SessionInfo> {
         let entries: Vec<_> = self.sessions.lock().unwrap().values().cloned().collect();
         entries.iter().map(|e| e.info()).collect()
-    }
-
-    /// One session, if listed.
-    pub fn get(&self, id: &str) -> Option<SessionInfo> {
-        self.sessions.lock().unwrap().get(id).map(|e| e.info())
     }
 }

@@ -113,6 +113,11 @@ impl Upstreams {
         Some(server.spec().clone())
     }
 
+    /// The session-scoped servers with an instance for `principal`'s `session`.
+    pub fn session_servers(&self, principal: &Principal, session: &str) -> Vec<String> {
+        self.session_scoped.iter().filter(|s| s.runs_for(principal, session)).map(|s| s.name().to_string()).collect()
+    }
+
     /// Stops `principal`'s instances of session-scoped servers for `session`.
     pub fn end_session(&self, principal: &Principal, session: &str) {
         for server in &self.session_scoped {
