@@ -369,7 +369,7 @@ pub async fn start(
     Admin(who): Admin,
     Path(name): Path<String>,
 ) -> Result<Json<ServerView>, ApiError> {
-    life(&admin, &who, &name, "server.start").await
+    life(&admin, &who, &name, Life::Start).await
 }
 
 /// `POST /api/v1/servers/{name}/stop`: stops a server; its tools go until it is started again.
@@ -380,7 +380,7 @@ pub async fn stop(
     Admin(who): Admin,
     Path(name): Path<String>,
 ) -> Result<Json<ServerView>, ApiError> {
-    life(&admin, &who, &name, "server.stop").await
+    life(&admin, &who, &name, Life::Stop).await
 }
 
 /// `POST /api/v1/servers/{name}/restart`: stops a server and starts it again.
@@ -391,31 +391,50 @@ pub async fn restart(
     Admin(who): Admin,
     Path(name): Path<String>,
 ) -> Result<Json<ServerView>, ApiError> {
-    life(&admin, &who, &name, "server.restart").await
+    life(&admin, &who, &name, Life::Restart).await
 }
 
-/// Carries out `action` (`server.start`, `.stop` or `.restart`) on server `name`.
+/// A change to a server's life.
+#[derive(Clone, Copy)]
+enum Life {
+    Start,
+    Stop,
+    Restart,
+}
+
+impl Life {
+    /// The action's name in the activity log.
+    fn action(self) -> &'static str {
+        match self {
+            Life::Start => "server.start",
+            Life::Stop => "server.stop",
+            Life::Restart => "server.restart",
+        }
+    }
+}
+
+/// Carries out `life` on server `name`.
 async fn life(
     admin: &AdminState,
     who: &crate::caller::Principal,
     name: &str,
-    action: &'static str,
+    life: Life,
 ) -> Result<Json<ServerView>, ApiError> {
     let done = async {
         let server = admin.server(name)?;
         let upstreams = admin.mcp.upstreams();
-        let server = match action {
-            "server.stop" => {
+        let server = match life {
+            Life::Stop => {
                 upstreams.stop_server(name).await;
                 server
             }
-            "server.restart" => upstreams.start_server(name, Some(server.spec().clone())).await.unwrap_or(server),
-            _ => upstreams.start_server(name, None).await.unwrap_or(server),
+            Life::Restart => upstreams.start_server(name, Some(server.spec().clone())).await.unwrap_or(server),
+            Life::Start => upstreams.start_server(name, None).await.unwrap_or(server),
         };
         Ok(admin.server_view(&server).await)
     }
     .await;
-    audit(admin, who, action, name, &done);
+    audit(admin, who, life.action(), name, &done);
     done.map(Json)
 }
 

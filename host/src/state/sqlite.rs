@@ -38,6 +38,9 @@ impl SqliteStore {
             std::fs::create_dir_all(dir).map_err(|e| fail(format!("cannot create {}: {e}", dir.display())))?;
         }
         let connection = Connection::open(file).map_err(|e| fail(e.to_string()))?;
+        // It holds the env values of servers added through the admin API: owner only.
+        std::fs::set_permissions(file, std::os::unix::fs::PermissionsExt::from_mode(0o600))
+            .map_err(|e| fail(format!("cannot make it private: {e}")))?;
         let setup = || -> rusqlite::Result<()> {
             connection.busy_timeout(BUSY_TIMEOUT)?;
             connection.query_row("PRAGMA journal_mode = WAL", [], |_| Ok(()))?;
@@ -283,6 +286,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("state").join("portcullis.db");
         let store = SqliteStore::open(&file).unwrap();
+        let mode = std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(&file).unwrap().permissions());
+        assert_eq!(mode & 0o777, 0o600, "only its owner reads it");
         let server = StoredServer { name: "git".into(), body: serde_json::json!({"url": "https://x/mcp"}) };
         store.put_server(&server).unwrap();
         store.set_plugin_disabled("faulty", true).unwrap();
