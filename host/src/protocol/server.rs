@@ -67,6 +67,7 @@ impl Answered {
         Answered { response: Err(error), outcome: Outcome::Fault, error: Some(text) }
     }
 
+    /// Hands how the call ended to `record`, and passes the answer on.
     fn record(self, record: CallRecord) -> Self {
         let result = match &self.response {
             Ok(CallToolResponse::Complete(result)) => Some(result),
