@@ -8,29 +8,45 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 use tokio_util::sync::CancellationToken;
 
+use crate::admin::AdminState;
 use crate::config::Config;
 use crate::docker::DockerService;
 use crate::plugins::{CompileCache, HostServices, Loader, PluginRuntime};
 use crate::policy::PolicyChain;
 use crate::protocol::McpState;
 use crate::providers::Registry;
+use crate::state::StateDb;
 use crate::upstreams::Upstreams;
+
+/// How long shutting down waits for the activity log to be written.
+const FLUSH: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// A running host: its MCP state and the tasks it owns.
 pub struct App {
     /// Shared MCP state for every transport.
     pub mcp: Arc<McpState>,
+    /// The admin API's state.
+    pub admin: Arc<AdminState>,
     /// Fires on shutdown; background tasks stop.
     pub shutdown: CancellationToken,
 }
 
 impl App {
-    /// Starts the host: starts the upstream servers in the background (each
-    /// joins when it has answered), loads every plugin (broken ones are
-    /// reported and skipped) and starts watching the plugin directory.
+    /// Starts the host: opens the state database (a corrupt or locked one
+    /// is an error naming the file), starts the upstream servers in the
+    /// background (each joins when it has answered; those saved through the
+    /// admin API too), loads every plugin the operator has not disabled
+    /// (broken ones are reported and skipped) and starts watching the plugin
+    /// directory.
     pub async fn start(config: Config) -> Result<App> {
         let started = Instant::now();
         let config = Arc::new(config);
+        let state_dir = config.state_dir.clone().context(
+            "there is no default state directory (HOME is not set): set PORTCULLIS_STATE_DIR or `state_dir`",
+        )?;
+        let activity = config.activity;
+        let state = Arc::new(tokio::task::spawn_blocking(move || StateDb::open(&state_dir, activity)).await??);
+        let disabled = state.run(|s| s.disabled_plugins()).await?;
         let runtime = Arc::new(
             PluginRuntime::new(CompileCache::new(config.cache_dir.clone())).context("starting the plugin runtime")?,
         );
@@ -53,7 +69,7 @@ impl App {
             docker,
         });
         let upstreams = Upstreams::start(config.servers.clone(), &services);
-        let loader = Arc::new(Loader::new(runtime, services.clone(), config.clone()));
+        let loader = Arc::new(Loader::new(runtime, services.clone(), config.clone(), disabled.into_iter().collect()));
         let loaded = loader.load_all().await;
         tracing::info!(plugins = loaded, ms = started.elapsed().as_millis() as u64, "plugins loaded");
         let shutdown = CancellationToken::new();
@@ -61,16 +77,23 @@ impl App {
             if !dir.is_dir() {
                 tracing::warn!(dir = %dir.display(), "the plugin directory does not exist (yet); plugins added there later are loaded");
             }
-            tokio::spawn(crate::plugins::watch(dir.clone(), loader, shutdown.clone()));
+            tokio::spawn(crate::plugins::watch(dir.clone(), loader.clone(), shutdown.clone()));
         }
-        Ok(App { mcp: crate::protocol::McpState::new(services, upstreams), shutdown })
+        let mcp = McpState::new(services, upstreams, state);
+        let admin = AdminState::start(mcp.clone(), loader, &config.admin).await?;
+        Ok(App { mcp, admin, shutdown })
     }
 
     /// Stops background work and releases what this instance owns: every
-    /// container and session volume it created.
+    /// container and session volume it created. The activity log is written
+    /// out (for at most a second).
     pub async fn stop(&self) {
         self.shutdown.cancel();
         self.mcp.upstreams().stop().await;
+        let state = self.mcp.state().clone();
+        if !tokio::task::spawn_blocking(move || state.activity().flush(FLUSH)).await.unwrap_or(false) {
+            tracing::warn!("the activity log could not be written out before exit");
+        }
         if let Some(docker) = &self.mcp.services().docker {
             match docker.shutdown().await {
                 Ok(removed) => tracing::info!(containers = removed, "removed this instance's containers"),

@@ -115,6 +115,8 @@ pub trait ClientLink: Send + Sync {
 /// - `anonymous:<session>`: an unauthenticated initialize-era HTTP session;
 /// - `anonymous`: every unauthenticated stateless (2026-07-28) HTTP client,
 ///   together: without credentials they cannot be told apart;
+/// - `admin:<name>`: an operator holding the admin key of that name
+///   (`admin:local` on a loopback listener without admin keys);
 /// - `host`: the host itself (loading plugins, asking policies).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Principal(Arc<str>);
@@ -138,6 +140,11 @@ impl Principal {
     /// An unauthenticated client of the initialize-era HTTP session `session`.
     pub fn anonymous_session(session: &str) -> Self {
         Principal(format!("anonymous:{session}").into())
+    }
+
+    /// An operator holding the admin key named `name`.
+    pub fn admin(name: &str) -> Self {
+        Principal(format!("admin:{name}").into())
     }
 
     /// Every unauthenticated stateless HTTP client.

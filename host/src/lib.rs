@@ -13,11 +13,14 @@
 //!
 //! ```text
 //! app                     the composition root: builds and wires everything
-//! transports              stdio, Streamable HTTP, legacy SSE, tools over REST
+//! transports, admin       stdio, Streamable HTTP, legacy SSE, tools over REST; the admin REST API
+//! auth                    credentials shared by the planes (named keys)
 //! protocol                the MCP surface over the registry (one McpSession)
 //! plugins                 runtime, loading, limits, hot reload, registry, imports
 //! config                  portcullis.toml and the environment, gathering each
 //!                         capability's own settings (docker::DockerConfig)
+//! state                   the state database (servers, disabled plugins, the
+//!                         activity log) behind a small Store interface
 //! docker                  a capability: its import's host side, grant checks, the service
 //! policy                  the chain of operator rules and policy plugins
 //! caller, wit             who is calling and what they may do; the contract's bindings
@@ -27,7 +30,9 @@
 //! policy check may ask a policy plugin, so `policy` defines
 //! [`policy::PolicyPlugins`] and `plugins` implements it.
 
+pub mod admin;
 pub mod app;
+pub mod auth;
 pub mod caller;
 pub mod config;
 pub mod docker;
@@ -35,6 +40,7 @@ pub mod plugins;
 pub mod policy;
 pub mod protocol;
 pub mod providers;
+pub mod state;
 pub mod transports;
 pub mod upstreams;
 pub mod wit;

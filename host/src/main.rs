@@ -174,7 +174,8 @@ async fn serve(config: Config, transports: Transports) -> ExitCode {
             Ok(addr) => tracing::info!("serving MCP over HTTP at http://{addr}/mcp (legacy SSE at /sse)"),
             Err(e) => tracing::warn!("serving MCP over HTTP on an address the OS will not name: {e}"),
         }
-        let serve = server.serve(app.mcp.clone(), stop_accepting.clone(), app.shutdown.child_token());
+        let serve =
+            server.serve(app.mcp.clone(), app.admin.clone(), stop_accepting.clone(), app.shutdown.child_token());
         running.push(named("HTTP", tokio::spawn(serve)));
     }
     if transports.stdio {

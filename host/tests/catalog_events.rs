@@ -69,7 +69,7 @@ async fn tools_changed_from_list_tools_is_refused() {
     let settings = [("tools_changed_from_list_tools".to_string(), "true".to_string())].into();
     config.plugins.insert("faulty".into(), PluginSettings { settings, ..Default::default() });
     let runtime = Arc::new(PluginRuntime::new(CompileCache::new(None)).unwrap());
-    let loader = Loader::new(runtime, services.clone(), Arc::new(config));
+    let loader = Loader::new(runtime, services.clone(), Arc::new(config), Default::default());
     loader.load_file(&faulty_wasm()).await.unwrap();
     const REFUSED: &str = "refused: the plugin said its catalog changed while it was being read";
     assert_eq!(logs.count(REFUSED), 1, "the read at load is refused once");

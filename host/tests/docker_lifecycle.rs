@@ -230,7 +230,7 @@ async fn policy_plugins_are_consulted_and_their_denial_wins() {
     config.plugins.insert("paths".into(), settings);
     let services = services();
     let runtime = Arc::new(PluginRuntime::new(CompileCache::new(None)).unwrap());
-    Loader::new(runtime, services.clone(), Arc::new(config)).load_bundled(paths).await.unwrap();
+    Loader::new(runtime, services.clone(), Arc::new(config), Default::default()).load_bundled(paths).await.unwrap();
     let chain =
         PolicyChain::new(OperatorPolicy { mount_allow: vec![root.clone()], allow_network: true, ..Default::default() });
 

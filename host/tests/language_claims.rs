@@ -25,7 +25,7 @@ fn loader(granted: &[&str]) -> (Loader, Arc<HostServices>) {
         config.plugins.insert(name.to_string(), settings);
     }
     let runtime = Arc::new(PluginRuntime::new(CompileCache::new(None)).unwrap());
-    (Loader::new(runtime, services.clone(), Arc::new(config)), services)
+    (Loader::new(runtime, services.clone(), Arc::new(config), Default::default()), services)
 }
 
 /// The bundled python pack, dropped into `dir` as `aaa_pack.wasm` (first by name).

@@ -73,6 +73,8 @@ def server(bin: Path, plugin_dir: Path, cache_dir: Path, *extra: str, env: dict[
         "HOME": os.environ.get("HOME", "/tmp"),
         "LOG_LEVEL": "info",
         "PORTCULLIS_CACHE_DIR": str(cache_dir),
+        # Each test's host has its own state database.
+        "PORTCULLIS_STATE_DIR": str(plugin_dir.parent / "state"),
     }
     environment.update(env or {})
     return StdioServerParameters(command=str(bin), args=["serve", "--plugins", str(plugin_dir), *extra], env=environment)

@@ -84,6 +84,8 @@ def http_server(bin: Path, plugin_dir: Path, cache_dir: Path, *extra: str, confi
         "LOG_LEVEL": "info",
         "PORTCULLIS_CACHE_DIR": str(cache_dir),
         "PORTCULLIS_BUNDLED_PLUGINS": "false",
+        # Each test's host has its own state database.
+        "PORTCULLIS_STATE_DIR": str(plugin_dir.parent / "state"),
     }
     environment.update(env or {})
     args = [str(bin), "serve", "--http", addr, "--plugins", str(plugin_dir), *extra]

@@ -34,6 +34,11 @@ pub struct ConfigFile {
     servers_images: Option<BTreeMap<String, String>>,
     #[serde(default)]
     servers: BTreeMap<String, crate::upstreams::ServerFile>,
+    state_dir: Option<PathBuf>,
+    #[serde(default)]
+    activity: super::state::ActivityFile,
+    #[serde(default)]
+    admin: super::admin::AdminFile,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -228,6 +233,11 @@ impl ConfigFile {
                 "`servers_images` and `servers_network` apply only with `servers_in_containers = true`".into(),
             ));
         }
+        if let Some(dir) = self.state_dir {
+            config.state_dir = Some(dir);
+        }
+        self.activity.apply(&mut config.activity)?;
+        self.admin.apply(&mut config.admin)?;
         for (name, server) in self.servers {
             config.servers.push(server.resolve(&name).map_err(ConfigError)?);
         }

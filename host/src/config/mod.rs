@@ -2,8 +2,10 @@
 //! environment, then command-line flags; later sources override earlier ones.
 //! Every error names the key and what is wrong with it.
 
+mod admin;
 mod file;
 mod http;
+mod state;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
@@ -11,6 +13,7 @@ use std::time::Duration;
 
 use crate::caller::{Grant, Limits, PluginPolicy};
 
+pub use admin::AdminConfig;
 pub use file::ConfigFile;
 pub use http::{HttpConfig, OAuthConfig, RateLimit, parse_bind};
 
@@ -49,6 +52,12 @@ pub struct Config {
     /// Whether `command` entries of `servers_file` run in containers
     /// (`servers_in_containers`, with `[servers_images]` and `servers_network`).
     pub servers_in_containers: Option<crate::upstreams::ContainedImport>,
+    /// Where the state database lives (`state_dir`, `PORTCULLIS_STATE_DIR`).
+    pub state_dir: Option<PathBuf>,
+    /// `[activity]`: what the activity log keeps.
+    pub activity: crate::state::ActivityConfig,
+    /// `[admin]`: admin keys and what the admin API may do.
+    pub admin: AdminConfig,
 }
 
 /// What `[plugins.<name>]` says about one plugin.
@@ -81,6 +90,9 @@ impl Default for Config {
             servers: Vec::new(),
             servers_file: None,
             servers_in_containers: None,
+            state_dir: crate::state::default_state_dir(),
+            activity: crate::state::ActivityConfig::default(),
+            admin: AdminConfig::default(),
         }
     }
 }
@@ -148,6 +160,10 @@ impl Config {
             self.docker.images = images.split(',').map(str::trim).filter(|i| !i.is_empty()).map(String::from).collect();
         }
         self.http.apply_env(env)?;
+        self.admin.apply_env(env)?;
+        if let Some(dir) = env.var("PORTCULLIS_STATE_DIR") {
+            self.state_dir = Some(dir.into());
+        }
         if let Some(path) = env.var("PORTCULLIS_SERVERS") {
             self.servers_file = Some(path.into());
         }

@@ -226,6 +226,29 @@ impl DockerService {
         Ok(containers)
     }
 
+    /// Every container this instance owns, whoever's (for the operator).
+    pub async fn owned_containers(&self) -> Result<Vec<Container>, Failure> {
+        let client = self.engine.client().await?;
+        let listed = sessions::list(&client, self.me.filters(Scope::All)).await?;
+        let mut containers: Vec<Container> = listed.into_iter().map(sessions::from_summary).collect();
+        containers.sort_by(|a, b| (&a.session_id, &a.name).cmp(&(&b.session_id, &b.name)));
+        Ok(containers)
+    }
+
+    /// Removes one of this instance's containers (by id or name), whoever's
+    /// (for the operator); whether there was one.
+    pub async fn remove_owned(&self, container: &str) -> Result<bool, Failure> {
+        let Some(owned) = self.owned_containers().await?.into_iter().find(|c| c.id == container || c.name == container)
+        else {
+            return Ok(false);
+        };
+        let client = self.engine.client().await?;
+        sessions::remove_container(&client, &owned.id).await?;
+        self.ledger.forget(&owned.id);
+        tracing::info!(container = %owned.id, "removed a container for the operator");
+        Ok(true)
+    }
+
     /// Runs `spec.argv` (no shell unless it names one) in one of this
     /// instance's containers, streaming output to the client when
     /// `spec.stream`. The timeout (`spec.timeout_ms`, else the operator's) and

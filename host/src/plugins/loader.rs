@@ -2,8 +2,9 @@
 //! the `*.wasm` files of the plugin directory. A broken file is reported with
 //! its name and the reason, and skipped.
 
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 use std::time::Instant;
 
 use anyhow::{Context, Result, anyhow};
@@ -31,12 +32,62 @@ pub struct Loader {
     runtime: Arc<PluginRuntime>,
     services: Arc<HostServices>,
     config: Arc<Config>,
+    /// Plugins the operator disabled: not loaded until enabled again.
+    disabled: RwLock<BTreeSet<String>>,
 }
 
 impl Loader {
     /// A loader that registers into `services.registry`.
-    pub fn new(runtime: Arc<PluginRuntime>, services: Arc<HostServices>, config: Arc<Config>) -> Self {
-        Self { runtime, services, config }
+    /// Plugins named in `disabled` are not loaded.
+    pub fn new(
+        runtime: Arc<PluginRuntime>,
+        services: Arc<HostServices>,
+        config: Arc<Config>,
+        disabled: BTreeSet<String>,
+    ) -> Self {
+        Self { runtime, services, config, disabled: RwLock::new(disabled) }
+    }
+
+    /// Whether the operator disabled plugin `name`.
+    pub fn is_disabled(&self, name: &str) -> bool {
+        self.disabled.read().unwrap_or_else(|p| p.into_inner()).contains(name)
+    }
+
+    /// The plugins the operator disabled, by name.
+    pub fn disabled(&self) -> Vec<String> {
+        self.disabled.read().unwrap_or_else(|p| p.into_inner()).iter().cloned().collect()
+    }
+
+    /// Disables plugin `name` (unloading it), or enables it again (loading it).
+    /// Fails when enabling a plugin that cannot be found or loaded.
+    pub async fn set_disabled(&self, name: &str, disabled: bool) -> Result<()> {
+        let changed = {
+            let mut set = self.disabled.write().unwrap_or_else(|p| p.into_inner());
+            if disabled { set.insert(name.to_string()) } else { set.remove(name) }
+        };
+        if disabled {
+            if self.services.registry.remove(name) {
+                tracing::info!(plugin = name, "unloaded (disabled by the operator)");
+            }
+            return Ok(());
+        }
+        match changed {
+            true => self.reload(name).await.map(drop),
+            false => Ok(()),
+        }
+    }
+
+    /// Loads plugin `name` again from where it comes from: the plugin
+    /// directory's `<name>.wasm`, else the bundled plugin of that name.
+    pub async fn reload(&self, name: &str) -> Result<Arc<Plugin>> {
+        let file = self.config.plugin_dir.as_ref().map(|d| d.join(format!("{name}.wasm"))).filter(|f| f.is_file());
+        match file {
+            Some(file) => self.load_file(&file).await,
+            None => match BUNDLED.iter().find(|b| b.name == name).filter(|_| self.config.bundled_plugins) {
+                Some(bundled) => self.load_bundled(bundled).await,
+                None => Err(anyhow!("no plugin `{name}`: neither <plugin_dir>/{name}.wasm nor a bundled plugin")),
+            },
+        }
     }
 
     /// Loads every bundled plugin (if enabled) and every `*.wasm` in the plugin
@@ -94,6 +145,9 @@ impl Loader {
     }
 
     async fn load(&self, name: &str, source: PluginSource, wasm: Vec<u8>, grants: &[Grant]) -> Result<Arc<Plugin>> {
+        if self.is_disabled(name) {
+            return Err(anyhow!("the operator disabled it (`POST /api/v1/plugins/{name}/enable` enables it)"));
+        }
         let started = Instant::now();
         let runtime = self.runtime.clone();
         let (pre, outcome) = tokio::task::spawn_blocking(move || runtime.prepare(&wasm)).await??;

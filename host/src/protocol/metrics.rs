@@ -54,6 +54,9 @@ pub struct ServerFigures<'a> {
     pub restarts: u32,
 }
 
+/// Every kind of plugin fault, as metrics name them.
+const FAULT_KINDS: [&str; 6] = ["trap", "memory_limit", "cpu_limit", "wall_timeout", "cancelled", "missing_export"];
+
 /// Every state an upstream server can be in, as metrics name them.
 const SERVER_STATES: [&str; 5] = ["starting", "running", "restarting", "failed", "stopped"];
 
@@ -79,6 +82,25 @@ pub struct Metrics {
 fn latency_histogram() -> Histogram {
     // 0.25 ms to about 8 s.
     Histogram::new(exponential_buckets(0.000_25, 2.0, 16))
+}
+
+impl Metrics {
+    /// The metrics, with the state database's counters: failed writes and
+    /// activity records dropped because the writer was behind.
+    pub fn new(state: &crate::state::StateDb) -> Metrics {
+        let mut metrics = Metrics::default();
+        metrics.registry.register(
+            "state_write_failures",
+            "Writes to the state database that failed (activity records count one each)",
+            state.write_failures().clone(),
+        );
+        metrics.registry.register(
+            "activity_dropped",
+            "Activity records dropped because the writer was behind",
+            state.activity().dropped().clone(),
+        );
+        metrics
+    }
 }
 
 impl Default for Metrics {
@@ -158,14 +180,27 @@ impl Metrics {
     /// Records a plugin fault.
     pub fn fault(&self, fault: &PluginFault) {
         let (plugin, kind) = match fault {
-            PluginFault::Trap { plugin, .. } => (plugin, "trap"),
-            PluginFault::MemoryLimit { plugin, .. } => (plugin, "memory_limit"),
-            PluginFault::CpuLimit { plugin, .. } => (plugin, "cpu_limit"),
-            PluginFault::WallTimeout { plugin, .. } => (plugin, "wall_timeout"),
-            PluginFault::Cancelled { plugin } => (plugin, "cancelled"),
-            PluginFault::MissingExport { plugin, .. } => (plugin, "missing_export"),
+            PluginFault::Trap { plugin, .. } => (plugin, FAULT_KINDS[0]),
+            PluginFault::MemoryLimit { plugin, .. } => (plugin, FAULT_KINDS[1]),
+            PluginFault::CpuLimit { plugin, .. } => (plugin, FAULT_KINDS[2]),
+            PluginFault::WallTimeout { plugin, .. } => (plugin, FAULT_KINDS[3]),
+            PluginFault::Cancelled { plugin } => (plugin, FAULT_KINDS[4]),
+            PluginFault::MissingExport { plugin, .. } => (plugin, FAULT_KINDS[5]),
         };
         self.faults.get_or_create(&FaultLabels { plugin: plugin.clone(), kind }).inc();
+    }
+
+    /// The calls of `tool` (its public name) so far.
+    pub fn calls_of(&self, tool: &str) -> u64 {
+        self.calls.get(&ToolLabels { tool: tool.to_string() }).map_or(0, |c| c.get())
+    }
+
+    /// The faults of `plugin` so far, of every kind.
+    pub fn faults_of(&self, plugin: &str) -> u64 {
+        FAULT_KINDS
+            .iter()
+            .map(|&kind| self.faults.get(&FaultLabels { plugin: plugin.to_string(), kind }).map_or(0, |c| c.get()))
+            .sum()
     }
 
     /// A session began (`+1`) or ended (`-1`).

@@ -6,6 +6,7 @@
 // but still part of the revisions this host serves.
 #![allow(deprecated)]
 
+mod activity;
 mod changes;
 mod client_link;
 mod convert;
@@ -13,9 +14,12 @@ mod detached;
 mod metrics;
 mod request_state;
 mod server;
+mod sessions;
 mod tool_call;
 
+pub use activity::CallOrigin;
 pub use client_link::CallStream;
 pub use detached::Detached;
 pub use metrics::{Metrics, ServerFigures};
 pub use server::{McpSession, McpState};
+pub use sessions::SessionInfo;

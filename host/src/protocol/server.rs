@@ -12,14 +12,17 @@ use serde_json::json;
 use tokio_util::sync::{CancellationToken, DropGuard};
 use tokio_util::task::{TaskTracker, task_tracker::TaskTrackerToken};
 
+use super::activity::CallOrigin;
 use super::changes;
 use super::client_link::{Interruption, LogFilter, RequestLink};
 use super::convert;
 use super::metrics::Metrics;
 use super::request_state::StateSigner;
+use super::sessions::{SessionEntry, SessionIndex, SessionInfo};
 use crate::caller::{CallContext, Principal};
 use crate::plugins::{HostServices, PluginFault};
 use crate::providers::Snapshot;
+use crate::state::StateDb;
 use crate::upstreams::Upstreams;
 use crate::wit::{completions, types};
 
@@ -35,19 +38,48 @@ pub struct McpState {
     tools: Mutex<Option<ToolCache>>,
     metrics: Metrics,
     in_flight: TaskTracker,
+    state: Arc<StateDb>,
+    sessions: SessionIndex,
 }
 
 impl McpState {
-    /// Shared state over `services` and the upstream servers.
-    pub fn new(services: Arc<HostServices>, upstreams: Upstreams) -> Arc<Self> {
+    /// Shared state over `services`, the upstream servers and the state database.
+    pub fn new(services: Arc<HostServices>, upstreams: Upstreams, state: Arc<StateDb>) -> Arc<Self> {
         Arc::new(Self {
             services,
             upstreams,
             signer: StateSigner::default(),
             tools: Mutex::new(None),
-            metrics: Metrics::default(),
+            metrics: Metrics::new(&state),
             in_flight: TaskTracker::new(),
+            state,
+            sessions: SessionIndex::default(),
         })
+    }
+
+    /// The state database (and its activity log).
+    pub fn state(&self) -> &Arc<StateDb> {
+        &self.state
+    }
+
+    /// The live sessions, by id.
+    pub fn sessions(&self) -> Vec<SessionInfo> {
+        self.sessions.list()
+    }
+
+    /// The principals owning containers or session-scoped servers in session `id`.
+    pub fn session_owners(&self, id: &str) -> Vec<Principal> {
+        self.sessions.owners(id)
+    }
+
+    /// Ends session `id` for the operator: its containers and session-scoped
+    /// servers are released and its further calls refused. Whether it was live.
+    pub fn end_session(&self, id: &str) -> bool {
+        let Some(entry) = self.sessions.remove(id) else { return false };
+        for principal in entry.end() {
+            self.session_ended(principal, id);
+        }
+        true
     }
 
     /// The host services.
@@ -127,9 +159,8 @@ pub struct McpSession {
     subscribed: Arc<Mutex<BTreeSet<String>>>,
     /// Whether the client initialized this session (counted as live).
     initialized: AtomicBool,
-    /// The principals on whose behalf calls ran in this session (so they may
-    /// own containers in it).
-    claimants: Mutex<BTreeSet<Principal>>,
+    /// Its entry in the session index (listed once initialized).
+    entry: Arc<SessionEntry>,
     alive: CancellationToken,
     _end: DropGuard,
 }
@@ -138,13 +169,14 @@ impl McpSession {
     /// A new session with a fresh random id.
     pub fn new(state: Arc<McpState>) -> Self {
         let alive = CancellationToken::new();
+        let session_id = uuid::Uuid::new_v4().simple().to_string();
         Self {
             state,
-            session_id: uuid::Uuid::new_v4().simple().to_string(),
+            entry: SessionEntry::new(session_id.clone()),
+            session_id,
             log_level: Mutex::new(None),
             subscribed: Default::default(),
             initialized: AtomicBool::new(false),
-            claimants: Mutex::default(),
             _end: alive.clone().drop_guard(),
             alive,
         }
@@ -158,17 +190,28 @@ impl McpSession {
     /// The call context of a request: its principal, session, client link and
     /// cancellation. Stateless HTTP requests belong to no session unless a
     /// tool names one.
-    fn call_context(&self, ctx: &RequestContext<RoleServer>, link: Arc<RequestLink>) -> CallContext {
+    /// Refused once the operator ended the session.
+    fn call_context(&self, ctx: &RequestContext<RoleServer>, link: Arc<RequestLink>) -> Result<CallContext, ErrorData> {
         let stateless = is_stateless(ctx);
         let principal = self.principal(ctx);
-        if !stateless {
-            self.claimants.lock().unwrap().insert(principal.clone());
+        if !stateless && !self.entry.claim(&principal) {
+            return Err(ErrorData::invalid_request("the operator ended this session; start a new one", None));
         }
-        CallContext {
+        Ok(CallContext {
             principal,
             session_id: (!stateless).then(|| self.session_id.clone()),
             client: Some(link),
             cancel: ctx.ct.clone(),
+        })
+    }
+
+    /// Who made a request and how, for the activity log.
+    fn origin(&self, ctx: &RequestContext<RoleServer>) -> CallOrigin {
+        CallOrigin {
+            principal: self.principal(ctx),
+            session: (!is_stateless(ctx)).then(|| self.session_id.clone()),
+            transport: transport(&ctx.extensions),
+            era: if is_modern(ctx) { "2026-07-28" } else { "initialize" },
         }
     }
 
@@ -223,9 +266,20 @@ impl Drop for McpSession {
         if self.initialized.load(Ordering::Relaxed) {
             self.state.metrics.sessions(-1);
         }
-        for principal in std::mem::take(&mut *self.claimants.lock().unwrap()) {
+        self.state.sessions.remove(&self.session_id);
+        for principal in self.entry.end() {
             self.state.session_ended(principal, &self.session_id);
         }
+    }
+}
+
+/// The transport a request came through: stdio has no HTTP parts, legacy
+/// SSE posts to `/messages`, Streamable HTTP to `/mcp`.
+fn transport(extensions: &Extensions) -> &'static str {
+    match extensions.get::<http::request::Parts>() {
+        None => "stdio",
+        Some(parts) if parts.uri.path().starts_with("/mcp") => "http",
+        Some(_) => "sse",
     }
 }
 
@@ -310,7 +364,7 @@ impl ServerHandler for McpSession {
 
     async fn call_tool(
         &self,
-        request: CallToolRequestParams,
+        mut request: CallToolRequestParams,
         ctx: RequestContext<RoleServer>,
     ) -> Result<CallToolResponse, ErrorData> {
         let Some(route) = self.state.visible_tool(&self.principal(&ctx), &request.name) else {
@@ -318,9 +372,10 @@ impl ServerHandler for McpSession {
         };
         let binding = format!("tools/call:{}", request.name);
         let link = self.link(&ctx, binding, request.request_state.as_deref(), request.input_responses.as_ref())?;
-        let call = self.call_context(&ctx, link.clone());
-        let arguments = request.arguments.unwrap_or_default();
-        self.state.call_tool(&request.name, &route, &arguments, call, || self.interrupted(&link)).await
+        let call = self.call_context(&ctx, link.clone())?;
+        let arguments = request.arguments.take().unwrap_or_default();
+        let origin = self.origin(&ctx);
+        self.state.call_tool(origin, &request.name, &route, &arguments, call, || self.interrupted(&link)).await
     }
 
     async fn list_resources(
@@ -364,7 +419,7 @@ impl ServerHandler for McpSession {
         let _in_flight = self.state.track();
         let binding = format!("resources/read:{}", request.uri);
         let link = self.link(&ctx, binding, request.request_state.as_deref(), request.input_responses.as_ref())?;
-        let call = self.call_context(&ctx, link.clone());
+        let call = self.call_context(&ctx, link.clone())?;
         let outcome = plugin.read_resource(&self.state.services, call, &request.uri).await;
         if let Some(interrupted) = self.interrupted(&link) {
             return interrupted;
@@ -431,7 +486,7 @@ impl ServerHandler for McpSession {
         let arguments = convert::string_pairs(request.arguments.as_ref());
         let binding = format!("prompts/get:{}", request.name);
         let link = self.link(&ctx, binding, request.request_state.as_deref(), request.input_responses.as_ref())?;
-        let call = self.call_context(&ctx, link.clone());
+        let call = self.call_context(&ctx, link.clone())?;
         let outcome = route.provider.get_prompt(&self.state.services, call, &route.prompt.name, arguments).await;
         if let Some(interrupted) = self.interrupted(&link) {
             return interrupted;
@@ -475,7 +530,7 @@ impl ServerHandler for McpSession {
         let _in_flight = self.state.track();
         let context: Vec<(String, String)> = request.context.and_then(|c| c.arguments).into_iter().flatten().collect();
         let link = self.link(&ctx, "completion/complete".into(), None, None)?;
-        let call = self.call_context(&ctx, link);
+        let call = self.call_context(&ctx, link)?;
         let argument = &request.argument;
         match plugin.complete(&self.state.services, call, reference, &argument.name, &argument.value, context).await {
             Ok(Ok(completion)) => convert::completion(&completion),
@@ -512,6 +567,17 @@ impl ServerHandler for McpSession {
     async fn on_initialized(&self, ctx: NotificationContext<RoleServer>) {
         if !self.initialized.swap(true, Ordering::Relaxed) {
             self.state.metrics.sessions(1);
+            let client = ctx.peer.peer_info().map(|i| (i.client_info.name.clone(), i.client_info.version.clone()));
+            let principal = match ctx.extensions.get::<http::request::Parts>() {
+                None => Principal::local(),
+                Some(parts) => parts
+                    .extensions
+                    .get::<Principal>()
+                    .cloned()
+                    .unwrap_or_else(|| Principal::anonymous_session(&self.session_id)),
+            };
+            self.entry.describe(transport(&ctx.extensions), principal, client);
+            self.state.sessions.insert(self.entry.clone());
         }
         let changes = self.state.services.registry.subscribe();
         let forward = changes::forward_to_peer(changes, ctx.peer, self.subscribed.clone(), self.alive.clone());

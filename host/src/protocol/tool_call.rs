@@ -3,18 +3,20 @@
 //! (`transports::http::rest`). Both look tools up with
 //! [`McpState::visible_tool`] and call them with [`McpState::call_tool`], so a
 //! tool is seen, judged, run, logged and counted the same way wherever the
-//! call comes from.
+//! call comes from, and recorded in the activity log.
 
 use std::sync::Arc;
-use std::time::Instant;
 
 use rmcp::ErrorData;
-use rmcp::model::{CallToolResponse, JsonObject, Tool};
+use rmcp::model::{CallToolResponse, CallToolResult, JsonObject, Tool};
 
 use super::McpState;
+use super::activity::{CallOrigin, CallRecord, error_text};
 use super::convert;
 use crate::caller::{CallContext, Principal};
+use crate::plugins::PluginFault;
 use crate::providers::{ProviderKind, Snapshot, ToolRoute};
+use crate::state::Outcome;
 use crate::wit::types;
 
 impl McpState {
@@ -37,11 +39,12 @@ impl McpState {
     }
 
     /// Calls the tool published as `name` (served by `route`) with
-    /// `arguments` on behalf of `call`. The call counts as in flight for the
-    /// drain until it ends; every policy judges it first
+    /// `arguments` on behalf of `call`, made by `origin`. The call counts as
+    /// in flight for the drain until it ends; every policy judges it first
     /// (`policy.check-tool-call`), and a denial is a tool error; then the
     /// provider runs it. Its failures and faults become tool errors the model
-    /// can read, and the call is counted in the metrics.
+    /// can read, and the call is counted in the metrics and recorded in the
+    /// activity log (as `cancelled` if the call is dropped unfinished).
     ///
     /// `interrupted` is asked once the provider has answered: if it returns
     /// an answer, the call ends with that instead (an MCP input-required
@@ -50,6 +53,7 @@ impl McpState {
     /// turned into a result (invalid structured content).
     pub async fn call_tool(
         &self,
+        origin: CallOrigin,
         name: &str,
         route: &ToolRoute,
         arguments: &JsonObject,
@@ -57,41 +61,91 @@ impl McpState {
         interrupted: impl FnOnce() -> Option<Result<CallToolResponse, ErrorData>>,
     ) -> Result<CallToolResponse, ErrorData> {
         let _in_flight = self.track();
-        let started = Instant::now();
-        let response = self.run(name, route, arguments, call, interrupted).await;
+        let arguments = serde_json::to_string(arguments).expect("a JSON object");
+        let record = CallRecord::start(self.state().clone(), origin, name, route.provider.name(), arguments);
+        let answered = self.invoke(route, name, record.arguments(), call).await;
+        let answered = match interrupted() {
+            Some(Ok(input)) => Answered { response: Ok(input), ..answered },
+            Some(Err(e)) => Answered::error(e),
+            None => answered,
+        };
         let server = (route.provider.kind() == ProviderKind::Server).then(|| route.provider.name());
-        self.metrics().tool_call(name, server, started.elapsed(), &response);
-        response
+        self.metrics().tool_call(name, server, record.elapsed(), &answered.response);
+        answered.record(record).response
     }
 
-    async fn run(
-        &self,
-        name: &str,
-        route: &ToolRoute,
-        arguments: &JsonObject,
-        call: CallContext,
-        interrupted: impl FnOnce() -> Option<Result<CallToolResponse, ErrorData>>,
-    ) -> Result<CallToolResponse, ErrorData> {
-        let arguments = serde_json::to_string(arguments).expect("a JSON object");
+    /// Checks the call against the policies, calls the provider behind
+    /// `route`, and turns its answer into a result and an outcome.
+    async fn invoke(&self, route: &ToolRoute, name: &str, arguments: &str, call: CallContext) -> Answered {
         tracing::debug!(principal = %call.principal, tool = name, provider = route.provider.name(), "tool call");
         let services = self.services();
-        let outcome = match services.check_tool_call(&call.principal, route, name, &arguments).await {
-            Ok(()) => route.provider.call_tool(services, call, &route.tool.name, &arguments).await,
-            Err(denied) => Ok(Err(denied)),
+        let cancel = call.cancel.clone();
+        let (answer, denied) = match services.check_tool_call(&call.principal, route, name, arguments).await {
+            Ok(()) => (route.provider.call_tool(services, call, &route.tool.name, arguments).await, false),
+            Err(denied) => (Ok(Err(denied)), true),
         };
-        if let Some(interruption) = interrupted() {
-            return interruption;
-        }
-        let result = match outcome {
-            Ok(Ok(result)) => convert::call_result(result)?,
+        match answer {
+            Ok(Ok(result)) => match convert::call_result(result) {
+                Ok(result) => Answered::result(result, Outcome::Ok),
+                Err(e) => Answered::error(e),
+            },
             // The registry knew the tool, so this is the tool's own answer
             // (a container or file it could not find): the model reads it.
-            Ok(Err(types::Failure::NotFound(what))) => convert::tool_error(format!("not found: {what}")),
-            Ok(Err(types::Failure::InvalidParams(why))) => convert::tool_error(format!("invalid arguments: {why}")),
-            Ok(Err(types::Failure::Denied(why))) => convert::tool_error(format!("denied: {why}")),
-            Ok(Err(types::Failure::Failed(why))) => convert::tool_error(why),
-            Err(fault) => convert::tool_error(self.fault(fault).to_string()),
+            Ok(Err(failure)) => {
+                let (text, outcome) = match failure {
+                    types::Failure::NotFound(what) => (format!("not found: {what}"), Outcome::ToolError),
+                    types::Failure::InvalidParams(why) => (format!("invalid arguments: {why}"), Outcome::ToolError),
+                    types::Failure::Denied(why) => (format!("denied: {why}"), Outcome::Denied),
+                    types::Failure::Failed(why) if denied => (why, Outcome::Denied),
+                    types::Failure::Failed(why) if cancel.is_cancelled() => (why, Outcome::Cancelled),
+                    types::Failure::Failed(why) => (why, Outcome::ToolError),
+                };
+                Answered::result(convert::tool_error(text), outcome)
+            }
+            Err(fault) => {
+                let outcome = match &fault {
+                    PluginFault::Cancelled { .. } => Outcome::Cancelled,
+                    PluginFault::WallTimeout { .. } => Outcome::Timeout,
+                    _ => Outcome::Fault,
+                };
+                Answered::result(convert::tool_error(self.fault(fault).to_string()), outcome)
+            }
+        }
+    }
+}
+
+/// How a tool call ended: the answer for the client, and what the activity
+/// log records of it.
+struct Answered {
+    response: Result<CallToolResponse, ErrorData>,
+    outcome: Outcome,
+    error: Option<String>,
+}
+
+impl Answered {
+    /// A tool result (an error result is a `tool_error`).
+    fn result(result: CallToolResult, outcome: Outcome) -> Answered {
+        let error = error_text(&result);
+        let outcome = match (outcome, &error) {
+            (Outcome::Ok, Some(_)) => Outcome::ToolError,
+            (outcome, _) => outcome,
         };
-        Ok(result.into())
+        Answered { response: Ok(result.into()), outcome, error }
+    }
+
+    /// A protocol error.
+    fn error(error: ErrorData) -> Answered {
+        let text = error.message.to_string();
+        Answered { response: Err(error), outcome: Outcome::Fault, error: Some(text) }
+    }
+
+    /// Hands how the call ended to `record`, and passes the answer on.
+    fn record(self, record: CallRecord) -> Self {
+        let result = match &self.response {
+            Ok(CallToolResponse::Complete(result)) => Some(result),
+            _ => None,
+        };
+        record.finish(self.outcome, self.error.clone(), result);
+        self
     }
 }

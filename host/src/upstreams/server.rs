@@ -111,7 +111,11 @@ impl StderrTail {
     }
 
     fn text(&self) -> String {
-        self.lines.lock().unwrap_or_else(|p| p.into_inner()).iter().cloned().collect::<Vec<_>>().join("\n")
+        self.lines().join("\n")
+    }
+
+    fn lines(&self) -> Vec<String> {
+        self.lines.lock().unwrap_or_else(|p| p.into_inner()).iter().cloned().collect()
     }
 }
 
@@ -148,6 +152,16 @@ impl Upstream {
         });
         tokio::spawn(supervise(server.clone()));
         server
+    }
+
+    /// How it was configured.
+    pub fn spec(&self) -> &ServerSpec {
+        &self.spec
+    }
+
+    /// The last lines it wrote to stderr, oldest first.
+    pub fn stderr(&self) -> Vec<String> {
+        self.stderr.lines()
     }
 
     /// Its state now.

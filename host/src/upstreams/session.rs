@@ -61,6 +61,11 @@ impl SessionScoped {
         }
     }
 
+    /// Whether `principal` has an instance for `session`.
+    pub fn runs_for(&self, principal: &Principal, session: &str) -> bool {
+        self.lock().contains_key(&(principal.clone(), session.to_string()))
+    }
+
     /// Stops every instance.
     pub fn stop(&self) {
         for (_, instance) in self.lock().drain() {

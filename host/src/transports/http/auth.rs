@@ -21,19 +21,16 @@ use jsonwebtoken::jwk::Jwk;
 use jsonwebtoken::{AlgorithmFamily, DecodingKey, Validation};
 use serde::Deserialize;
 use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
-use subtle::ConstantTimeEq;
 use tokio::sync::Mutex;
 
 use super::reject;
+use crate::auth::{KeyRing, bearer};
 use crate::caller::Principal;
 use crate::config::{HttpConfig, OAuthConfig};
 
 /// Checks credentials: the configured API keys, then (in OAuth mode) JWTs.
 pub struct Authenticator {
-    /// SHA-256 of each key, by key name: digests have one length, so
-    /// comparing them in constant time reveals nothing about key lengths.
-    keys: Vec<(String, [u8; 32])>,
+    keys: KeyRing,
     oauth: Option<OAuth>,
 }
 
@@ -125,7 +122,7 @@ async fn resource_metadata(State(auth): State<Arc<Authenticator>>) -> Response {
 impl Authenticator {
     /// An authenticator for the configured API keys and OAuth issuer.
     pub fn new(config: &HttpConfig) -> Result<Self> {
-        let keys = config.api_keys.iter().map(|(name, key)| (name.clone(), digest(key.as_bytes()))).collect();
+        let keys = KeyRing::new(&config.api_keys);
         let oauth = config.oauth.clone().map(OAuth::new).transpose()?;
         Ok(Self { keys, oauth })
     }
@@ -154,26 +151,13 @@ impl Authenticator {
             why: "this server needs an `Authorization: Bearer <token>` header".into(),
             invalid_token: false,
         })?;
-        if let Some(name) = self.api_key_name(token) {
+        if let Some(name) = self.keys.name_of(token) {
             return Ok(Some(Principal::api_key(name)));
         }
         match &self.oauth {
             Some(oauth) => oauth.verify(token).await.map(Some),
             None => Err(Refusal::Unauthorized { why: "the API key is not valid".into(), invalid_token: true }),
         }
-    }
-
-    /// The name of the API key equal to `token`. Every key is compared, in
-    /// constant time, whatever matches.
-    fn api_key_name(&self, token: &str) -> Option<&str> {
-        let offered = digest(token.as_bytes());
-        let mut found = None;
-        for (name, key) in &self.keys {
-            if bool::from(key.ct_eq(&offered)) {
-                found = Some(name.as_str());
-            }
-        }
-        found
     }
 
     /// The `WWW-Authenticate` value, with an `invalid_token` error when the
@@ -190,17 +174,6 @@ impl Authenticator {
         }
         HeaderValue::from_str(&value).expect("built from visible ASCII")
     }
-}
-
-fn digest(bytes: &[u8]) -> [u8; 32] {
-    Sha256::digest(bytes).into()
-}
-
-/// The token of an `Authorization: Bearer <token>` header.
-fn bearer(headers: &HeaderMap) -> Option<&str> {
-    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
-    let (scheme, token) = value.trim().split_once(' ')?;
-    (scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty()).then(|| token.trim())
 }
 
 /// The claims Portcullis reads; `iss`, `aud`, `exp` and `nbf` are checked by

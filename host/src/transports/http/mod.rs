@@ -9,6 +9,8 @@
 //! - `/.well-known/oauth-protected-resource`: OAuth resource metadata ([`auth`]).
 //! - `/rest/tools/{name}` and `/rest/openapi.json`: tools over plain REST
 //!   ([`rest`]).
+//! - `/api/v1/…` and `/health`: the admin API ([`crate::admin`]), behind
+//!   admin keys instead of MCP credentials.
 //!
 //! The MCP and REST routes pass, outermost first ([`Guards::wrap`]): Host and
 //! Origin validation ([`origin`]), CORS, the failed-authentication budget,
@@ -48,6 +50,7 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
+use crate::admin::AdminState;
 use crate::config::HttpConfig;
 use crate::protocol::{McpSession, McpState};
 
@@ -169,12 +172,14 @@ impl HttpServer {
     pub async fn serve(
         self,
         state: Arc<McpState>,
+        admin: Arc<AdminState>,
         stop_accepting: CancellationToken,
         close_streams: CancellationToken,
     ) -> Result<()> {
         self.guards.auth.prefetch_keys();
         let (max_connections, header_timeout) = (self.config.max_connections, self.config.header_timeout);
-        let app = router(state, &self.config, self.guards, close_streams);
+        let admin = admin_routes(admin, &self.config, &self.guards);
+        let app = router(state, &self.config, self.guards, close_streams).merge(admin);
         connections::serve(self.listener, app, max_connections, header_timeout, stop_accepting).await;
         Ok(())
     }
@@ -236,6 +241,20 @@ fn router(state: Arc<McpState>, config: &HttpConfig, guards: Guards, close_strea
         .with_state(state)
         .merge(auth::metadata_routes(guards.auth));
     mcp.merge(rest).merge(metrics).merge(open)
+}
+
+/// The admin API (`/api/v1`, with its own admin-key guard) and `/health`,
+/// behind Host and Origin validation, the failed-authentication limit, a
+/// rate limit like `/mcp`'s (per address: it runs before the admin is
+/// known) and the body cap.
+fn admin_routes(admin: Arc<AdminState>, config: &HttpConfig, guards: &Guards) -> Router {
+    let auth = Arc::new(admin.auth(config.bind.ip().is_loopback()));
+    crate::admin::router(admin, auth)
+        .layer(DefaultBodyLimit::max(config.max_body_bytes))
+        .layer(from_fn_with_state(config.max_body_bytes, limits::cap_body))
+        .layer(from_fn_with_state(Arc::new(limits::RateLimiter::new(config.rate_limit)), limits::rate_limit))
+        .layer(from_fn_with_state(guards.auth_failures.clone(), limits::limit_auth_failures))
+        .layer(from_fn_with_state(guards.origins.clone(), origin::check))
 }
 
 /// CORS for the configured browser origins (none by default; `*` for any).
