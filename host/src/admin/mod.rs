@@ -24,8 +24,11 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use axum::Router;
+use axum::body::Body;
+use axum::extract::Request;
 use axum::http::StatusCode;
-use axum::middleware::from_fn_with_state;
+use axum::middleware::{Next, from_fn, from_fn_with_state};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
 
 use crate::config::AdminConfig;
@@ -130,6 +133,19 @@ pub fn router(admin: Arc<AdminState>, auth: Arc<auth::AdminAuth>) -> Router {
             )
         })
         .layer(from_fn_with_state(auth, auth::require))
+        .layer(from_fn(read_whole_body))
         .with_state(admin);
     Router::new().route("/health", get(health::liveness)).nest("/api/v1", api)
+}
+
+/// Reads a request's whole body (within the transport's body cap) before
+/// anything answers it. A refusal or a route that takes no body would
+/// otherwise answer with the body unread, and the connection, which the
+/// client may already be reusing for its next request, would be closed.
+async fn read_whole_body(request: Request, next: Next) -> Response {
+    let (parts, body) = request.into_parts();
+    match axum::body::to_bytes(body, usize::MAX).await {
+        Ok(bytes) => next.run(Request::from_parts(parts, Body::from(bytes))).await,
+        Err(e) => ApiError::bad_request(format!("could not read the request body: {e}")).into_response(),
+    }
 }
