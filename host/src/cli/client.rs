@@ -54,7 +54,10 @@ impl std::fmt::Display for CliError {
             CliError::Api { status, code, message } => {
                 write!(f, "{message} (HTTP {}, {code})", status.as_u16())?;
                 if *status == StatusCode::UNAUTHORIZED {
-                    write!(f, "\nset ADMIN_API_KEY to one of the host's admin keys (`ADMIN_API_KEY` or `[admin] keys` there)")?;
+                    write!(
+                        f,
+                        "\nset ADMIN_API_KEY (or --admin-key) to one of the host's admin keys: its ADMIN_API_KEY or `[admin] keys`"
+                    )?;
                 }
                 Ok(())
             }
@@ -88,7 +91,9 @@ impl Client {
     /// A client of the admin API at `url`, sending `key` (if any) as a bearer token.
     pub fn new(url: &str, key: Option<&str>) -> Result<Client, CliError> {
         let base = Url::parse(url).map_err(|e| {
-            CliError::Usage(format!("`{url}` is not a URL ({e}); --url or PORTCULLIS_URL takes one such as {DEFAULT_URL}"))
+            CliError::Usage(format!(
+                "`{url}` is not a URL ({e}); --url or PORTCULLIS_URL takes one such as {DEFAULT_URL}"
+            ))
         })?;
         if !matches!(base.scheme(), "http" | "https") || base.host().is_none() {
             return Err(CliError::Usage(format!(
@@ -234,7 +239,10 @@ mod tests {
     #[test]
     fn endpoints_keep_a_path_prefix_and_encode_names() {
         let client = Client::new("http://127.0.0.1:8808", None).unwrap();
-        assert_eq!(client.endpoint(&["servers", "a/b", "stop"]).as_str(), "http://127.0.0.1:8808/api/v1/servers/a%2Fb/stop");
+        assert_eq!(
+            client.endpoint(&["servers", "a/b", "stop"]).as_str(),
+            "http://127.0.0.1:8808/api/v1/servers/a%2Fb/stop"
+        );
         let proxied = Client::new("https://ops.example/portcullis/", None).unwrap();
         assert_eq!(proxied.endpoint(&["health"]).as_str(), "https://ops.example/portcullis/api/v1/health");
     }

@@ -196,10 +196,11 @@ async fn execute(command: Command) -> Result<String, CliError> {
                     let plugin: Plugin = client.parse(b)?;
                     let sha = plugin.sha256.as_deref().map(|s| &s[..s.len().min(12)]).unwrap_or("?");
                     Ok(format!(
-                        "reloaded plugin `{}` from {} (sha256 {sha}…, {} tools)\n",
+                        "reloaded plugin `{}` from {} (sha256 {sha}…, {} tool{})\n",
                         table::clean(&plugin.name),
                         table::clean(&plugin.source),
-                        plugin.tools.len()
+                        plugin.tools.len(),
+                        if plugin.tools.len() == 1 { "" } else { "s" }
                     ))
                 })
             }
@@ -229,10 +230,15 @@ async fn start(client: &Client, life: &LifeArgs, action: &str, json: bool) -> Re
         while server.state != "running" {
             if matches!(server.state.as_str(), "failed" | "stopped") {
                 return Err(CliError::Failed(format!(
-                    "server `{}` did not start: {}{}",
+                    "server `{}` did not start: {}{}; `portcullis servers logs {}` shows its stderr",
                     server.name,
                     server.state,
-                    server.reason.as_deref().map(|r| format!(" ({})", table::clean(r))).unwrap_or_default()
+                    server
+                        .reason
+                        .as_deref()
+                        .map(|r| format!(" ({})", table::clean(&first_line(r))))
+                        .unwrap_or_default(),
+                    server.name,
                 )));
             }
             if Instant::now() >= deadline {
@@ -255,10 +261,7 @@ async fn start(client: &Client, life: &LifeArgs, action: &str, json: bool) -> Re
 const WAIT: Duration = Duration::from_secs(60);
 
 fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
 }
 
 /// `GET /api/v1/health`.
@@ -356,15 +359,22 @@ fn servers(servers: &[Server]) -> String {
             s.source.clone(),
             s.tools.len().to_string(),
             s.restarts.to_string(),
-            s.reason.clone().unwrap_or_default(),
+            s.reason.as_deref().map(first_line).unwrap_or_default(),
         ]);
     }
     table.render()
 }
 
 fn server_state(server: &Server) -> String {
-    let reason = server.reason.as_deref().map(|r| format!(" ({r})")).unwrap_or_default();
+    let reason = server.reason.as_deref().map(|r| format!(" ({})", first_line(r))).unwrap_or_default();
     table::clean(&format!("server `{}`: {}{reason}", server.name, server.state)) + "\n"
+}
+
+/// A reason's first line (a table row stays one line; `--json` has it whole).
+fn first_line(reason: &str) -> String {
+    let mut lines = reason.lines();
+    let first = lines.next().unwrap_or_default().trim_end_matches(':');
+    if lines.next().is_some() { format!("{first} …") } else { first.to_string() }
 }
 
 fn plugins(list: &PluginList) -> String {
@@ -432,6 +442,8 @@ mod tests {
             "NAME     STATE    KIND     SOURCE  TOOLS  RESTARTS  REASON\nfixture  running  command  config  2      0\n"
         );
         assert_eq!(servers(&[]), "no upstream servers\n");
+        assert_eq!(first_line("it could not be started: its stderr:\nboom\n"), "it could not be started: its stderr …");
+        assert_eq!(first_line("exited with 1"), "exited with 1");
     }
 
     #[test]
