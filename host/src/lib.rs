@@ -12,6 +12,7 @@
 //! Each layer imports only the layers below it:
 //!
 //! ```text
+//! cli                     the operator's commands, a client of the admin API over HTTP
 //! app                     the composition root: builds and wires everything
 //! transports, admin       stdio, Streamable HTTP, legacy SSE, tools over REST; the admin REST API
 //! auth                    credentials shared by the planes (named keys)
@@ -34,6 +35,7 @@ pub mod admin;
 pub mod app;
 pub mod auth;
 pub mod caller;
+pub mod cli;
 pub mod config;
 pub mod docker;
 pub mod plugins;

@@ -1,7 +1,12 @@
 //! The `portcullis` command.
 //!
-//! Exit codes: 0 clean shutdown, 1 configuration error, 2 start-up failure,
-//! 3 fatal runtime error.
+//! `portcullis serve` exit codes: 0 clean shutdown, 1 configuration error,
+//! 2 start-up failure, 3 fatal runtime error.
+//!
+//! The operator's commands against a running host (`status`, `servers`,
+//! `plugins`, `sessions`; see [`portcullis::cli`]) exit with 0 when done, 1
+//! when the host refused or failed the operation, 2 on a usage error or when
+//! no admin API answered at the URL.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -48,6 +53,8 @@ enum Command {
         #[arg(long, value_name = "FILE")]
         servers: Option<PathBuf>,
     },
+    #[command(flatten)]
+    Ops(portcullis::cli::Command),
 }
 
 /// The default log filter for rmcp (see `main`).
@@ -58,8 +65,10 @@ const EXIT_STARTUP: u8 = 2;
 const EXIT_RUNTIME: u8 = 3;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
-    let Command::Serve { config, plugins, http, stdio, servers } = cli.command;
+    let (config, plugins, http, stdio, servers) = match Cli::parse().command {
+        Command::Serve { config, plugins, http, stdio, servers } => (config, plugins, http, stdio, servers),
+        Command::Ops(command) => return portcullis::cli::run(command),
+    };
     let mut config = match Config::load(config.as_deref(), &ProcessEnv) {
         Ok(config) => config,
         Err(e) => {
