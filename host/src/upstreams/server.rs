@@ -12,7 +12,10 @@ use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
 use futures::future::BoxFuture;
-use rmcp::model::{CancelledNotificationParam, ClientRequest, ServerResult};
+use rmcp::model::{
+    CallToolRequestParams, CancelledNotificationParam, ClientRequest, GetPromptRequestParams, JsonObject,
+    ReadResourceRequestParams, Request, ServerResult,
+};
 use rmcp::service::{Peer, PeerRequestOptions, RoleClient, ServiceError};
 use serde_json::{Value, json};
 use tokio::sync::watch;
@@ -212,9 +215,9 @@ impl Upstream {
         self.status.send_replace(status);
     }
 
-    /// Sends `method` with `params` on behalf of `ctx`'s client: its progress
-    /// comes back to that client, and its cancellation reaches the server.
-    async fn request(&self, ctx: &CallContext, method: &str, params: Value) -> Result<ServerResult, types::Failure> {
+    /// Sends `request` on behalf of `ctx`'s client: its progress comes back
+    /// to that client, and its cancellation reaches the server.
+    async fn request(&self, ctx: &CallContext, request: ClientRequest) -> Result<ServerResult, types::Failure> {
         let Some(peer) = self.peer() else {
             let status = self.status();
             let why = status.reason.map(|r| format!(": {r}")).unwrap_or_default();
@@ -224,8 +227,6 @@ impl Upstream {
                 status.state.as_str()
             )));
         };
-        let request: ClientRequest = serde_json::from_value(json!({"method": method, "params": params}))
-            .map_err(|e| types::Failure::InvalidParams(format!("invalid {method} parameters: {e}")))?;
         let handle = peer
             .send_cancellable_request(request, PeerRequestOptions::no_options())
             .await
@@ -294,8 +295,10 @@ impl Provider for Upstream {
         arguments: &'a str,
     ) -> BoxFuture<'a, Answer<tools::CallResult>> {
         Box::pin(async move {
-            let arguments: Value = serde_json::from_str(arguments).unwrap_or_else(|_| json!({}));
-            let answer = self.request(&ctx, "tools/call", json!({"name": name, "arguments": arguments})).await;
+            // The host passes the text of a JSON object.
+            let arguments: JsonObject = serde_json::from_str(arguments).unwrap_or_default();
+            let params = CallToolRequestParams::new(name.to_string()).with_arguments(arguments);
+            let answer = self.request(&ctx, ClientRequest::CallToolRequest(Request::new(params))).await;
             Ok(answer.and_then(|result| match result {
                 ServerResult::CallToolResult(result) => convert::call_result(&result).map_err(types::Failure::Failed),
                 _ => Err(unexpected(self.name(), "tools/call")),
@@ -310,7 +313,8 @@ impl Provider for Upstream {
         uri: &'a str,
     ) -> BoxFuture<'a, Answer<Vec<types::ResourceContents>>> {
         Box::pin(async move {
-            let answer = self.request(&ctx, "resources/read", json!({"uri": uri})).await;
+            let params = ReadResourceRequestParams::new(uri);
+            let answer = self.request(&ctx, ClientRequest::ReadResourceRequest(Request::new(params))).await;
             Ok(answer.and_then(|result| match result {
                 ServerResult::ReadResourceResult(result) => {
                     convert::read_result(&result).map_err(types::Failure::Failed)
@@ -328,8 +332,9 @@ impl Provider for Upstream {
         arguments: Vec<(String, String)>,
     ) -> BoxFuture<'a, Answer<prompts::PromptResult>> {
         Box::pin(async move {
-            let arguments: serde_json::Map<String, Value> = arguments.into_iter().map(|(k, v)| (k, v.into())).collect();
-            let answer = self.request(&ctx, "prompts/get", json!({"name": name, "arguments": arguments})).await;
+            let arguments: JsonObject = arguments.into_iter().map(|(k, v)| (k, v.into())).collect();
+            let params = GetPromptRequestParams::new(name).with_arguments(arguments);
+            let answer = self.request(&ctx, ClientRequest::GetPromptRequest(Request::new(params))).await;
             Ok(answer.and_then(|result| match result {
                 ServerResult::GetPromptResult(result) => {
                     convert::prompt_result(&result).map_err(types::Failure::Failed)
@@ -359,7 +364,12 @@ impl Provider for Upstream {
                 "argument": {"name": argument, "value": value},
                 "context": {"arguments": arguments},
             });
-            let answer = self.request(&ctx, "completion/complete", params).await;
+            let request = serde_json::from_value(json!({"method": "completion/complete", "params": params}))
+                .map_err(|e| types::Failure::InvalidParams(format!("invalid completion/complete parameters: {e}")));
+            let answer = match request {
+                Ok(request) => self.request(&ctx, request).await,
+                Err(invalid) => Err(invalid),
+            };
             Ok(answer.and_then(|result| match result {
                 ServerResult::CompleteResult(result) => Ok(convert::completion(&result)),
                 _ => Err(unexpected(self.name(), "completion/complete")),
