@@ -15,7 +15,7 @@ use super::exports::{Exports, Interface};
 use super::host_api::HostServices;
 use super::limits::{MemoryLimiter, epoch_ticks};
 use crate::caller::{CallContext, Caller, Limits, PluginPolicy};
-use crate::providers::{Answer, Provider, ProviderKind};
+use crate::providers::{Answer, Provider, ProviderKind, ToolResult};
 use crate::wit::{completions, policy, prompts, resources, tools, types};
 
 /// Why a call into a plugin did not produce an answer. The message says what
@@ -366,13 +366,15 @@ impl Provider for Plugin {
         ctx: CallContext,
         name: &'a str,
         arguments: &'a str,
-    ) -> BoxFuture<'a, Answer<tools::CallResult>> {
+    ) -> BoxFuture<'a, Answer<ToolResult>> {
         Box::pin(async move {
             self.require(Interface::Tools)?;
-            self.run(services, ctx, |mut store, instance| async move {
-                self.exports.call_tool(&mut store, &instance, name, arguments).await
-            })
-            .await
+            let answer = self
+                .run(services, ctx, |mut store, instance| async move {
+                    self.exports.call_tool(&mut store, &instance, name, arguments).await
+                })
+                .await?;
+            Ok(answer.map(ToolResult::Contract))
         })
     }
 

@@ -15,7 +15,7 @@ use super::activity::{CallOrigin, CallRecord, error_text};
 use super::convert;
 use crate::caller::{CallContext, Principal};
 use crate::plugins::PluginFault;
-use crate::providers::{ProviderKind, Snapshot, ToolRoute};
+use crate::providers::{ProviderKind, Snapshot, ToolResult, ToolRoute};
 use crate::state::Outcome;
 use crate::wit::types;
 
@@ -85,7 +85,8 @@ impl McpState {
             Err(denied) => (Ok(Err(denied)), true),
         };
         match answer {
-            Ok(Ok(result)) => match convert::call_result(result) {
+            Ok(Ok(ToolResult::Mcp(result))) => Answered::result(result, Outcome::Ok),
+            Ok(Ok(ToolResult::Contract(result))) => match convert::call_result(result) {
                 Ok(result) => Answered::result(result, Outcome::Ok),
                 Err(e) => Answered::error(e),
             },

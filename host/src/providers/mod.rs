@@ -20,6 +20,17 @@ use crate::wit::{completions, prompts, tools, types};
 /// it from answering.
 pub type Answer<T> = Result<Result<T, types::Failure>, PluginFault>;
 
+/// A tool's result: in the contract's terms (a plugin's answer), or as an
+/// MCP server sent it, which passes to the client unconverted (nothing the
+/// contract has no place for is lost, and nothing is converted twice).
+#[derive(Debug)]
+pub enum ToolResult {
+    /// A plugin's result.
+    Contract(tools::CallResult),
+    /// An upstream server's result, as it arrived.
+    Mcp(rmcp::model::CallToolResult),
+}
+
 /// Which kind of provider serves a name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ProviderKind {
@@ -60,7 +71,7 @@ pub trait Provider: Send + Sync {
         ctx: CallContext,
         name: &'a str,
         arguments: &'a str,
-    ) -> BoxFuture<'a, Answer<tools::CallResult>>;
+    ) -> BoxFuture<'a, Answer<ToolResult>>;
 
     /// Reads its resource at `uri`.
     fn read_resource<'a>(

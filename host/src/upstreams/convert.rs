@@ -41,17 +41,6 @@ pub fn tool(tool: &rmcp::model::Tool) -> tools::Tool {
     }
 }
 
-/// A tool's result.
-pub fn call_result(result: &rmcp::model::CallToolResult) -> Result<tools::CallResult, String> {
-    let wire = json(result);
-    let content = wire.get("content").and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default();
-    Ok(tools::CallResult {
-        content: content.iter().map(content_from_wire).collect::<Result<_, _>>()?,
-        structured_content: wire.get("structuredContent").map(Value::to_string),
-        is_error: wire.get("isError").and_then(Value::as_bool).unwrap_or(false),
-    })
-}
-
 /// A concrete resource descriptor.
 pub fn resource(resource: &rmcp::model::Resource) -> resources::Resource {
     let wire = json(resource);

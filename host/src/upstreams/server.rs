@@ -27,8 +27,8 @@ use super::launch;
 use super::link::{InFlight, Link};
 use crate::caller::{CallContext, Principal};
 use crate::plugins::{Catalog, HostServices};
-use crate::providers::{Answer, Change, Provider, ProviderKind, Registry};
-use crate::wit::{completions, prompts, tools, types};
+use crate::providers::{Answer, Change, Provider, ProviderKind, Registry, ToolResult};
+use crate::wit::{completions, prompts, types};
 
 /// How many of a server's last stderr lines are kept for its status.
 const STDERR_LINES: usize = 20;
@@ -293,14 +293,14 @@ impl Provider for Upstream {
         ctx: CallContext,
         name: &'a str,
         arguments: &'a str,
-    ) -> BoxFuture<'a, Answer<tools::CallResult>> {
+    ) -> BoxFuture<'a, Answer<ToolResult>> {
         Box::pin(async move {
             // The host passes the text of a JSON object.
             let arguments: JsonObject = serde_json::from_str(arguments).unwrap_or_default();
             let params = CallToolRequestParams::new(name.to_string()).with_arguments(arguments);
             let answer = self.request(&ctx, ClientRequest::CallToolRequest(Request::new(params))).await;
             Ok(answer.and_then(|result| match result {
-                ServerResult::CallToolResult(result) => convert::call_result(&result).map_err(types::Failure::Failed),
+                ServerResult::CallToolResult(result) => Ok(ToolResult::Mcp(result)),
                 _ => Err(unexpected(self.name(), "tools/call")),
             }))
         })

@@ -15,8 +15,8 @@ use super::config::ServerSpec;
 use super::server::{State, Upstream};
 use crate::caller::{CallContext, Principal};
 use crate::plugins::{Catalog, HostServices};
-use crate::providers::{Answer, Provider, ProviderKind};
-use crate::wit::{completions, prompts, tools, types};
+use crate::providers::{Answer, Provider, ProviderKind, ToolResult};
+use crate::wit::{completions, prompts, types};
 
 /// Who owns an instance: a principal and its session (empty for stateless clients).
 type Owner = (Principal, String);
@@ -137,7 +137,7 @@ impl Provider for SessionScoped {
         ctx: CallContext,
         name: &'a str,
         arguments: &'a str,
-    ) -> BoxFuture<'a, Answer<tools::CallResult>> {
+    ) -> BoxFuture<'a, Answer<ToolResult>> {
         on_instance!(self, ctx, |instance| instance.call_tool(services, ctx.clone(), name, arguments))
     }
 
