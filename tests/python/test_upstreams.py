@@ -349,6 +349,7 @@ async def test_upstreams_over_http_with_their_state_in_readyz_and_metrics(portcu
         metrics = httpx.get(f"{srv.base}/metrics").text
         assert 'portcullis_upstream_state{server="broken",state="failed"} 1' in metrics, metrics
         assert 'portcullis_upstream_state{server="fixture",state="running"} 1' in metrics
+        assert 'portcullis_upstream_call_duration_seconds_count{server="fixture"} 1' in metrics, metrics
 
 
 async def test_a_servers_principals_limit_who_sees_and_calls_it(portcullis_bin, plugin_dir, cache_dir):

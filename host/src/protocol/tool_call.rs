@@ -8,7 +8,7 @@
 use std::sync::Arc;
 
 use rmcp::ErrorData;
-use rmcp::model::{CallToolResponse, CallToolResult, JsonObject, Tool};
+use rmcp::model::{CallToolResponse, CallToolResult, JsonObject, ResultType, Tool};
 
 use super::McpState;
 use super::activity::{CallOrigin, CallRecord, error_text};
@@ -85,7 +85,12 @@ impl McpState {
             Err(denied) => (Ok(Err(denied)), true),
         };
         match answer {
-            Ok(Ok(ToolResult::Mcp(result))) => Answered::result(result, Outcome::Ok),
+            // What the server said, marked complete as every answer is
+            // (2026-07-28 requires it; an older server never says it).
+            Ok(Ok(ToolResult::Mcp(mut result))) => {
+                result.result_type = Some(ResultType::COMPLETE);
+                Answered::result(result, Outcome::Ok)
+            }
             Ok(Ok(ToolResult::Contract(result))) => match convert::call_result(result) {
                 Ok(result) => Answered::result(result, Outcome::Ok),
                 Err(e) => Answered::error(e),
