@@ -187,27 +187,6 @@ mod tests {
     use super::*;
     use crate::state::{ActivityFilter, sqlite::SqliteStore};
 
-    fn call(tool: &str) -> ActivityEntry {
-        ActivityEntry {
-            id: 0,
-            at_ms: now_ms(),
-            kind: "call".into(),
-            principal: "local".into(),
-            session: None,
-            transport: "stdio".into(),
-            era: "initialize".into(),
-            tool: tool.into(),
-            provider: "hello".into(),
-            duration_us: 1,
-            outcome: Outcome::Ok.as_str().into(),
-            bytes_in: 0,
-            bytes_out: 0,
-            arguments_sha256: String::new(),
-            arguments: None,
-            error: None,
-        }
-    }
-
     #[test]
     fn records_are_hashed_written_and_kept_within_the_count() {
         let dir = tempfile::tempdir().unwrap();
@@ -215,7 +194,7 @@ mod tests {
         let config = ActivityConfig { max_entries: 3, ..ActivityConfig::default() };
         let log = ActivityLog::start(store.clone(), config, Counter::default());
         for i in 0..5 {
-            log.record(call(&format!("t{i}")), "{\"secret\":1}".into());
+            log.record(ActivityEntry::sample(now_ms(), &format!("t{i}")), "{\"secret\":1}".into());
         }
         assert!(log.flush(Duration::from_secs(5)));
         let written = store.activity(&ActivityFilter::default()).unwrap();

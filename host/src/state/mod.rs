@@ -207,3 +207,28 @@ pub fn default_state_dir() -> Option<PathBuf> {
         .or_else(|| std::env::var_os("HOME").map(|h| Path::new(&h).join(".local").join("share")))?;
     Some(base.join("portcullis"))
 }
+
+#[cfg(test)]
+impl ActivityEntry {
+    /// A successful stdio call of `tool` at `at_ms`, for tests.
+    pub(crate) fn sample(at_ms: i64, tool: &str) -> ActivityEntry {
+        ActivityEntry {
+            id: 0,
+            at_ms,
+            kind: "call".into(),
+            principal: "local".into(),
+            session: None,
+            transport: "stdio".into(),
+            era: "initialize".into(),
+            tool: tool.into(),
+            provider: "hello".into(),
+            duration_us: 5,
+            outcome: Outcome::Ok.as_str().into(),
+            bytes_in: 2,
+            bytes_out: 3,
+            arguments_sha256: String::new(),
+            arguments: None,
+            error: None,
+        }
+    }
+}

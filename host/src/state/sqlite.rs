@@ -260,27 +260,6 @@ impl Store for SqliteStore {
 mod tests {
     use super::*;
 
-    fn entry(at_ms: i64, tool: &str) -> ActivityEntry {
-        ActivityEntry {
-            id: 0,
-            at_ms,
-            kind: "call".into(),
-            principal: "local".into(),
-            session: None,
-            transport: "stdio".into(),
-            era: "initialize".into(),
-            tool: tool.into(),
-            provider: "hello".into(),
-            duration_us: 5,
-            outcome: "ok".into(),
-            bytes_in: 2,
-            bytes_out: 3,
-            arguments_sha256: String::new(),
-            arguments: None,
-            error: None,
-        }
-    }
-
     #[test]
     fn servers_and_plugins_persist_across_opens() {
         let dir = tempfile::tempdir().unwrap();
@@ -303,7 +282,8 @@ mod tests {
     fn activity_is_filtered_paged_and_pruned() {
         let dir = tempfile::tempdir().unwrap();
         let store = SqliteStore::open(&dir.path().join("portcullis.db")).unwrap();
-        let entries: Vec<_> = (0..10).map(|i| entry(i, if i % 2 == 0 { "even" } else { "odd" })).collect();
+        let entries: Vec<_> =
+            (0..10).map(|i| ActivityEntry::sample(i, if i % 2 == 0 { "even" } else { "odd" })).collect();
         store.append_activity(&entries).unwrap();
         let page = store.activity(&ActivityFilter { tool: Some("even".into()), limit: Some(2), ..Default::default() });
         let page = page.unwrap();

@@ -168,15 +168,20 @@ impl Args {
 
 /// `invalid-params`: parameter `name` should be `expected` but is `got`.
 fn wrong_type(name: &str, expected: &str, got: &Value) -> Fail {
-    let kind = match got {
+    Fail::InvalidParams(format!("`{name}` must be {expected}, not {}", json_kind(got)))
+}
+
+/// What kind of JSON value `value` is, for messages: "null", "a boolean",
+/// "a number", "a string", "an array" or "an object".
+pub fn json_kind(value: &Value) -> &'static str {
+    match value {
         Value::Null => "null",
         Value::Bool(_) => "a boolean",
         Value::Number(_) => "a number",
         Value::String(_) => "a string",
         Value::Array(_) => "an array",
         Value::Object(_) => "an object",
-    };
-    Fail::InvalidParams(format!("`{name}` must be {expected}, not {kind}"))
+    }
 }
 
 #[cfg(test)]

@@ -32,7 +32,7 @@ mod types;
 mod validate;
 mod wit;
 
-pub use args::Args;
+pub use args::{Args, json_kind};
 pub use fail::Fail;
 pub use glob::{glob, glob_within};
 pub use policy::{Denial, Verdict, setting_name, string_list};

@@ -186,19 +186,11 @@ fn arguments(body: &[u8]) -> Result<JsonObject, String> {
     }
     match serde_json::from_slice(body) {
         Ok(Value::Object(arguments)) => Ok(arguments),
-        Ok(other) => Err(format!("the body must be a JSON object of the tool's arguments, not {}", kind(&other))),
+        Ok(other) => Err(format!(
+            "the body must be a JSON object of the tool's arguments, not {}",
+            plugin_kit::json_kind(&other)
+        )),
         Err(e) => Err(format!("the body is not valid JSON: {e}")),
-    }
-}
-
-fn kind(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
     }
 }
 
