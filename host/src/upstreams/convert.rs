@@ -92,18 +92,21 @@ pub fn prompt(prompt: &rmcp::model::Prompt) -> prompts::Prompt {
     }
 }
 
+/// The role of a wire message: `assistant`, or else `user`.
+pub fn role(message: &Value) -> types::Role {
+    match message.get("role").and_then(Value::as_str) {
+        Some("assistant") => types::Role::Assistant,
+        _ => types::Role::User,
+    }
+}
+
 /// A rendered prompt.
 pub fn prompt_result(result: &rmcp::model::GetPromptResult) -> Result<prompts::PromptResult, String> {
     let wire = json(result);
     let messages = wire.get("messages").and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default();
     let message = |m: &Value| {
-        let role = if m.get("role").and_then(Value::as_str) == Some("assistant") {
-            types::Role::Assistant
-        } else {
-            types::Role::User
-        };
         Ok::<_, String>(prompts::PromptMessage {
-            role,
+            role: role(m),
             content: content_from_wire(m.get("content").unwrap_or(&Value::Null))?,
         })
     };

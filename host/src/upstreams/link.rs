@@ -22,6 +22,7 @@ use rmcp::model::{
 use rmcp::service::{NotificationContext, RequestContext, RoleClient};
 use serde_json::{Value, json};
 
+use super::convert;
 use super::server::Upstream;
 use crate::caller::ClientLink;
 use crate::providers::Change;
@@ -202,11 +203,7 @@ impl Link {
 fn sampling_request(wire: &Value) -> Result<client::SamplingRequest, String> {
     let messages = wire.get("messages").and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default();
     let message = |m: &Value| {
-        let role = if m.get("role").and_then(Value::as_str) == Some("assistant") {
-            types::Role::Assistant
-        } else {
-            types::Role::User
-        };
+        let role = convert::role(m);
         // Newer revisions allow a list of blocks; the first carries the text.
         let content = match m.get("content") {
             Some(Value::Array(blocks)) => blocks.first().cloned().unwrap_or_default(),
