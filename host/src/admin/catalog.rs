@@ -135,17 +135,41 @@ impl AdminState {
             faults: metrics.faults_of(plugin.name()),
         }
     }
+
+    /// The loaded plugins, and the names of the disabled ones.
+    pub async fn plugins(&self) -> PluginList {
+        let snapshot = self.mcp.services().registry.snapshot();
+        let mut plugins = Vec::new();
+        for plugin in snapshot.plugins().values() {
+            plugins.push(self.plugin_view(plugin).await);
+        }
+        PluginList { plugins, disabled: self.loader.disabled() }
+    }
+
+    /// Every tool, plugins' and servers', with who serves it, by name.
+    pub fn tools(&self) -> Vec<ToolView> {
+        let snapshot = self.mcp.services().registry.snapshot();
+        snapshot
+            .tools()
+            .iter()
+            .map(|(name, route)| ToolView {
+                name: name.clone(),
+                provider: route.provider.name().to_string(),
+                provider_kind: match route.provider.kind() {
+                    ProviderKind::Plugin => "plugin",
+                    ProviderKind::Server => "server",
+                },
+                description: route.tool.description.clone(),
+                input_schema: serde_json::from_str(&route.tool.input_schema).unwrap_or(Value::Null),
+            })
+            .collect()
+    }
 }
 
 /// `GET /api/v1/plugins`: the loaded plugins, and the names of the disabled ones.
 #[utoipa::path(get, path = "/api/v1/plugins", operation_id = "list_plugins", tag = "plugins", responses((status = 200, body = PluginList)))]
 pub async fn list(State(admin): State<Arc<AdminState>>) -> Json<PluginList> {
-    let snapshot = admin.mcp.services().registry.snapshot();
-    let mut plugins = Vec::new();
-    for plugin in snapshot.plugins().values() {
-        plugins.push(admin.plugin_view(plugin).await);
-    }
-    Json(PluginList { plugins, disabled: admin.loader.disabled() })
+    Json(admin.plugins().await)
 }
 
 /// `POST /api/v1/plugins/{name}/reload`: loads a plugin again from its file (or the bundled copy).
@@ -222,20 +246,5 @@ async fn switch(
 /// `GET /api/v1/tools`: every tool, plugins' and servers', with who serves it.
 #[utoipa::path(get, path = "/api/v1/tools", operation_id = "list_tools", tag = "tools", responses((status = 200, body = [ToolView])))]
 pub async fn tools(State(admin): State<Arc<AdminState>>) -> Json<Vec<ToolView>> {
-    let snapshot = admin.mcp.services().registry.snapshot();
-    let tools = snapshot
-        .tools()
-        .iter()
-        .map(|(name, route)| ToolView {
-            name: name.clone(),
-            provider: route.provider.name().to_string(),
-            provider_kind: match route.provider.kind() {
-                ProviderKind::Plugin => "plugin",
-                ProviderKind::Server => "server",
-            },
-            description: route.tool.description.clone(),
-            input_schema: serde_json::from_str(&route.tool.input_schema).unwrap_or(Value::Null),
-        })
-        .collect();
-    Json(tools)
+    Json(admin.tools())
 }
