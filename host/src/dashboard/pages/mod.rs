@@ -1,0 +1,70 @@
+//! The dashboard's pages, one module per resource. A page handler reads
+//! through [`AdminState`](crate::admin::AdminState)'s methods (the same ones
+//! the admin API's handlers call) and renders with [`super::layout`]. An
+//! action handler does its change through those methods too (which record
+//! it in the activity log), leaves a flash message saying how it went, and
+//! redirects back (POST, redirect, GET), so a reload never repeats it.
+
+pub mod activity;
+pub mod containers;
+pub mod overview;
+pub mod plugins;
+pub mod servers;
+pub mod sessions;
+pub mod tools;
+
+use std::sync::Arc;
+
+use axum::Extension;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use maud::{Markup, html};
+use serde::Deserialize;
+
+use super::Dashboard;
+use super::layout::{Nav, back_to, page};
+use super::session::{Flash, Session};
+use crate::admin::error::ApiError;
+
+/// The fields of an action button's form (besides the CSRF token, which the guard checks).
+#[derive(Debug, Default, Deserialize)]
+pub struct ActionForm {
+    /// The dashboard page to return to.
+    pub back: Option<String>,
+}
+
+impl Dashboard {
+    /// A page of `session`'s, with its pending flash message.
+    pub fn page(&self, session: &Session, nav: Nav, title: &str, body: Markup) -> Markup {
+        page(session, self.sessions.take_flash(&session.id), nav, title, body)
+    }
+
+    /// After an action: a flash saying `done` (or the error), and a redirect
+    /// to `back` (a dashboard page), else `default`.
+    pub fn after(
+        &self,
+        session: &Session,
+        back: Option<&str>,
+        default: &str,
+        done: Result<String, ApiError>,
+    ) -> Response {
+        let flash = match done {
+            Ok(text) => Flash { error: false, text },
+            Err(e) => Flash { error: true, text: e.message().to_string() },
+        };
+        self.sessions.flash(&session.id, flash);
+        Redirect::to(back_to(back, default)).into_response()
+    }
+}
+
+/// An error box for a page that could not be read.
+pub fn problem(error: &ApiError) -> Markup {
+    html! { div.notice role="alert" { (error.message()) } }
+}
+
+/// Any other `/ui` path: 404 with the navigation.
+pub async fn not_found(State(ui): State<Arc<Dashboard>>, Extension(session): Extension<Session>) -> Response {
+    let body = html! { p { "There is no such dashboard page. The navigation on the left lists them." } };
+    (StatusCode::NOT_FOUND, ui.page(&session, Nav::Overview, "Not found", body)).into_response()
+}
