@@ -173,6 +173,14 @@ def test_the_plugins_page_lists_the_hello_plugin(host, browser):
     row = browser.find_element(By.CSS_SELECTOR, 'tr[data-plugin="hello"]').text
     assert "hello" in row and "tools" in row, row
     shot(browser, "plugins")
+    browser.find_element(By.CSS_SELECTOR, 'tr[data-plugin="hello"] button.danger').click()
+    wait_for(browser, lambda d: d.find_elements(By.CSS_SELECTOR, '#disabled tr[data-plugin="hello"]'), what="hello disabled")
+    assert "Disabled plugin hello" in browser.find_element(By.CSS_SELECTOR, ".flash.ok").text
+    assert "hello" not in {t["name"] for t in host.api.get("/api/v1/tools").json()}
+    shot(browser, "plugins-disabled")
+    browser.find_element(By.CSS_SELECTOR, '#disabled tr[data-plugin="hello"] button').click()
+    wait_for(browser, lambda d: d.find_elements(By.CSS_SELECTOR, '#plugins tr[data-plugin="hello"]'), what="hello enabled")
+    assert wait_activity(host.api, tool="plugin.enable")[0]["principal"] == "admin:ADMIN_API_KEY"
 
 
 def test_a_server_is_stopped_and_started_from_its_row(host, browser):

@@ -1,7 +1,8 @@
 //! The web dashboard at `/ui`: server-rendered HTML ([maud]) with htmx, for
 //! an operator who watches and steers the host from a browser.
 //!
-//! Pages: the overview ([`pages::overview`]), plugins, servers (state,
+//! Pages: the overview ([`pages::overview`]), plugins (reload, disable,
+//! enable), servers (state,
 //! start, stop, restart, logs), tools (schema and a try-it form), sessions,
 //! containers, and the activity log, which grows live over SSE
 //! ([`live`]). Every page and action goes through the same [`AdminState`]
@@ -64,6 +65,7 @@ pub fn router(admin: Arc<AdminState>, auth: Arc<AdminAuth>, close: CancellationT
         .route("/ui", get(pages::overview::page))
         .route("/ui/logout", post(login::logout))
         .route("/ui/plugins", get(pages::plugins::page))
+        .route("/ui/plugins/{name}/{action}", post(pages::plugins::act))
         .route("/ui/servers", get(pages::servers::list))
         .route("/ui/servers/{name}", get(pages::servers::detail))
         .route("/ui/servers/{name}/{action}", post(pages::servers::act))

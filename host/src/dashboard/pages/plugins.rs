@@ -1,15 +1,20 @@
-//! `GET /ui/plugins`: the loaded plugins (source, digest, contract version,
-//! exports, tools, grants, limits, calls and faults) and the disabled ones.
+//! `/ui/plugins`: the loaded plugins (source, digest, contract version,
+//! exports, tools, grants, limits, calls and faults) and the disabled ones;
+//! reload, disable (remembered across restarts) and enable.
 
 use std::sync::Arc;
 
-use axum::Extension;
-use axum::extract::State;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::{Extension, Form};
 use maud::{Markup, html};
 
 use super::super::Dashboard;
-use super::super::layout::{Nav, segment};
+use super::super::layout::{Nav, action, segment};
 use super::super::session::Session;
+use super::ActionForm;
+use crate::admin::error::ApiError;
 
 /// `GET /ui/plugins`.
 pub async fn page(State(ui): State<Arc<Dashboard>>, Extension(session): Extension<Session>) -> Markup {
@@ -20,7 +25,7 @@ pub async fn page(State(ui): State<Arc<Dashboard>>, Extension(session): Extensio
             thead {
                 tr {
                     th { "Plugin" } th { "Exports" } th { "Tools" } th { "Grants" } th { "Limits per call" }
-                    th.num { "Calls" } th.num { "Faults" }
+                    th.num { "Calls" } th.num { "Faults" } th {}
                 }
             }
             tbody {
@@ -46,16 +51,48 @@ pub async fn page(State(ui): State<Arc<Dashboard>>, Extension(session): Extensio
                         }
                         td.num { (p.calls) }
                         td.num { (p.faults) }
+                        td.actions {
+                            @let base = format!("/ui/plugins/{}", segment(&p.name));
+                            (action(&session, &format!("{base}/reload"), "/ui/plugins", "Reload", ""))
+                            (action(&session, &format!("{base}/disable"), "/ui/plugins", "Disable", "danger"))
+                        }
                     }
                 }
-                @if list.plugins.is_empty() { tr.empty { td colspan="7" { "No plugins are loaded." } } }
+                @if list.plugins.is_empty() { tr.empty { td colspan="8" { "No plugins are loaded." } } }
             }
         }
         @if !list.disabled.is_empty() {
             h2 { "Disabled" }
-            p { @for name in &list.disabled { span.tag { (name) } } }
-            p.muted.small { "Enable them again with " code { "POST /api/v1/plugins/{name}/enable" } "." }
+            table #disabled {
+                tbody {
+                    @for name in &list.disabled {
+                        tr data-plugin=(name) {
+                            td { strong { (name) } span.muted.small { " not loaded, across restarts too" } }
+                            td.actions { (action(&session, &format!("/ui/plugins/{}/enable", segment(name)), "/ui/plugins", "Enable", "primary")) }
+                        }
+                    }
+                }
+            }
         }
     };
     ui.page(&session, Nav::Plugins, "Plugins", body)
+}
+
+/// `POST /ui/plugins/{name}/{reload|disable|enable}`, as the logged-in admin.
+pub async fn act(
+    State(ui): State<Arc<Dashboard>>,
+    Extension(session): Extension<Session>,
+    Path((name, verb)): Path<(String, String)>,
+    Form(form): Form<ActionForm>,
+) -> Response {
+    let admin = &ui.admin;
+    let done = match verb.as_str() {
+        "reload" => admin.reload_plugin(&session.admin, &name).await.map(|_| format!("Reloaded plugin {name}.")),
+        "disable" => {
+            admin.switch_plugin(&session.admin, &name, true).await.map(|()| format!("Disabled plugin {name}."))
+        }
+        "enable" => admin.switch_plugin(&session.admin, &name, false).await.map(|()| format!("Enabled plugin {name}.")),
+        _ => Err(ApiError::new(StatusCode::NOT_FOUND, "not_found", format!("no plugin action `{verb}`"))),
+    };
+    ui.after(&session, form.back.as_deref(), "/ui/plugins", done)
 }

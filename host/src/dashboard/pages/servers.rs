@@ -4,14 +4,15 @@
 
 use std::sync::Arc;
 
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Form};
 use maud::{Markup, html};
+use serde::Deserialize;
 
 use super::super::Dashboard;
-use super::super::layout::{Nav, action, badge, segment};
+use super::super::layout::{Nav, action, badge, page, segment};
 use super::super::session::Session;
 use super::{ActionForm, problem};
 use crate::admin::error::ApiError;
@@ -33,12 +34,24 @@ fn buttons(session: &Session, server: &ServerView, back: &str) -> Markup {
     }
 }
 
+/// The servers page's query: `refresh` marks the table's own polling, which
+/// must not take the flash message meant for the page after an action.
+#[derive(Debug, Default, Deserialize)]
+pub struct ListQuery {
+    /// Present on the table's polling requests.
+    pub refresh: Option<String>,
+}
+
 /// `GET /ui/servers`.
-pub async fn list(State(ui): State<Arc<Dashboard>>, Extension(session): Extension<Session>) -> Markup {
+pub async fn list(
+    State(ui): State<Arc<Dashboard>>,
+    Extension(session): Extension<Session>,
+    Query(query): Query<ListQuery>,
+) -> Markup {
     let servers = ui.admin.servers().await;
     let body = html! {
         p.lead { "MCP servers Portcullis runs or connects to; their tools are published as " code { "<server>__<tool>" } ". States refresh every few seconds." }
-        table #servers-table hx-get="/ui/servers" hx-trigger="every 3s" hx-select="#servers-table" hx-swap="outerHTML" {
+        table #servers-table hx-get="/ui/servers?refresh=1" hx-trigger="every 3s" hx-select="#servers-table" hx-swap="outerHTML" {
             thead {
                 tr { th { "Server" } th { "Kind" } th { "State" } th.num { "Restarts" } th { "Tools" } th.num { "Actions" } }
             }
@@ -66,7 +79,10 @@ pub async fn list(State(ui): State<Arc<Dashboard>>, Extension(session): Extensio
             }
         }
     };
-    ui.page(&session, Nav::Servers, "Servers", body)
+    match query.refresh {
+        Some(_) => page(&session, None, Nav::Servers, "Servers", body),
+        None => ui.page(&session, Nav::Servers, "Servers", body),
+    }
 }
 
 /// `GET /ui/servers/{name}`.
