@@ -114,6 +114,12 @@ def log_in(driver, base: str, key: str):
     driver.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
 
 
+def open_page(driver, link: str, selector: str, what: str):
+    """Follows the navigation's `link` and waits for an element matching `selector`."""
+    driver.find_element(By.LINK_TEXT, link).click()
+    wait_for(driver, lambda d: d.find_elements(By.CSS_SELECTOR, selector), what=what)
+
+
 def server_state(driver) -> str | None:
     """The fixture server's state as its row shows it (read in one go: the table refreshes itself)."""
     return driver.execute_script(
@@ -168,8 +174,7 @@ def test_the_overview_shows_the_host_at_a_glance(host, browser):
 
 
 def test_the_plugins_page_lists_the_hello_plugin(host, browser):
-    browser.find_element(By.LINK_TEXT, "Plugins").click()
-    wait_for(browser, lambda d: d.find_elements(By.CSS_SELECTOR, 'tr[data-plugin="hello"]'), what="the hello plugin")
+    open_page(browser, "Plugins", 'tr[data-plugin="hello"]', "the hello plugin")
     row = browser.find_element(By.CSS_SELECTOR, 'tr[data-plugin="hello"]').text
     assert "hello" in row and "tools" in row, row
     shot(browser, "plugins")
@@ -197,16 +202,14 @@ def test_a_server_is_stopped_and_started_from_its_row(host, browser):
     for action in ("server.stop", "server.start"):
         [change, *_] = wait_activity(host.api, tool=action, principal="admin:ADMIN_API_KEY")
         assert change["kind"] == "admin" and change["provider"] == "fixture" and change["outcome"] == "ok", change
-    browser.find_element(By.LINK_TEXT, "fixture").click()
-    wait_for(browser, lambda d: d.find_elements(By.ID, "logs"), what="the server's page")
+    open_page(browser, "fixture", "#logs", "the server's page")
     assert "fixture__echo" in browser.find_element(By.CSS_SELECTOR, ".columns").text
     shot(browser, "server")
     assert csp_violations(browser) == []
 
 
 def test_the_try_it_form_calls_a_tool_and_shows_the_answer(host, browser):
-    browser.find_element(By.LINK_TEXT, "Tools").click()
-    wait_for(browser, lambda d: d.find_elements(By.CSS_SELECTOR, 'tr[data-tool="hello"]'), what="the tool list")
+    open_page(browser, "Tools", 'tr[data-tool="hello"]', "the tool list")
     shot(browser, "tools")
     browser.find_element(By.CSS_SELECTOR, 'tr[data-tool="hello"] a').click()
     wait_for(browser, lambda d: d.find_elements(By.ID, "try-it"), what="the tool's page")
@@ -258,9 +261,8 @@ def test_a_session_is_ended_from_the_sessions_page(host, browser):
                           "Mcp-Session-Id": opened.headers["mcp-session-id"]})
         [listed] = host.api.get("/api/v1/sessions").json()
         session = listed["id"]
-        browser.find_element(By.LINK_TEXT, "Sessions").click()
         row = f'tr[data-session="{session}"]'
-        wait_for(browser, lambda d: d.find_elements(By.CSS_SELECTOR, row), what="the MCP session")
+        open_page(browser, "Sessions", row, "the MCP session")
         assert "key:API_KEY" in browser.find_element(By.CSS_SELECTOR, row).text
         shot(browser, "sessions")
         browser.find_element(By.CSS_SELECTOR, f"{row} button.danger").click()
@@ -272,9 +274,7 @@ def test_a_session_is_ended_from_the_sessions_page(host, browser):
 
 
 def test_the_containers_page_shows_the_containers_or_why_not(host, browser):
-    browser.find_element(By.LINK_TEXT, "Containers").click()
-    wait_for(browser, lambda d: d.find_elements(By.ID, "containers") or d.find_elements(By.CSS_SELECTOR, ".notice"),
-             what="the containers or the notice")
+    open_page(browser, "Containers", "#containers, .notice", "the containers or the notice")
     text = browser.find_element(By.ID, "content").text
     assert "No containers" in text or "Docker" in text, text
     shot(browser, "containers")

@@ -14,27 +14,18 @@ struct Asset {
     bytes: &'static [u8],
 }
 
+/// The file `static/<name>`, compiled in, served as `content_type`.
+macro_rules! asset {
+    ($name:literal, $content_type:literal) => {
+        Asset { name: $name, content_type: $content_type, bytes: include_bytes!(concat!("static/", $name)) }
+    };
+}
+
 const ASSETS: [Asset; 4] = [
-    Asset {
-        name: "htmx.min.js",
-        content_type: "text/javascript; charset=utf-8",
-        bytes: include_bytes!("static/htmx.min.js"),
-    },
-    Asset {
-        name: "htmx.LICENSE",
-        content_type: "text/plain; charset=utf-8",
-        bytes: include_bytes!("static/htmx.LICENSE"),
-    },
-    Asset {
-        name: "dashboard.js",
-        content_type: "text/javascript; charset=utf-8",
-        bytes: include_bytes!("static/dashboard.js"),
-    },
-    Asset {
-        name: "dashboard.css",
-        content_type: "text/css; charset=utf-8",
-        bytes: include_bytes!("static/dashboard.css"),
-    },
+    asset!("htmx.min.js", "text/javascript; charset=utf-8"),
+    asset!("htmx.LICENSE", "text/plain; charset=utf-8"),
+    asset!("dashboard.js", "text/javascript; charset=utf-8"),
+    asset!("dashboard.css", "text/css; charset=utf-8"),
 ];
 
 /// `GET /ui/static/{file}`.

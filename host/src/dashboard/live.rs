@@ -12,15 +12,14 @@ use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::Extension;
-use axum::extract::{Query, State};
+use axum::extract::Query;
 use axum::http::HeaderMap;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use futures::{Stream, StreamExt, stream};
 
 use super::Dashboard;
+use super::pages::Visit;
 use super::pages::activity::{Filters, row};
-use super::session::Session;
 
 /// How often the store is asked for new records.
 pub const POLL: Duration = Duration::from_secs(1);
@@ -37,8 +36,7 @@ struct Cursor {
 
 /// `GET /ui/activity/stream?after=<id>&<filters>`.
 pub async fn stream(
-    State(ui): State<Arc<Dashboard>>,
-    Extension(session): Extension<Session>,
+    Visit { ui, session }: Visit,
     headers: HeaderMap,
     Query(filters): Query<Filters>,
 ) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {

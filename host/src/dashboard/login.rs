@@ -8,7 +8,6 @@
 
 use std::sync::Arc;
 
-use axum::Extension;
 use axum::Form;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
@@ -19,7 +18,8 @@ use serde::Deserialize;
 use super::Dashboard;
 use super::guard::{OFF, cross_site};
 use super::layout::{bare, refusal};
-use super::session::{Session, clear_cookie, cookie_id, set_cookie};
+use super::pages::Visit;
+use super::session::{clear_cookie, cookie_id, set_cookie};
 use crate::admin::auth::Access;
 
 /// The login form's fields.
@@ -82,7 +82,7 @@ pub async fn submit(State(ui): State<Arc<Dashboard>>, headers: HeaderMap, Form(f
 }
 
 /// `POST /ui/logout`: ends the session.
-pub async fn logout(State(ui): State<Arc<Dashboard>>, Extension(session): Extension<Session>) -> Response {
+pub async fn logout(Visit { ui, session }: Visit) -> Response {
     ui.sessions.end(&session.id);
     let mut response = Redirect::to("/ui/login").into_response();
     response.headers_mut().insert(header::SET_COOKIE, clear_cookie());

@@ -2,17 +2,12 @@
 //! newest first, filtered and paged; the first page grows live as records
 //! arrive ([`super::super::live`]).
 
-use std::sync::Arc;
-
-use axum::Extension;
-use axum::extract::{Query, State};
+use axum::extract::Query;
 use maud::{Markup, html};
 use serde::{Deserialize, Serialize};
 
-use super::super::Dashboard;
 use super::super::layout::{Nav, badge, micros, when};
-use super::super::session::Session;
-use super::problem;
+use super::{Visit, problem};
 use crate::state::{ActivityEntry, ActivityFilter};
 
 /// Records on a page.
@@ -79,11 +74,7 @@ pub fn row(e: &ActivityEntry) -> Markup {
 }
 
 /// `GET /ui/activity`.
-pub async fn page(
-    State(ui): State<Arc<Dashboard>>,
-    Extension(session): Extension<Session>,
-    Query(f): Query<Filters>,
-) -> Markup {
+pub async fn page(Visit { ui, session }: Visit, Query(f): Query<Filters>) -> Markup {
     let listed = ui.admin.activity(f.to_filter(PAGE)).await;
     let body = html! {
         form.filters method="get" action="/ui/activity" {

@@ -1,20 +1,16 @@
 //! `/ui/containers`: the Docker containers this instance owns, by session;
 //! the operator can remove one.
 
-use std::sync::Arc;
-
-use axum::extract::{Path, State};
+use axum::Form;
+use axum::extract::Path;
 use axum::response::Response;
-use axum::{Extension, Form};
 use maud::{Markup, html};
 
-use super::super::Dashboard;
 use super::super::layout::{Nav, action, badge, segment};
-use super::super::session::Session;
-use super::{ActionForm, problem};
+use super::{ActionForm, Visit, problem};
 
 /// `GET /ui/containers`.
-pub async fn list(State(ui): State<Arc<Dashboard>>, Extension(session): Extension<Session>) -> Markup {
+pub async fn list(Visit { ui, session }: Visit) -> Markup {
     let containers = ui.admin.containers().await;
     let body = html! {
         p.lead { "Sandbox containers this host created. They are reclaimed when their session ends, after an idle time, and at start-up." }
@@ -42,12 +38,7 @@ pub async fn list(State(ui): State<Arc<Dashboard>>, Extension(session): Extensio
 }
 
 /// `POST /ui/containers/{id}/remove`, as the logged-in admin.
-pub async fn remove(
-    State(ui): State<Arc<Dashboard>>,
-    Extension(session): Extension<Session>,
-    Path(id): Path<String>,
-    Form(form): Form<ActionForm>,
-) -> Response {
+pub async fn remove(Visit { ui, session }: Visit, Path(id): Path<String>, Form(form): Form<ActionForm>) -> Response {
     let done = ui.admin.remove_container(&session.admin, &id).await.map(|()| format!("Removed container {id}."));
     ui.after(&session, form.back.as_deref(), "/ui/containers", done)
 }

@@ -15,17 +15,38 @@ pub mod tools;
 
 use std::sync::Arc;
 
-use axum::Extension;
-use axum::extract::State;
+use axum::extract::FromRequestParts;
 use axum::http::StatusCode;
+use axum::http::request::Parts;
 use axum::response::{IntoResponse, Redirect, Response};
 use maud::{Markup, html};
 use serde::Deserialize;
 
 use super::Dashboard;
-use super::layout::{Nav, back_to, page};
+use super::layout::{Nav, back_to, page, refusal};
 use super::session::{Flash, Session};
 use crate::admin::error::ApiError;
+
+/// Who is visiting: the dashboard and the logged-in session, which
+/// [`guard`](super::guard) put in the request; the extractor of every
+/// handler behind the guard.
+pub struct Visit {
+    /// The dashboard.
+    pub ui: Arc<Dashboard>,
+    /// The logged-in session.
+    pub session: Session,
+}
+
+impl FromRequestParts<Arc<Dashboard>> for Visit {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, ui: &Arc<Dashboard>) -> Result<Self, Self::Rejection> {
+        match parts.extensions.get::<Session>() {
+            Some(session) => Ok(Visit { ui: ui.clone(), session: session.clone() }),
+            None => Err(refusal(StatusCode::FORBIDDEN, "Refused", "This page needs a dashboard session.")),
+        }
+    }
+}
 
 /// The fields of an action button's form (besides the CSRF token, which the guard checks).
 #[derive(Debug, Default, Deserialize)]
@@ -64,7 +85,7 @@ pub fn problem(error: &ApiError) -> Markup {
 }
 
 /// Any other `/ui` path: 404 with the navigation.
-pub async fn not_found(State(ui): State<Arc<Dashboard>>, Extension(session): Extension<Session>) -> Response {
+pub async fn not_found(Visit { ui, session }: Visit) -> Response {
     let body = html! { p { "There is no such dashboard page. The navigation on the left lists them." } };
     (StatusCode::NOT_FOUND, ui.page(&session, Nav::Overview, "Not found", body)).into_response()
 }

@@ -2,16 +2,10 @@
 //! the calls and errors of the last hour, with the servers' states and the
 //! latest activity.
 
-use std::sync::Arc;
-
-use axum::Extension;
-use axum::extract::State;
 use maud::{Markup, html};
 
-use super::super::Dashboard;
 use super::super::layout::{Nav, badge, span, when};
-use super::super::session::Session;
-use super::problem;
+use super::{Visit, problem};
 use crate::state::ActivityFilter;
 use crate::state::activity::now_ms;
 
@@ -29,7 +23,7 @@ fn stat(label: &str, value: &str, sub: &str, bad: bool) -> Markup {
 }
 
 /// `GET /ui`.
-pub async fn page(State(ui): State<Arc<Dashboard>>, Extension(session): Extension<Session>) -> Markup {
+pub async fn page(Visit { ui, session }: Visit) -> Markup {
     let admin = &ui.admin;
     let health = admin.health();
     let tools = admin.tools().len();

@@ -2,22 +2,18 @@
 //! exports, tools, grants, limits, calls and faults) and the disabled ones;
 //! reload, disable (remembered across restarts) and enable.
 
-use std::sync::Arc;
-
-use axum::extract::{Path, State};
+use axum::Form;
+use axum::extract::Path;
 use axum::http::StatusCode;
 use axum::response::Response;
-use axum::{Extension, Form};
 use maud::{Markup, html};
 
-use super::super::Dashboard;
 use super::super::layout::{Nav, action, segment};
-use super::super::session::Session;
-use super::ActionForm;
+use super::{ActionForm, Visit};
 use crate::admin::error::ApiError;
 
 /// `GET /ui/plugins`.
-pub async fn page(State(ui): State<Arc<Dashboard>>, Extension(session): Extension<Session>) -> Markup {
+pub async fn page(Visit { ui, session }: Visit) -> Markup {
     let list = ui.admin.plugins().await;
     let body = html! {
         p.lead { "WebAssembly components in the plugin directory (and the bundled ones). Each runs sandboxed with only the grants listed." }
@@ -80,8 +76,7 @@ pub async fn page(State(ui): State<Arc<Dashboard>>, Extension(session): Extensio
 
 /// `POST /ui/plugins/{name}/{reload|disable|enable}`, as the logged-in admin.
 pub async fn act(
-    State(ui): State<Arc<Dashboard>>,
-    Extension(session): Extension<Session>,
+    Visit { ui, session }: Visit,
     Path((name, verb)): Path<(String, String)>,
     Form(form): Form<ActionForm>,
 ) -> Response {

@@ -2,19 +2,16 @@
 //! few seconds), start, stop and restart, and each server's page with its
 //! definition (secrets redacted) and the tail of its stderr.
 
-use std::sync::Arc;
-
-use axum::extract::{Path, Query, State};
+use axum::Form;
+use axum::extract::{Path, Query};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::{Extension, Form};
 use maud::{Markup, html};
 use serde::Deserialize;
 
-use super::super::Dashboard;
 use super::super::layout::{Nav, action, badge, page, segment};
 use super::super::session::Session;
-use super::{ActionForm, problem};
+use super::{ActionForm, Visit, problem};
 use crate::admin::error::ApiError;
 use crate::admin::servers::{Life, ServerView};
 
@@ -43,11 +40,7 @@ pub struct ListQuery {
 }
 
 /// `GET /ui/servers`.
-pub async fn list(
-    State(ui): State<Arc<Dashboard>>,
-    Extension(session): Extension<Session>,
-    Query(query): Query<ListQuery>,
-) -> Markup {
+pub async fn list(Visit { ui, session }: Visit, Query(query): Query<ListQuery>) -> Markup {
     let servers = ui.admin.servers().await;
     let body = html! {
         p.lead { "MCP servers Portcullis runs or connects to; their tools are published as " code { "<server>__<tool>" } ". States refresh every few seconds." }
@@ -86,11 +79,7 @@ pub async fn list(
 }
 
 /// `GET /ui/servers/{name}`.
-pub async fn detail(
-    State(ui): State<Arc<Dashboard>>,
-    Extension(session): Extension<Session>,
-    Path(name): Path<String>,
-) -> Response {
+pub async fn detail(Visit { ui, session }: Visit, Path(name): Path<String>) -> Response {
     let server = match ui.admin.server_by_name(&name).await {
         Ok(server) => server,
         Err(e) => return (e.status(), ui.page(&session, Nav::Servers, &name, problem(&e))).into_response(),
@@ -134,8 +123,7 @@ pub async fn detail(
 
 /// `POST /ui/servers/{name}/{start|stop|restart}`, as the logged-in admin.
 pub async fn act(
-    State(ui): State<Arc<Dashboard>>,
-    Extension(session): Extension<Session>,
+    Visit { ui, session }: Visit,
     Path((name, verb)): Path<(String, String)>,
     Form(form): Form<ActionForm>,
 ) -> Response {

@@ -1,20 +1,16 @@
 //! `/ui/sessions`: who is connected (stdio, initialize-era HTTP, legacy
 //! SSE), with what each session holds; the operator can end one.
 
-use std::sync::Arc;
-
-use axum::extract::{Path, State};
+use axum::Form;
+use axum::extract::Path;
 use axum::response::Response;
-use axum::{Extension, Form};
 use maud::{Markup, html};
 
-use super::super::Dashboard;
 use super::super::layout::{Nav, action, segment, when};
-use super::super::session::Session;
-use super::ActionForm;
+use super::{ActionForm, Visit};
 
 /// `GET /ui/sessions`.
-pub async fn list(State(ui): State<Arc<Dashboard>>, Extension(session): Extension<Session>) -> Markup {
+pub async fn list(Visit { ui, session }: Visit) -> Markup {
     let sessions = ui.admin.sessions().await;
     let body = html! {
         p.lead { "Live MCP sessions. Ending one releases its containers and session-scoped servers and refuses its further calls." }
@@ -48,12 +44,7 @@ pub async fn list(State(ui): State<Arc<Dashboard>>, Extension(session): Extensio
 }
 
 /// `POST /ui/sessions/{id}/end`, as the logged-in admin.
-pub async fn end(
-    State(ui): State<Arc<Dashboard>>,
-    Extension(session): Extension<Session>,
-    Path(id): Path<String>,
-    Form(form): Form<ActionForm>,
-) -> Response {
+pub async fn end(Visit { ui, session }: Visit, Path(id): Path<String>, Form(form): Form<ActionForm>) -> Response {
     let done = ui.admin.end_session(&session.admin, &id).map(|()| format!("Ended session {id}."));
     ui.after(&session, form.back.as_deref(), "/ui/sessions", done)
 }

@@ -2,12 +2,10 @@
 //! its input schema and a try-it form that calls it as the logged-in admin
 //! (through the same path, policies and activity log as any call).
 
-use std::sync::Arc;
-
-use axum::extract::{Path, State};
+use axum::Form;
+use axum::extract::Path;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::{Extension, Form};
 use maud::{Markup, html};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
@@ -16,7 +14,7 @@ use super::super::Dashboard;
 use super::super::guard::CSRF_FIELD;
 use super::super::layout::{Nav, segment};
 use super::super::session::Session;
-use super::problem;
+use super::{Visit, problem};
 use crate::admin::catalog::ToolView;
 use crate::admin::error::ApiError;
 use crate::admin::servers::CallAnswer;
@@ -30,7 +28,7 @@ pub struct TryForm {
 }
 
 /// `GET /ui/tools`.
-pub async fn list(State(ui): State<Arc<Dashboard>>, Extension(session): Extension<Session>) -> Markup {
+pub async fn list(Visit { ui, session }: Visit) -> Markup {
     let tools = ui.admin.tools();
     let body = html! {
         p.lead { "Every tool clients can call, from plugins and servers, by the name clients use." }
@@ -136,11 +134,7 @@ fn find(ui: &Dashboard, name: &str) -> Result<ToolView, ApiError> {
 }
 
 /// `GET /ui/tools/{name}`.
-pub async fn detail(
-    State(ui): State<Arc<Dashboard>>,
-    Extension(session): Extension<Session>,
-    Path(name): Path<String>,
-) -> Response {
+pub async fn detail(Visit { ui, session }: Visit, Path(name): Path<String>) -> Response {
     match find(&ui, &name) {
         Ok(tool) => tool_page(&ui, &session, &tool, &skeleton(&tool.input_schema), None).into_response(),
         Err(e) => (e.status(), ui.page(&session, Nav::Tools, &name, problem(&e))).into_response(),
@@ -149,12 +143,7 @@ pub async fn detail(
 
 /// `POST /ui/tools/{name}/call`: calls the tool as the logged-in admin and
 /// shows the page with the answer.
-pub async fn call(
-    State(ui): State<Arc<Dashboard>>,
-    Extension(session): Extension<Session>,
-    Path(name): Path<String>,
-    Form(form): Form<TryForm>,
-) -> Response {
+pub async fn call(Visit { ui, session }: Visit, Path(name): Path<String>, Form(form): Form<TryForm>) -> Response {
     let tool = match find(&ui, &name) {
         Ok(tool) => tool,
         Err(e) => return (e.status(), ui.page(&session, Nav::Tools, &name, problem(&e))).into_response(),
