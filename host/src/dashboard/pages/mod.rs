@@ -55,10 +55,27 @@ pub struct ActionForm {
     pub back: Option<String>,
 }
 
+/// The query of a page that refreshes a part of itself: `refresh` marks
+/// those polling requests, which must not take the flash message meant for
+/// the page shown after an action.
+#[derive(Debug, Default, Deserialize)]
+pub struct Poll {
+    /// Present on polling requests.
+    pub refresh: Option<String>,
+}
+
 impl Dashboard {
     /// A page of `session`'s, with its pending flash message.
     pub fn page(&self, session: &Session, nav: Nav, title: &str, body: Markup) -> Markup {
         page(session, self.sessions.take_flash(&session.id), nav, title, body)
+    }
+
+    /// [`Dashboard::page`], or without the flash message for a `poll`.
+    pub fn page_polled(&self, session: &Session, poll: &Poll, nav: Nav, title: &str, body: Markup) -> Markup {
+        match poll.refresh {
+            Some(_) => page(session, None, nav, title, body),
+            None => self.page(session, nav, title, body),
+        }
     }
 
     /// After an action: a flash saying `done` (or the error), and a redirect

@@ -7,11 +7,10 @@ use axum::extract::{Path, Query};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use maud::{Markup, html};
-use serde::Deserialize;
 
-use super::super::layout::{Nav, action, badge, page, segment};
+use super::super::layout::{Nav, action, badge, segment};
 use super::super::session::Session;
-use super::{ActionForm, Visit, problem};
+use super::{ActionForm, Poll, Visit, problem};
 use crate::admin::error::ApiError;
 use crate::admin::servers::{Life, ServerView};
 
@@ -31,16 +30,8 @@ fn buttons(session: &Session, server: &ServerView, back: &str) -> Markup {
     }
 }
 
-/// The servers page's query: `refresh` marks the table's own polling, which
-/// must not take the flash message meant for the page after an action.
-#[derive(Debug, Default, Deserialize)]
-pub struct ListQuery {
-    /// Present on the table's polling requests.
-    pub refresh: Option<String>,
-}
-
 /// `GET /ui/servers`.
-pub async fn list(Visit { ui, session }: Visit, Query(query): Query<ListQuery>) -> Markup {
+pub async fn list(Visit { ui, session }: Visit, Query(poll): Query<Poll>) -> Markup {
     let servers = ui.admin.servers().await;
     let body = html! {
         p.lead { "MCP servers Portcullis runs or connects to; their tools are published as " code { "<server>__<tool>" } ". States refresh every few seconds." }
@@ -72,14 +63,11 @@ pub async fn list(Visit { ui, session }: Visit, Query(query): Query<ListQuery>) 
             }
         }
     };
-    match query.refresh {
-        Some(_) => page(&session, None, Nav::Servers, "Servers", body),
-        None => ui.page(&session, Nav::Servers, "Servers", body),
-    }
+    ui.page_polled(&session, &poll, Nav::Servers, "Servers", body)
 }
 
 /// `GET /ui/servers/{name}`.
-pub async fn detail(Visit { ui, session }: Visit, Path(name): Path<String>) -> Response {
+pub async fn detail(Visit { ui, session }: Visit, Path(name): Path<String>, Query(poll): Query<Poll>) -> Response {
     let server = match ui.admin.server_by_name(&name).await {
         Ok(server) => server,
         Err(e) => return (e.status(), ui.page(&session, Nav::Servers, &name, problem(&e))).into_response(),
@@ -115,10 +103,13 @@ pub async fn detail(Visit { ui, session }: Visit, Path(name): Path<String>) -> R
                 @if server.tools.is_empty() { p.muted { "None while it is not running." } }
             }
         }
-        h2 { "Log tail" span.muted.small { " (last " (tail.len()) " stderr lines)" } }
-        pre #logs { @for line in tail { (line) "\n" } @if tail.is_empty() { "(nothing on stderr yet)" } }
+        h2 { "Log tail" span.muted.small { " (last " (tail.len()) " stderr lines, refreshed every few seconds)" } }
+        pre #logs hx-get={ (back) "?refresh=1" } hx-trigger="every 5s" hx-select="#logs" hx-swap="outerHTML" {
+            @for line in tail { (line) "\n" }
+            @if tail.is_empty() { "(nothing on stderr yet)" }
+        }
     };
-    ui.page(&session, Nav::Servers, &format!("Server {name}"), body).into_response()
+    ui.page_polled(&session, &poll, Nav::Servers, &format!("Server {name}"), body).into_response()
 }
 
 /// `POST /ui/servers/{name}/{start|stop|restart}`, as the logged-in admin.
