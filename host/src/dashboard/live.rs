@@ -6,7 +6,9 @@
 //! [`POLL`] for records above the last id it sent (starting from `after`,
 //! or from `Last-Event-ID` when the browser reconnects), with the page's
 //! filters. It ends when the host shuts down (the transport's
-//! `close_streams`) or the session ends.
+//! `close_streams`) or the session ends. More than [`BATCH`] records in one
+//! poll are shown as their newest [`BATCH`]; the page's `Older` link has
+//! the rest.
 
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -24,7 +26,7 @@ use super::pages::activity::{Filters, row};
 /// How often the store is asked for new records.
 pub const POLL: Duration = Duration::from_secs(1);
 /// At most this many records per poll (more arrive on the next polls).
-const BATCH: u32 = 200;
+pub const BATCH: u32 = 200;
 
 /// Where a stream is.
 struct Cursor {
