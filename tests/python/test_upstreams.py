@@ -441,7 +441,8 @@ async def test_cancelling_a_call_cancels_it_upstream(portcullis_bin, plugin_dir,
 
 async def test_session_scoped_servers_give_each_session_its_own_instance(portcullis_bin, plugin_dir, cache_dir):
     """Four HTTP sessions get four containers of a `scope = "session"`
-    server; when they end, none remains."""
+    server; when they end, none remains. A stateless client's instance,
+    which no session end reclaims, goes once it is idle."""
     from test_http import http_server
 
     config = """
@@ -451,6 +452,7 @@ images = ["portcullis-test/*"]
 [servers.boxed]
 image = "portcullis-test/mcp-upstream:1"
 scope = "session"
+idle_timeout_secs = 2
 """
     with http_server(portcullis_bin, plugin_dir, cache_dir, config=config) as srv:
         async with Client(srv.url, mode="legacy") as first:
@@ -466,6 +468,12 @@ scope = "session"
                     assert "extra on" in text_of(await first.call_tool("boxed__toggle_tool", {}))
                     assert "extra on" in text_of(await second.call_tool("boxed__toggle_tool", {}))
         with anyio.fail_after(15):
+            while server_containers("boxed"):
+                await anyio.sleep(0.2)
+        async with Client(srv.url, mode="2026-07-28") as stateless:
+            assert text_of(await stateless.call_tool("boxed__echo", {"text": "stateless"})) == "stateless"
+            assert len(server_containers("boxed")) == 1, server_containers("boxed")
+        with anyio.fail_after(20):
             while server_containers("boxed"):
                 await anyio.sleep(0.2)
 
