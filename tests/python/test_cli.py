@@ -39,10 +39,11 @@ def cli_env(url: str, key: str | None = ADMIN_KEY) -> dict[str, str]:
     return env
 
 
-def cli(bin: Path, url: str, *args: str, key: str | None = ADMIN_KEY, timeout: float = 90) -> subprocess.CompletedProcess:
-    """Runs `portcullis ARGS` against `url`."""
-    return subprocess.run([str(bin), *args], env=cli_env(url, key), capture_output=True, text=True, timeout=timeout,
-                          stdin=subprocess.DEVNULL)
+def cli(bin: Path, url: str, *args: str, key: str | None = ADMIN_KEY, timeout: float = 90,
+        env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    """Runs `portcullis ARGS` against `url`, with `env` added to its environment."""
+    return subprocess.run([str(bin), *args], env=cli_env(url, key) | (env or {}), capture_output=True, text=True,
+                          timeout=timeout, stdin=subprocess.DEVNULL)
 
 
 def ok(done: subprocess.CompletedProcess) -> str:
@@ -212,6 +213,16 @@ def test_servers_add_and_remove_never_show_secrets(portcullis_bin, plugin_dir, c
         assert made["command"] == [sys.executable, str(FIXTURE)] and made["env"] == {"FIXTURE_SERVER_NAME": "<redacted>"}, made
         assert rows(ok(cli(portcullis_bin, srv.base, "servers", "list")))["made"][3] == "api"
         assert ok(cli(portcullis_bin, srv.base, "servers", "call", "made", "echo", "--arg", "text=two")) == "two\n"
+        # --env KEY alone passes the CLI's own $KEY, out of sight of `ps`.
+        added = cli(portcullis_bin, srv.base, "servers", "add", "quiet", "--image", "alpine", "--env", "TOKEN", env={"TOKEN": secret})
+        if added.returncode == 0:
+            assert secret not in added.stdout + added.stderr
+            assert api.get("/api/v1/servers/quiet").json()["env"] == {"TOKEN": "<redacted>"}
+            ok(cli(portcullis_bin, srv.base, "servers", "remove", "quiet"))
+        else:
+            assert "Docker" in added.stderr and secret not in added.stderr, added.stderr
+        error = failed(cli(portcullis_bin, srv.base, "servers", "add", "quiet", "--image", "alpine", "--env", "UNSET_HERE"), 2)
+        assert "not set" in error and "UNSET_HERE" not in error, error
 
         again = cli(portcullis_bin, srv.base, "servers", "add", "made", "--command", sys.executable, "--env", f"K={secret}", "--json")
         error = failed(again, 1)

@@ -47,7 +47,7 @@ pub enum Command {
         #[command(subcommand)]
         command: ServersCommand,
     },
-    /// List and reload a running host's plugins.
+    /// List, reload, enable and disable a running host's plugins.
     Plugins {
         /// Which host, and how to answer.
         #[command(flatten)]
@@ -179,8 +179,9 @@ pub struct AddArgs {
     /// An argument of the program (or the container's command); repeatable.
     #[arg(long = "arg", value_name = "ARG", allow_hyphen_values = true)]
     args: Vec<String>,
-    /// An environment variable, KEY=VALUE; repeatable. Values are never shown back.
-    #[arg(long = "env", value_name = "KEY=VALUE")]
+    /// An environment variable, KEY=VALUE, or KEY alone for the value of $KEY
+    /// here (out of `ps`'s sight); repeatable. Values are never shown back.
+    #[arg(long = "env", value_name = "KEY[=VALUE]")]
     env: Vec<String>,
     /// What it is for.
     #[arg(long, value_name = "TEXT")]
@@ -530,8 +531,21 @@ fn key_value<'a>(text: &'a str, flag: &str) -> Result<(&'a str, &'a str), CliErr
 fn server_body(add: &AddArgs) -> Result<Value, CliError> {
     let mut env = serde_json::Map::new();
     for pair in &add.env {
-        let (key, value) = key_value(pair, "--env")?;
-        if env.insert(key.to_string(), Value::String(value.to_string())).is_some() {
+        let (key, value) = match pair.contains('=') {
+            true => key_value(pair, "--env").map(|(k, v)| (k, v.to_string()))?,
+            // Not named: a mistyped value would be a secret shown.
+            false => (
+                pair.as_str(),
+                std::env::var(pair).map_err(|_| {
+                    CliError::Usage(
+                    "an --env without `=` passes that variable of this environment, and one of them is not set here; \
+                     set it, or give KEY=VALUE"
+                        .into(),
+                )
+                })?,
+            ),
+        };
+        if env.insert(key.to_string(), Value::String(value)).is_some() {
             return Err(CliError::Usage(format!("--env sets `{key}` twice")));
         }
     }
@@ -900,7 +914,13 @@ mod tests {
             server_body(&add(&["K=v=1"])).unwrap(),
             serde_json::json!({"name": "made", "image": "img", "args": ["--flag"], "env": {"K": "v=1"}})
         );
-        for env in [&["hunter2"][..], &["K=hunter2", "K=hunter2"]] {
+        // SAFETY: no other test reads or writes this variable.
+        unsafe { std::env::set_var("PORTCULLIS_CLI_TEST_SECRET", "from here") };
+        assert_eq!(
+            server_body(&add(&["PORTCULLIS_CLI_TEST_SECRET"])).unwrap()["env"],
+            serde_json::json!({"PORTCULLIS_CLI_TEST_SECRET": "from here"})
+        );
+        for env in [&["hunter2"][..], &["K=hunter2", "K=hunter2"], &["=hunter2"]] {
             let Err(e) = server_body(&add(env)) else { panic!("{env:?} was taken") };
             assert!(e.exit_code() == 2 && !e.to_string().contains("hunter2"), "{e}");
         }
