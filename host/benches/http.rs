@@ -12,6 +12,11 @@
 //! to the plugin rows is the plugin's share (a fresh instance per call). The
 //! clients run on the same machine as the server and compete for its cores.
 //!
+//! Then the activity log's load run: 10,000 stateless plugin calls from 16
+//! clients against a host with the log on and one with `[activity] enabled =
+//! false`, in interleaved rounds; the drop in calls per second, and how many
+//! of the calls the log holds afterwards (read back through the admin API).
+//!
 //! Run with `cargo bench -p portcullis --bench http` after
 //! `cargo build --release -p portcullis` and
 //! `cargo build --target wasm32-wasip2 --profile plugin -p hello`.
@@ -30,6 +35,11 @@ const CALLS: usize = 4000;
 const WARMUP: usize = 300;
 const CONCURRENCY: [usize; 3] = [1, 16, 64];
 
+/// Calls per round of the activity log's load run, and its rounds per host.
+const LOAD_CALLS: usize = 10_000;
+const LOAD_CLIENTS: usize = 16;
+const LOAD_ROUNDS: usize = 3;
+
 /// The server process, killed when dropped.
 struct Server {
     child: Child,
@@ -44,14 +54,21 @@ impl Drop for Server {
     }
 }
 
-fn start_server() -> Server {
+/// A host with the hello plugin, its state (and `portcullis.toml` with
+/// `[activity] enabled = activity`) in a directory of its own.
+fn start_server(activity: bool) -> Server {
     let hello = repo().join("target/wasm32-wasip2/plugin/hello.wasm");
     assert!(hello.exists(), "build it first: cargo build --target wasm32-wasip2 --profile plugin -p hello");
     let plugins = tempfile::tempdir().unwrap();
     std::fs::copy(hello, plugins.path().join("hello.wasm")).unwrap();
+    let config = plugins.path().join("portcullis.toml");
+    std::fs::write(&config, format!("[activity]\nenabled = {activity}\n")).unwrap();
     let mut child = Command::new(portcullis_bin())
-        .args(["serve", "--http", "127.0.0.1:0", "--plugins"])
+        .args(["serve", "--http", "127.0.0.1:0", "--config"])
+        .arg(&config)
+        .arg("--plugins")
         .arg(plugins.path())
+        .env("PORTCULLIS_STATE_DIR", plugins.path())
         .env("PORTCULLIS_BUNDLED_PLUGINS", "false")
         .env("LOG_LEVEL", "info")
         .stdin(Stdio::null())
@@ -196,8 +213,54 @@ async fn run(url: &str, op: Op, clients: usize, calls: usize) -> (Vec<Duration>,
     (latencies, started.elapsed())
 }
 
+/// How many `tool` calls the activity log of the host at `url` holds, read
+/// page by page through the admin API (open on a loopback listener without keys).
+async fn recorded(url: &str, tool: &str) -> usize {
+    let api = url.replace("/mcp", "/api/v1/activity");
+    let http = reqwest::Client::new();
+    let (mut count, mut cursor) = (0, None::<i64>);
+    loop {
+        let mut query = vec![("tool", tool.to_string()), ("limit", "1000".to_string())];
+        query.extend(cursor.map(|c| ("cursor", c.to_string())));
+        let page: Value = http.get(&api).query(&query).send().await.unwrap().json().await.unwrap();
+        count += page["entries"].as_array().unwrap().len();
+        match page["next_cursor"].as_i64() {
+            Some(next) => cursor = Some(next),
+            None => return count,
+        }
+    }
+}
+
+/// The activity log's load run: calls per second with the log on and off.
+async fn activity_load_run(on: &Server, off: &Server) {
+    println!();
+    println!("activity log load run: {LOAD_CALLS} stateless tools/call hello per round, {LOAD_CLIENTS} clients");
+    let (mut with_log, mut without_log) = (Vec::new(), Vec::new());
+    for server in [on, off] {
+        run(&server.url, Op::StatelessHello, LOAD_CLIENTS, WARMUP).await;
+    }
+    for _ in 0..LOAD_ROUNDS {
+        for (server, rates) in [(on, &mut with_log), (off, &mut without_log)] {
+            let (latencies, wall) = run(&server.url, Op::StatelessHello, LOAD_CLIENTS, LOAD_CALLS).await;
+            rates.push(latencies.len() as f64 / wall.as_secs_f64());
+        }
+    }
+    let median = |rates: &mut Vec<f64>| {
+        rates.sort_by(f64::total_cmp);
+        rates[rates.len() / 2]
+    };
+    let (with_log, without_log) = (median(&mut with_log), median(&mut without_log));
+    println!("  calls/s with the log {with_log:.0}, without {without_log:.0} (medians of {LOAD_ROUNDS} rounds)");
+    println!("  drop with the log on: {:.1} %", (1.0 - with_log / without_log) * 100.0);
+    // The writer lingers up to 50 ms per batch; give it time to finish.
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let made =
+        WARMUP.div_ceil(LOAD_CLIENTS) * LOAD_CLIENTS + LOAD_ROUNDS * LOAD_CALLS.div_ceil(LOAD_CLIENTS) * LOAD_CLIENTS;
+    println!("  calls recorded: {} of {made}", recorded(&on.url, "hello").await);
+}
+
 fn main() {
-    let server = start_server();
+    let server = start_server(true);
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
     println!("HTTP benchmark against {} ({} calls per row; clients share the machine's cores)", server.url, CALLS);
     println!("{:<42} {:>7} {:>10} {:>10} {:>10}", "", "clients", "calls/s", "p50 µs", "p99 µs");
@@ -216,5 +279,7 @@ fn main() {
                 );
             }
         }
+        drop(server);
+        activity_load_run(&start_server(true), &start_server(false)).await;
     });
 }

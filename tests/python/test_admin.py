@@ -330,3 +330,39 @@ async def test_a_call_the_client_gives_up_on_is_recorded_as_cancelled(portcullis
             [entry] = entries
             assert entry["outcome"] == "cancelled" and entry["transport"] == "http", entry
             assert 0.5 < entry["duration_us"] / 1e6 < 10, entry
+
+
+def test_every_call_of_a_concurrent_burst_is_recorded_and_none_with_the_log_off(portcullis_bin, plugin_dir, cache_dir, tmp_path):
+    from concurrent.futures import ThreadPoolExecutor
+
+    install(plugin_dir, "hello")
+    calls = 400
+
+    def burst(srv) -> None:
+        with httpx.Client(base_url=srv.base, headers={"Authorization": f"Bearer {API_KEY}"}, timeout=30) as rest:
+            def one(i: int) -> int:
+                return rest.post("/rest/tools/hello", json={"name": f"n{i}"}).status_code
+
+            with ThreadPoolExecutor(max_workers=8) as pool:
+                assert set(pool.map(one, range(calls))) == {200}
+
+    def recorded(api: httpx.Client) -> int:
+        count, cursor = 0, None
+        while True:
+            page = api.get("/api/v1/activity", params={"tool": "hello", "limit": 1000, **({"cursor": cursor} if cursor else {})}).json()
+            count += len(page["entries"])
+            if (cursor := page["next_cursor"]) is None:
+                return count
+
+    with admin_host(portcullis_bin, plugin_dir, cache_dir, tmp_path / "on", config="") as (srv, api):
+        burst(srv)
+        deadline = time.monotonic() + 10
+        while (count := recorded(api)) < calls and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert count == calls
+    with admin_host(portcullis_bin, plugin_dir, cache_dir, tmp_path / "off", config="[activity]\nenabled = false\n") as (srv, api):
+        burst(srv)
+        assert api.post("/api/v1/plugins/hello/reload").status_code == 200
+        # The writer would have written within its 50 ms linger; give it twenty times that.
+        time.sleep(1)
+        assert activity(api) == []

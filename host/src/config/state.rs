@@ -10,6 +10,7 @@ use crate::state::ActivityConfig;
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct ActivityFile {
+    enabled: Option<bool>,
     record_arguments: Option<bool>,
     retain_days: Option<u32>,
     max_entries: Option<u64>,
@@ -18,6 +19,9 @@ pub(super) struct ActivityFile {
 impl ActivityFile {
     /// Applies the section over `activity`; zero retention is refused.
     pub(super) fn apply(self, activity: &mut ActivityConfig) -> Result<(), ConfigError> {
+        if let Some(v) = self.enabled {
+            activity.enabled = v;
+        }
         if let Some(v) = self.record_arguments {
             activity.record_arguments = v;
         }

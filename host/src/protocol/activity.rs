@@ -66,16 +66,21 @@ impl CallRecord {
 
     /// Records how the call ended, its error text and its result (measured, not copied).
     pub fn finish(mut self, outcome: Outcome, error: Option<String>, result: Option<&CallToolResult>) {
-        let bytes_out = result.map_or(0, |r| {
+        let kept = self.state.activity().enabled();
+        let bytes_out = result.filter(|_| kept).map_or(0, |r| {
             let mut counter = ByteCounter(0);
             serde_json::to_writer(&mut counter, r).map_or(0, |()| counter.0)
         });
         self.send(outcome, error, bytes_out);
     }
 
-    /// Hands the record to the activity log (once); the writer hashes the arguments.
+    /// Hands the record to the activity log (once, and only if it keeps
+    /// records); the writer hashes the arguments.
     fn send(&mut self, outcome: Outcome, error: Option<String>, bytes_out: usize) {
         let Some(arguments) = self.arguments.take() else { return };
+        if !self.state.activity().enabled() {
+            return;
+        }
         let entry = ActivityEntry {
             id: 0,
             at_ms: self.at_ms,

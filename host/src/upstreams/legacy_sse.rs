@@ -28,6 +28,19 @@ pub(super) struct LegacySse {
     messages: BoxStream<'static, RxJsonRpcMessage<RoleClient>>,
 }
 
+/// Follows a redirect only within the first URL's origin (as rmcp's
+/// Streamable HTTP client does), so the entry's headers, which may hold
+/// secrets, reach no other host; another redirect is answered as it is.
+fn same_origin_redirects() -> reqwest::redirect::Policy {
+    reqwest::redirect::Policy::custom(|attempt| {
+        let same_origin = attempt.previous().first().is_some_and(|first| first.origin() == attempt.url().origin());
+        if same_origin && attempt.previous().len() <= MAX_REDIRECTS { attempt.follow() } else { attempt.stop() }
+    })
+}
+
+/// How many same-origin redirects a request follows.
+const MAX_REDIRECTS: usize = 10;
+
 /// Why a message could not be sent.
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
@@ -38,7 +51,8 @@ impl LegacySse {
     /// `endpoint` event. Fails when the server does not answer with an event
     /// stream (it does not speak this transport either).
     pub(super) async fn connect(url: &str, headers: HeaderMap) -> Result<LegacySse> {
-        let http = reqwest::Client::builder().build().context("building the HTTP client")?;
+        let http =
+            reqwest::Client::builder().redirect(same_origin_redirects()).build().context("building the HTTP client")?;
         let base = reqwest::Url::parse(url).with_context(|| format!("`{url}` is not a URL"))?;
         let response = http
             .get(base.clone())
@@ -157,5 +171,41 @@ mod tests {
         assert!(message(Ok(Sse::default().data(ping))).is_some());
         assert!(message(Ok(Sse::default().event("endpoint").data("/m"))).is_none());
         assert!(message(Ok(Sse::default().event("message").data("not json"))).is_none());
+    }
+
+    #[tokio::test]
+    async fn a_redirect_to_another_origin_is_not_followed() {
+        use std::sync::atomic::{AtomicBool, Ordering};
+
+        use axum::response::Redirect;
+        use axum::routing::get;
+
+        async fn listen(routes: axum::Router) -> String {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let url = format!("http://{}/sse", listener.local_addr().unwrap());
+            tokio::spawn(async move { axum::serve(listener, routes).await });
+            url
+        }
+        let reached = std::sync::Arc::new(AtomicBool::new(false));
+        let seen = reached.clone();
+        let elsewhere = listen(axum::Router::new().route(
+            "/sse",
+            get(move || async move {
+                seen.store(true, Ordering::SeqCst);
+                ""
+            }),
+        ))
+        .await;
+        let first =
+            listen(axum::Router::new().route("/sse", get(move || async move { Redirect::temporary(&elsewhere) })))
+                .await;
+        let mut headers = HeaderMap::new();
+        headers.insert("x-api-key", "secret".parse().unwrap());
+        let refused = match LegacySse::connect(&first, headers).await {
+            Ok(_) => panic!("a redirect elsewhere was followed"),
+            Err(e) => e.to_string(),
+        };
+        assert!(refused.contains("307"), "{refused}");
+        assert!(!reached.load(Ordering::SeqCst), "the other origin was reached");
     }
 }
