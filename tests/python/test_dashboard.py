@@ -259,7 +259,11 @@ def test_a_session_is_ended_from_the_sessions_page(host, browser):
         mcp.post("/mcp", json={"jsonrpc": "2.0", "method": "notifications/initialized"},
                  headers={"Accept": "application/json, text/event-stream", "MCP-Protocol-Version": "2025-11-25",
                           "Mcp-Session-Id": opened.headers["mcp-session-id"]})
-        [listed] = host.api.get("/api/v1/sessions").json()
+        deadline = time.monotonic() + 10
+        while not (listed := host.api.get("/api/v1/sessions").json()):
+            assert time.monotonic() < deadline, "the MCP session is not listed"
+            time.sleep(0.1)
+        [listed] = listed
         session = listed["id"]
         row = f'tr[data-session="{session}"]'
         open_page(browser, "Sessions", row, "the MCP session")
