@@ -309,6 +309,9 @@ def test_a_form_post_without_the_csrf_token_is_refused(host, browser):
         # With the token, as the page's form sends it, the same post works.
         done = http.post("/ui/servers/fixture/restart", data={"csrf": token, "back": "/ui/servers"})
         assert done.status_code == 303 and done.headers["location"] == "/ui/servers", done.text
+        # The token in the header htmx requests carry (dashboard.js sets it) works as well.
+        by_header = http.post("/ui/servers/fixture/restart", data={"back": "/ui/servers"}, headers={"X-CSRF-Token": token})
+        assert by_header.status_code == 303, by_header.text
         # …and a forged `back` never leads off the dashboard.
         away = http.post("/ui/servers/fixture/restart", data={"csrf": token, "back": "https://evil.example/"})
         assert away.headers["location"] == "/ui/servers"

@@ -1,6 +1,7 @@
 //! The dashboard's page shell and the small pieces every page uses: the
 //! navigation, flash messages, action buttons (forms that carry the CSRF
-//! token and that htmx submits in place), state badges and times.
+//! token and that htmx submits in place), state badges and spans of time
+//! (records' times read as in the CLI: [`crate::state::display`]).
 //!
 //! Nothing here writes inline script or style: the Content-Security-Policy
 //! would block it. Looks come from `dashboard.css` classes only.
@@ -165,23 +166,6 @@ pub fn back_to<'a>(back: Option<&'a str>, default: &'a str) -> &'a str {
     }
 }
 
-/// A time (ms since the epoch) as `YYYY-MM-DD HH:MM:SS` UTC.
-pub fn when(ms: i64) -> String {
-    let secs = ms.div_euclid(1000);
-    let (days, rest) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
-    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!("{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02}", rest / 3600, rest % 3600 / 60, rest % 60)
-}
-
 /// A span of seconds, briefly: `42 s`, `5 min`, `3 h 12 min`, `2 d 4 h`.
 pub fn span(secs: u64) -> String {
     match secs {
@@ -192,26 +176,14 @@ pub fn span(secs: u64) -> String {
     }
 }
 
-/// A duration in microseconds, briefly: `850 µs`, `12.3 ms`, `4.20 s`.
-pub fn micros(us: i64) -> String {
-    match us {
-        ..1000 => format!("{us} µs"),
-        1000..1_000_000 => format!("{:.1} ms", us as f64 / 1000.0),
-        _ => format!("{:.2} s", us as f64 / 1e6),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn times_and_spans_read_well() {
-        assert_eq!(when(0), "1970-01-01 00:00:00");
-        assert_eq!(when(1_709_210_096_000), "2024-02-29 12:34:56");
+    fn spans_read_well() {
         assert_eq!(span(42), "42 s");
         assert_eq!(span(3 * 3600 + 12 * 60), "3 h 12 min");
-        assert_eq!(micros(12_300), "12.3 ms");
     }
 
     #[test]

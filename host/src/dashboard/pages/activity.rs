@@ -6,8 +6,9 @@ use axum::extract::Query;
 use maud::{Markup, html};
 use serde::{Deserialize, Serialize};
 
-use super::super::layout::{Nav, badge, micros, when};
+use super::super::layout::{Nav, badge};
 use super::{Visit, problem};
+use crate::state::display::{micros, utc};
 use crate::state::{ActivityEntry, ActivityFilter};
 
 /// Records on a page.
@@ -61,7 +62,7 @@ impl Filters {
 pub fn row(e: &ActivityEntry) -> Markup {
     html! {
         tr data-id=(e.id) data-tool=(e.tool) {
-            td.nowrap.small { (when(e.at_ms)) }
+            td.nowrap.small { (utc(e.at_ms)) }
             td { span.tag { (e.kind) } }
             td.wrap.small { (e.principal) }
             td.small { (e.transport) }

@@ -4,10 +4,11 @@
 
 use maud::{Markup, html};
 
-use super::super::layout::{Nav, badge, span, when};
+use super::super::layout::{Nav, badge, span};
 use super::{Visit, problem};
 use crate::state::ActivityFilter;
 use crate::state::activity::now_ms;
+use crate::state::display::utc;
 
 /// Records read to count the last hour's calls; past this the count says `1000+`.
 const HOUR_SAMPLE: u32 = 1000;
@@ -78,7 +79,7 @@ pub async fn page(Visit { ui, session }: Visit) -> Markup {
                         @if let Ok(recent) = &recent {
                             @for e in &recent.entries {
                                 tr {
-                                    td.nowrap.small { (when(e.at_ms)) }
+                                    td.nowrap.small { (utc(e.at_ms)) }
                                     td.wrap { code { (e.tool) } " " span.muted.small { (e.principal) } }
                                     td { (badge(&e.outcome)) }
                                 }

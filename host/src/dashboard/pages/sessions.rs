@@ -6,8 +6,9 @@ use axum::extract::Path;
 use axum::response::Response;
 use maud::{Markup, html};
 
-use super::super::layout::{Nav, action, segment, when};
+use super::super::layout::{Nav, action, segment};
 use super::{ActionForm, Visit};
+use crate::state::display::utc;
 
 /// `GET /ui/sessions`.
 pub async fn list(Visit { ui, session }: Visit) -> Markup {
@@ -26,8 +27,8 @@ pub async fn list(Visit { ui, session }: Visit) -> Markup {
                         td { (info.transport) div.muted.small { (info.era) } }
                         td.wrap { (info.principal.as_deref().unwrap_or("–")) }
                         td { (info.client_name.as_deref().unwrap_or("–")) " " span.muted.small { (info.client_version.as_deref().unwrap_or("")) } }
-                        td.nowrap.small { (when(info.started_ms)) }
-                        td.nowrap.small { (when(info.last_seen_ms)) }
+                        td.nowrap.small { (utc(info.started_ms)) }
+                        td.nowrap.small { (utc(info.last_seen_ms)) }
                         td.small {
                             @for c in &s.containers { span.tag { "container " (c) } }
                             @for v in &s.servers { span.tag { "server " (v) } }
