@@ -298,7 +298,7 @@ impl AdminState {
         let Some(route) = self.mcp.visible_tool(who, public) else {
             return Err(ApiError::not_found("tool", public, "/api/v1/tools"));
         };
-        let origin = CallOrigin { principal: who.clone(), session: None, transport: "admin", era: "" };
+        let origin = CallOrigin { principal: who.clone(), session: None, transport: "admin", era: "", deadline: None };
         let cancel = CancellationToken::new();
         let _cancel_when_dropped = cancel.clone().drop_guard();
         let link = Arc::new(Detached { plane: "the admin API" });
