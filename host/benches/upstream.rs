@@ -3,7 +3,9 @@
 //! - a `tools/call` (the fixture server's `echo`) sent straight to the server
 //!   in its container over attached stdio (`docker run -i`), and the same
 //!   call through `portcullis serve` to the same image as a container
-//!   upstream, one call in flight, in interleaved rounds, and the difference;
+//!   upstream, one call in flight, and the difference; each round alternates
+//!   batches of [`BATCH`] calls between the two, so that both see the same
+//!   spells of load on a shared machine, and the last line pools every round;
 //! - start to the first listed upstream tool, with the image present;
 //! - the host's resident memory with one running upstream against none.
 //!
@@ -23,6 +25,8 @@ const IMAGE: &str = "portcullis-test/mcp-upstream:1";
 const CALLS: usize = 1000;
 const WARMUP: usize = 100;
 const ROUNDS: usize = 3;
+/// Calls in a row to one side before the other's turn.
+const BATCH: usize = 50;
 
 fn direct() -> Peer {
     let mut command = Command::new("docker");
@@ -58,12 +62,10 @@ fn until_listed(peer: &mut Peer, tool: &str, since: Instant) -> Duration {
     }
 }
 
-fn calls(peer: &mut Peer, tool: &str) -> Vec<Duration> {
+/// `count` calls of `tool`, each timed.
+fn calls(peer: &mut Peer, tool: &str, count: usize) -> Vec<Duration> {
     let params = json!({"name": tool, "arguments": {"text": "bench"}});
-    for _ in 0..WARMUP {
-        peer.request("tools/call", params.clone());
-    }
-    (0..CALLS)
+    (0..count)
         .map(|_| {
             let started = Instant::now();
             let answer = peer.request("tools/call", params.clone());
@@ -79,17 +81,30 @@ fn main() {
     let first = until_listed(&mut gateway, "boxed__echo", started);
     println!("start to the first listed upstream tool (image present): {:.0} ms", first.as_secs_f64() * 1e3);
     let mut straight = direct();
-    for round in 1..=ROUNDS {
-        let direct = stats(calls(&mut straight, "echo"));
-        let through = stats(calls(&mut gateway, "boxed__echo"));
-        print(&format!("round {round}: straight to the container"), &direct);
-        print(&format!("round {round}: through portcullis"), &through);
+    calls(&mut straight, "echo", WARMUP);
+    calls(&mut gateway, "boxed__echo", WARMUP);
+    let (mut all_direct, mut all_through) = (Vec::new(), Vec::new());
+    let compare = |label: &str, direct: Vec<Duration>, through: Vec<Duration>| {
+        let (direct, through) = (stats(direct), stats(through));
+        print(&format!("{label}: straight to the container"), &direct);
+        print(&format!("{label}: through portcullis"), &through);
         println!(
-            "round {round}: added by portcullis: p50 {:+.1} µs   p99 {:+.1} µs",
+            "{label}: added by portcullis: p50 {:+.1} µs   p99 {:+.1} µs",
             through.p50 - direct.p50,
             through.p99 - direct.p99
         );
+    };
+    for round in 1..=ROUNDS {
+        let (mut direct, mut through) = (Vec::new(), Vec::new());
+        for _ in 0..CALLS / BATCH {
+            direct.extend(calls(&mut straight, "echo", BATCH));
+            through.extend(calls(&mut gateway, "boxed__echo", BATCH));
+        }
+        all_direct.extend(&direct);
+        all_through.extend(&through);
+        compare(&format!("round {round}"), direct, through);
     }
+    compare("all rounds", all_direct, all_through);
     let (bare, _bare_dir) = through_portcullis(false);
     std::thread::sleep(Duration::from_millis(300));
     let (with, without) = (gateway.peak_rss_kib(), bare.peak_rss_kib());
