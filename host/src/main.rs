@@ -1,6 +1,7 @@
 //! The `portcullis` command.
 //!
-//! `portcullis serve` exit codes: 0 clean shutdown, 1 configuration error,
+//! `portcullis serve` exit codes: 0 clean shutdown (also after SIGINT, SIGTERM
+//! or SIGQUIT, once in-flight requests finish), 1 configuration error,
 //! 2 start-up failure, 3 fatal runtime error.
 //!
 //! The operator's commands against a running host (`status`, `servers`,
@@ -17,7 +18,6 @@ use portcullis::app::App;
 use portcullis::config::{Config, ProcessEnv, parse_bind};
 use portcullis::transports::http::{HttpServer, StartError};
 use tokio_util::sync::CancellationToken;
-use tracing_subscriber::EnvFilter;
 
 #[derive(Parser)]
 #[command(
@@ -57,9 +57,6 @@ enum Command {
     Ops(portcullis::cli::Command),
 }
 
-/// The default log filter for rmcp (see `main`).
-const RMCP_LOGS: &str = "rmcp=warn";
-
 const EXIT_CONFIG: u8 = 1;
 const EXIT_STARTUP: u8 = 2;
 const EXIT_RUNTIME: u8 = 3;
@@ -96,18 +93,10 @@ fn main() -> ExitCode {
         }
     }
     let transports = Transports { http: http.is_some(), stdio: http.is_none() || stdio };
-    let filter = match EnvFilter::try_new(&config.log_level) {
-        // rmcp logs every request's start and end at `info`; keep it to warnings
-        // unless the filter names it.
-        Ok(filter) if !config.log_level.contains("rmcp") => {
-            filter.add_directive(RMCP_LOGS.parse().expect("a valid directive"))
-        }
+    let filter = match config.log_filter() {
         Ok(filter) => filter,
         Err(e) => {
-            eprintln!(
-                "portcullis: configuration error: `log_level` / LOG_LEVEL `{}` is not a valid filter: {e}",
-                config.log_level
-            );
+            eprintln!("portcullis: {e}");
             return ExitCode::from(EXIT_CONFIG);
         }
     };
@@ -238,23 +227,31 @@ fn exit_code(transport: &str, served: Served) -> ExitCode {
     }
 }
 
-/// SIGINT and SIGTERM, registered as soon as this is created.
+/// SIGINT, SIGTERM and SIGQUIT, registered as soon as this is created; each
+/// shuts down the same graceful way (SIGQUIT would otherwise kill the process
+/// and leave its containers behind).
 struct ShutdownSignals {
     interrupt: tokio::signal::unix::Signal,
     terminate: tokio::signal::unix::Signal,
+    quit: tokio::signal::unix::Signal,
 }
 
 impl ShutdownSignals {
     fn install() -> std::io::Result<Self> {
         use tokio::signal::unix::{SignalKind, signal};
-        Ok(Self { interrupt: signal(SignalKind::interrupt())?, terminate: signal(SignalKind::terminate())? })
+        Ok(Self {
+            interrupt: signal(SignalKind::interrupt())?,
+            terminate: signal(SignalKind::terminate())?,
+            quit: signal(SignalKind::quit())?,
+        })
     }
 
-    /// Resolves on the next SIGINT or SIGTERM, naming which.
+    /// Resolves on the next SIGINT, SIGTERM or SIGQUIT, naming which.
     async fn recv(&mut self) -> &'static str {
         tokio::select! {
             _ = self.interrupt.recv() => "SIGINT",
             _ = self.terminate.recv() => "SIGTERM",
+            _ = self.quit.recv() => "SIGQUIT",
         }
     }
 }

@@ -18,7 +18,7 @@ mod session;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
-pub use config::{ContainedImport, Launch, Scope, ServerFile, ServerSpec, load_desktop_file};
+pub use config::{ContainedImport, DEFAULT_STARTUP_TIMEOUT, Launch, Scope, ServerFile, ServerSpec, load_desktop_file};
 pub use secrets::Secret;
 pub use server::{State, Status, Upstream};
 pub use session::SessionScoped;
@@ -34,6 +34,8 @@ pub struct Upstreams {
     services: Arc<HostServices>,
     servers: RwLock<Vec<Arc<Upstream>>>,
     session_scoped: Vec<Arc<SessionScoped>>,
+    /// The most shared servers at once (`MAX_CONCURRENT_SERVERS`).
+    max_servers: Option<usize>,
 }
 
 /// How long stopping a server waits for it to end.
@@ -51,7 +53,12 @@ impl Upstreams {
                 Scope::Session => session_scoped.push(SessionScoped::start(spec, services.clone())),
             }
         }
-        Upstreams { services: services.clone(), servers: RwLock::new(servers), session_scoped }
+        Upstreams { services: services.clone(), servers: RwLock::new(servers), session_scoped, max_servers: None }
+    }
+
+    /// Refuses [`Upstreams::add`] beyond `max` shared servers (`MAX_CONCURRENT_SERVERS`).
+    pub fn with_max_servers(self, max: Option<usize>) -> Upstreams {
+        Upstreams { max_servers: max, ..self }
     }
 
     /// The shared servers, in the order they were added.
@@ -77,6 +84,9 @@ impl Upstreams {
         let mut servers = self.servers.write().unwrap_or_else(|p| p.into_inner());
         if servers.iter().any(|s| s.name() == spec.name) || self.session_scoped.iter().any(|s| s.name() == spec.name) {
             return Err(format!("a server called `{}` exists already", spec.name));
+        }
+        if let Some(max) = self.max_servers.filter(|max| servers.len() >= *max) {
+            return Err(format!("at most {max} servers may run at once (MAX_CONCURRENT_SERVERS); remove one first"));
         }
         let server = Upstream::start(spec, self.services.clone(), true);
         servers.push(server.clone());
