@@ -4,6 +4,10 @@
 //! or SIGQUIT, once in-flight requests finish), 1 configuration error,
 //! 2 start-up failure, 3 fatal runtime error.
 //!
+//! `portcullis health`, `config check` and `plugin inspect|new` need no
+//! running host (see [`portcullis::cli::check`], [`portcullis::cli::plugin`]):
+//! they exit 0 when done or healthy, 1 when not.
+//!
 //! The operator's commands against a running host (`status`, `servers`,
 //! `plugins`, `sessions`; see [`portcullis::cli`]) exit with 0 when done, 1
 //! when the host refused or failed the operation, 2 on a usage error or when
@@ -53,6 +57,22 @@ enum Command {
         #[arg(long, value_name = "FILE")]
         servers: Option<PathBuf>,
     },
+    /// Check that this host can start: validate the configuration, load the
+    /// plugins and, when an HTTP listener runs (`http.bind` or --url), ask
+    /// its /readyz. Exit 0 healthy, 1 not.
+    Health(portcullis::cli::check::HealthArgs),
+    /// Check the configuration.
+    Config {
+        /// What to do.
+        #[command(subcommand)]
+        command: portcullis::cli::check::ConfigCommand,
+    },
+    /// Tools for plugin authors: inspect a component, start a new plugin crate.
+    Plugin {
+        /// What to do.
+        #[command(subcommand)]
+        command: portcullis::cli::plugin::PluginCommand,
+    },
     #[command(flatten)]
     Ops(portcullis::cli::Command),
 }
@@ -65,6 +85,9 @@ fn main() -> ExitCode {
     let (config, plugins, http, stdio, servers) = match Cli::parse().command {
         Command::Serve { config, plugins, http, stdio, servers } => (config, plugins, http, stdio, servers),
         Command::Ops(command) => return portcullis::cli::run(command),
+        Command::Health(args) => return portcullis::cli::check::health(args),
+        Command::Config { command } => return portcullis::cli::check::config_check(command),
+        Command::Plugin { command } => return portcullis::cli::plugin::run(command),
     };
     let mut config = match Config::load(config.as_deref(), &ProcessEnv) {
         Ok(config) => config,

@@ -197,7 +197,8 @@ impl ServerBody {
         }
         let file: ServerFile =
             serde_json::from_value(file).map_err(|e| ApiError::bad_request(format!("invalid server: {e}")))?;
-        file.resolve(&self.name, crate::upstreams::DEFAULT_STARTUP_TIMEOUT).map_err(|e| ApiError::bad_request(e.replace("servers.", "")))
+        file.resolve(&self.name, crate::upstreams::DEFAULT_STARTUP_TIMEOUT)
+            .map_err(|e| ApiError::bad_request(e.replace("servers.", "")))
     }
 }
 

@@ -12,7 +12,9 @@
 //! error, a server that did not start), 2 the command line is wrong or no
 //! admin API answered at the URL.
 
+pub mod check;
 pub mod client;
+pub mod plugin;
 pub mod table;
 
 use std::process::ExitCode;

@@ -191,13 +191,8 @@ impl Config {
                 Ok(text) => problems.extend(apply_file_parts(&text, path, &mut config)),
             }
         }
-        let steps: [&dyn Fn(&mut Config) -> Result<(), ConfigError>; 3] =
-            [&|c| c.apply_env(env), &|c| c.load_servers_file(), &|c| c.log_filter().map(drop)];
-        for step in steps {
-            if let Err(e) = step(&mut config) {
-                problems.push(e);
-            }
-        }
+        let steps = [config.apply_env(env), config.load_servers_file(), config.log_filter().map(drop)];
+        problems.extend(steps.into_iter().filter_map(Result::err));
         (config, problems)
     }
 
@@ -209,10 +204,9 @@ impl Config {
                 Ok(filter.add_directive("rmcp=warn".parse().expect("a valid directive")))
             }
             Ok(filter) => Ok(filter),
-            Err(e) => Err(ConfigError(format!(
-                "`log_level` / LOG_LEVEL `{}` is not a valid filter: {e}",
-                self.log_level
-            ))),
+            Err(e) => {
+                Err(ConfigError(format!("`log_level` / LOG_LEVEL `{}` is not a valid filter: {e}", self.log_level)))
+            }
         }
     }
 
@@ -269,8 +263,8 @@ impl Config {
     pub fn load_servers_file(&mut self) -> Result<(), ConfigError> {
         let Some(path) = &self.servers_file else { return self.check_server_count() };
         let contained = self.servers_in_containers.as_ref();
-        let specs = crate::upstreams::load_desktop_file(path, contained, self.servers_startup_timeout)
-            .map_err(ConfigError)?;
+        let specs =
+            crate::upstreams::load_desktop_file(path, contained, self.servers_startup_timeout).map_err(ConfigError)?;
         for spec in specs {
             if self.servers.iter().any(|s| s.name == spec.name) {
                 return Err(ConfigError(format!(
@@ -385,15 +379,17 @@ impl Environment for FakeEnv {
     }
 }
 
+/// A temporary file holding `text`, for tests.
+#[cfg(test)]
+pub(crate) fn write(text: &str) -> tempfile::NamedTempFile {
+    let file = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(file.path(), text).unwrap();
+    file
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn write(text: &str) -> tempfile::NamedTempFile {
-        let file = tempfile::NamedTempFile::new().unwrap();
-        std::fs::write(file.path(), text).unwrap();
-        file
-    }
 
     #[test]
     fn the_example_configuration_is_valid() {

@@ -373,7 +373,9 @@ mod tests {
         assert!(parse("command = [\"a\"]\nvolume = 1").is_err(), "unknown keys are refused");
         let boxed = parse("image = \"mcp/git\"\ncommand = [\"serve\"]").unwrap();
         assert!(matches!(boxed.launch, Launch::Container { cmd: Some(_), network: false, .. }), "{boxed:?}");
-        assert!(ServerFile::resolve(toml::from_str("command = [\"a\"]").unwrap(), "a__b", DEFAULT_STARTUP_TIMEOUT).is_err());
+        assert!(
+            ServerFile::resolve(toml::from_str("command = [\"a\"]").unwrap(), "a__b", DEFAULT_STARTUP_TIMEOUT).is_err()
+        );
     }
 
     #[test]
