@@ -284,6 +284,7 @@ pub async fn create(
         if admin.mcp.upstreams().contains(&body.name) {
             return Err(ApiError::conflict(format!("a server called `{}` exists already", body.name)));
         }
+        admin.mcp.upstreams().check_room().map_err(ApiError::conflict)?;
         save(&admin, &body).await?;
         let server = admin.mcp.upstreams().add(spec).map_err(ApiError::conflict)?;
         bodies.insert(body.name.clone(), body.clone());

@@ -38,6 +38,16 @@ pub struct Upstreams {
     max_servers: Option<usize>,
 }
 
+/// Refuses a shared server beyond `max` when there are `count` already.
+fn room(max: Option<usize>, count: usize) -> Result<(), String> {
+    match max {
+        Some(max) if count >= max => {
+            Err(format!("at most {max} servers may run at once (MAX_CONCURRENT_SERVERS); remove one first"))
+        }
+        _ => Ok(()),
+    }
+}
+
 /// How long stopping a server waits for it to end.
 const STOP_WAIT: Duration = Duration::from_secs(5);
 
@@ -54,6 +64,12 @@ impl Upstreams {
             }
         }
         Upstreams { services: services.clone(), servers: RwLock::new(servers), session_scoped, max_servers: None }
+    }
+
+    /// Whether [`Upstreams::add`] would take one more shared server; the
+    /// error says which setting refuses it.
+    pub fn check_room(&self) -> Result<(), String> {
+        room(self.max_servers, self.servers.read().unwrap_or_else(|p| p.into_inner()).len())
     }
 
     /// Refuses [`Upstreams::add`] beyond `max` shared servers (`MAX_CONCURRENT_SERVERS`).
@@ -85,9 +101,7 @@ impl Upstreams {
         if servers.iter().any(|s| s.name() == spec.name) || self.session_scoped.iter().any(|s| s.name() == spec.name) {
             return Err(format!("a server called `{}` exists already", spec.name));
         }
-        if let Some(max) = self.max_servers.filter(|max| servers.len() >= *max) {
-            return Err(format!("at most {max} servers may run at once (MAX_CONCURRENT_SERVERS); remove one first"));
-        }
+        room(self.max_servers, servers.len())?;
         let server = Upstream::start(spec, self.services.clone(), true);
         servers.push(server.clone());
         Ok(server)
