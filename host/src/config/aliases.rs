@@ -13,46 +13,62 @@ use std::time::Duration;
 
 use super::{Config, ConfigError, Environment, parse_bool};
 
-/// Applies every alias that is set over `config`; errors name the variable.
-pub(super) fn apply(config: &mut Config, env: &dyn Environment) -> Result<(), ConfigError> {
+/// Applies every alias that is set over `config`; returns the problems, each
+/// naming its variable.
+pub(super) fn apply(config: &mut Config, env: &dyn Environment) -> Vec<ConfigError> {
+    let mut problems = Vec::new();
+    let p = &mut problems;
     let docker = &mut config.docker;
-    if let Some(bytes) = number::<u64>(env, "DOCKER_MCP_MEMORY_LIMIT")? {
+    if let Some(bytes) = keep(p, number::<u64>(env, "DOCKER_MCP_MEMORY_LIMIT")) {
         docker.memory_bytes = bytes;
     }
-    if let Some(v) = env.var("DOCKER_MCP_CPU_LIMIT") {
-        docker.cpus = match v.trim().parse::<f64>() {
-            Ok(cpus) if cpus.is_finite() && cpus > 0.0 => cpus,
-            _ => return Err(ConfigError(format!("`DOCKER_MCP_CPU_LIMIT` must be a positive number, not `{v}`"))),
-        };
+    if let Some(cpus) = keep(p, cpus(env)) {
+        docker.cpus = cpus;
     }
-    if let Some(pids) = number::<u32>(env, "DOCKER_MCP_PIDS_LIMIT")? {
+    if let Some(pids) = keep(p, number::<u32>(env, "DOCKER_MCP_PIDS_LIMIT")) {
         docker.pids = pids;
     }
-    if let Some(secs) = number::<u64>(env, "DOCKER_MCP_TIMEOUT")? {
+    if let Some(secs) = keep(p, number::<u64>(env, "DOCKER_MCP_TIMEOUT")) {
         docker.exec_timeout = Duration::from_secs(secs);
     }
-    if let Some(v) = env.var("DOCKER_MCP_DEBUG")
-        && parse_bool("DOCKER_MCP_DEBUG", &v)?
-    {
+    let debug = env.var("DOCKER_MCP_DEBUG").map(|v| parse_bool("DOCKER_MCP_DEBUG", &v)).transpose();
+    if keep(p, debug) == Some(true) {
         config.log_level = "debug".into();
     }
     let http = &mut config.http;
     if let Some(origins) = env.var("CORS_ORIGINS") {
         http.cors_origins = origins.split(',').map(str::trim).filter(|o| !o.is_empty()).map(String::from).collect();
     }
-    if let Some(host) = env.var("HOST") {
-        http.bind.set_ip(parse_host(&host)?);
+    if let Some(ip) = keep(p, env.var("HOST").map(|h| parse_host(&h)).transpose()) {
+        http.bind.set_ip(ip);
     }
-    if let Some(port) = number::<u16>(env, "PORT")? {
+    if let Some(port) = keep(p, number::<u16>(env, "PORT")) {
         http.bind.set_port(port);
     }
-    if let Some(requests) = number::<u32>(env, "RATE_LIMIT_PER_MINUTE")? {
+    if let Some(requests) = keep(p, number::<u32>(env, "RATE_LIMIT_PER_MINUTE")) {
         http.rate_limit = Some(super::RateLimit { requests, window: Duration::from_secs(60) });
     }
-    if let Some(n) = number::<usize>(env, "MAX_CONCURRENT_SERVERS")? {
+    if let Some(n) = keep(p, number::<usize>(env, "MAX_CONCURRENT_SERVERS")) {
         config.max_servers = Some(n);
     }
-    Ok(())
+    problems
+}
+
+/// The value found, or `None` with the problem added to `problems`.
+fn keep<T>(problems: &mut Vec<ConfigError>, found: Result<Option<T>, ConfigError>) -> Option<T> {
+    found.unwrap_or_else(|e| {
+        problems.push(e);
+        None
+    })
+}
+
+/// `DOCKER_MCP_CPU_LIMIT`: a positive number of cores.
+fn cpus(env: &dyn Environment) -> Result<Option<f64>, ConfigError> {
+    let Some(v) = env.var("DOCKER_MCP_CPU_LIMIT") else { return Ok(None) };
+    match v.trim().parse::<f64>() {
+        Ok(cpus) if cpus.is_finite() && cpus > 0.0 => Ok(Some(cpus)),
+        _ => Err(ConfigError(format!("`DOCKER_MCP_CPU_LIMIT` must be a positive number, not `{v}`"))),
+    }
 }
 
 /// `SERVER_TIMEOUT`: the start-up timeout of servers that set none. Read
@@ -168,6 +184,15 @@ mod tests {
         let file = "[servers.a]\ncommand = [\"a\"]\n[servers.b]\ncommand = [\"b\"]\n";
         let err = load(file, vec![("MAX_CONCURRENT_SERVERS", "1")]).unwrap_err().to_string();
         assert!(err.contains("MAX_CONCURRENT_SERVERS") && err.contains('2'), "{err}");
+    }
+
+    #[test]
+    fn config_check_reports_every_bad_alias() {
+        let env = FakeEnv(vec![("DOCKER_MCP_PIDS_LIMIT", "0"), ("HOST", "my-laptop"), ("PORT", "http")]);
+        let (_, problems) = Config::check(None, &env);
+        let text = format!("{problems:?}");
+        assert_eq!(problems.len(), 3, "{text}");
+        assert!(text.contains("DOCKER_MCP_PIDS_LIMIT") && text.contains("HOST") && text.contains("PORT"), "{text}");
     }
 
     #[test]

@@ -165,7 +165,9 @@ impl Config {
                 .map_err(|e| ConfigError(format!("cannot read config file {}: {e}", path.display())))?;
             ConfigFile::parse(&text, &path)?.apply(&mut config)?;
         }
-        config.apply_env(env)?;
+        if let Some(problem) = config.apply_env(env).into_iter().next() {
+            return Err(problem);
+        }
         config.check_server_count()?;
         Ok(config)
     }
@@ -191,8 +193,9 @@ impl Config {
                 Ok(text) => problems.extend(apply_file_parts(&text, path, &mut config)),
             }
         }
-        let steps = [config.apply_env(env), config.load_servers_file(), config.log_filter().map(drop)];
-        problems.extend(steps.into_iter().filter_map(Result::err));
+        problems.extend(config.apply_env(env));
+        problems.extend(config.load_servers_file().err());
+        problems.extend(config.log_filter().err());
         (config, problems)
     }
 
@@ -221,9 +224,9 @@ impl Config {
     }
 
     /// Applies the environment: the seed projects' aliases, then Portcullis's
-    /// own variables, which win.
-    fn apply_env(&mut self, env: &dyn Environment) -> Result<(), ConfigError> {
-        aliases::apply(self, env)?;
+    /// own variables, which win. Returns the problems, each naming its variable.
+    fn apply_env(&mut self, env: &dyn Environment) -> Vec<ConfigError> {
+        let mut problems = aliases::apply(self, env);
         if let Some(level) = env.var("LOG_LEVEL") {
             self.log_level = level;
         }
@@ -234,7 +237,10 @@ impl Config {
             self.cache_dir = Some(dir.into());
         }
         if let Some(v) = env.var("PORTCULLIS_BUNDLED_PLUGINS") {
-            self.bundled_plugins = parse_bool("PORTCULLIS_BUNDLED_PLUGINS", &v)?;
+            match parse_bool("PORTCULLIS_BUNDLED_PLUGINS", &v) {
+                Ok(bundled) => self.bundled_plugins = bundled,
+                Err(e) => problems.push(e),
+            }
         }
         for (manager, var) in [("pip", "PIP_INDEX_URL"), ("npm", "NPM_CONFIG_REGISTRY")] {
             if let Some(url) = env.var(var) {
@@ -247,15 +253,15 @@ impl Config {
         if let Some(images) = env.var("PORTCULLIS_DOCKER_IMAGES") {
             self.docker.images = images.split(',').map(str::trim).filter(|i| !i.is_empty()).map(String::from).collect();
         }
-        self.http.apply_env(env)?;
-        self.admin.apply_env(env)?;
+        problems.extend(self.http.apply_env(env).err());
+        problems.extend(self.admin.apply_env(env).err());
         if let Some(dir) = env.var("PORTCULLIS_STATE_DIR") {
             self.state_dir = Some(dir.into());
         }
         if let Some(path) = env.var("PORTCULLIS_SERVERS") {
             self.servers_file = Some(path.into());
         }
-        Ok(())
+        problems
     }
 
     /// Adds the servers of `servers_file`, if set, to `servers`; a name that
