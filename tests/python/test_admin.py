@@ -339,6 +339,29 @@ async def test_a_call_the_client_gives_up_on_is_recorded_as_cancelled(portcullis
             assert 0.5 < entry["duration_us"] / 1e6 < 10, entry
 
 
+def test_a_call_past_the_response_deadline_is_recorded_as_timeout(portcullis_bin, plugin_dir, cache_dir, tmp_path):
+    """`http.request_timeout_secs` ends a stateless MCP call and a REST call
+    alike with 504; the log says `timeout`, not that the client went away."""
+    config = CONFIG + "\n[http]\nrequest_timeout_secs = 1\n"
+    with admin_host(portcullis_bin, plugin_dir, cache_dir, tmp_path / "state", config=config) as (srv, api):
+        wait_state(api, "fixture")
+        slow = {"seconds": 20, "steps": 20}
+        meta = {"io.modelcontextprotocol/protocolVersion": "2026-07-28", "io.modelcontextprotocol/clientCapabilities": {}}
+        headers = {
+            "Authorization": f"Bearer {API_KEY}", "Accept": "application/json, text/event-stream",
+            "Mcp-Protocol-Version": "2026-07-28", "Mcp-Method": "tools/call", "Mcp-Name": "fixture__slow",
+        }
+        body = {"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": "fixture__slow", "arguments": slow, "_meta": meta}}
+        assert httpx.post(srv.url, json=body, headers=headers, timeout=10).status_code == 504
+        rest = httpx.post(f"{srv.base}/rest/tools/fixture__slow", json=slow, headers={"Authorization": f"Bearer {API_KEY}"}, timeout=10)
+        assert rest.status_code == 504 and "request_timeout_secs" in rest.text, rest.text
+        deadline = time.monotonic() + 10
+        while len(entries := activity(api, tool="fixture__slow")) < 2:
+            assert time.monotonic() < deadline, entries
+            time.sleep(0.1)
+        assert sorted(e["transport"] for e in entries) == ["http", "rest"], entries
+        assert all(e["outcome"] == "timeout" and e["duration_us"] < 5e6 for e in entries), entries
+
 def test_every_call_of_a_concurrent_burst_is_recorded_and_none_with_the_log_off(portcullis_bin, plugin_dir, cache_dir, tmp_path):
     from concurrent.futures import ThreadPoolExecutor
 

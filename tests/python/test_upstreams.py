@@ -441,7 +441,8 @@ async def test_cancelling_a_call_cancels_it_upstream(portcullis_bin, plugin_dir,
 
 async def test_session_scoped_servers_give_each_session_its_own_instance(portcullis_bin, plugin_dir, cache_dir):
     """Four HTTP sessions get four containers of a `scope = "session"`
-    server; when they end, none remains."""
+    server; when they end, none remains. A stateless client's instance,
+    which no session end reclaims, goes once it is idle."""
     from test_http import http_server
 
     config = """
@@ -451,6 +452,7 @@ images = ["portcullis-test/*"]
 [servers.boxed]
 image = "portcullis-test/mcp-upstream:1"
 scope = "session"
+idle_timeout_secs = 2
 """
     with http_server(portcullis_bin, plugin_dir, cache_dir, config=config) as srv:
         async with Client(srv.url, mode="legacy") as first:
@@ -466,6 +468,12 @@ scope = "session"
                     assert "extra on" in text_of(await first.call_tool("boxed__toggle_tool", {}))
                     assert "extra on" in text_of(await second.call_tool("boxed__toggle_tool", {}))
         with anyio.fail_after(15):
+            while server_containers("boxed"):
+                await anyio.sleep(0.2)
+        async with Client(srv.url, mode="2026-07-28") as stateless:
+            assert text_of(await stateless.call_tool("boxed__echo", {"text": "stateless"})) == "stateless"
+            assert len(server_containers("boxed")) == 1, server_containers("boxed")
+        with anyio.fail_after(20):
             while server_containers("boxed"):
                 await anyio.sleep(0.2)
 
@@ -496,3 +504,48 @@ images = ["portcullis-test/*"]
         echoed = await client.call_tool("contained__echo", {"text": "in its image"})
         assert text_of(echoed) == "in its image", echoed
         assert len(server_containers("contained")) == 1
+
+
+async def test_a_session_of_a_client_killed_with_sigkill_leaves_nothing(portcullis_bin, plugin_dir, cache_dir):
+    """A client killed with SIGKILL sends no DELETE: its session ends after
+    `http.session_idle_secs`, and its session-scoped container with it."""
+    from test_http import http_server
+
+    config = """
+[http]
+session_idle_secs = 3
+
+[docker]
+images = ["portcullis-test/*"]
+
+[servers.boxed]
+image = "portcullis-test/mcp-upstream:1"
+scope = "session"
+"""
+    client = """
+import sys, time, anyio
+from mcp import Client
+
+async def main():
+    async with Client(sys.argv[1], mode="legacy") as client:
+        for _ in range(300):
+            if "boxed__echo" in {t.name for t in (await client.list_tools()).tools}:
+                break
+            await anyio.sleep(0.1)
+        await client.call_tool("boxed__echo", {"text": "x"})
+        print("called", flush=True)
+        time.sleep(600)
+
+anyio.run(main)
+"""
+    with http_server(portcullis_bin, plugin_dir, cache_dir, config=config) as srv:
+        proc = subprocess.Popen([sys.executable, "-c", client, srv.url], stdout=subprocess.PIPE, text=True)
+        try:
+            assert proc.stdout.readline().strip() == "called"
+            assert len(server_containers("boxed")) == 1, server_containers("boxed")
+        finally:
+            proc.kill()
+            proc.wait()
+        with anyio.fail_after(20):
+            while server_containers("boxed"):
+                await anyio.sleep(0.2)

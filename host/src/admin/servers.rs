@@ -502,7 +502,7 @@ pub async fn call(
     let Some(route) = admin.mcp.visible_tool(&who, &public) else {
         return Err(ApiError::not_found("tool", &body.tool, &format!("/api/v1/servers/{name}")));
     };
-    let origin = CallOrigin { principal: who.clone(), session: None, transport: "admin", era: "" };
+    let origin = CallOrigin { principal: who.clone(), session: None, transport: "admin", era: "", deadline: None };
     let cancel = CancellationToken::new();
     let _cancel_when_dropped = cancel.clone().drop_guard();
     let link = Arc::new(Detached { plane: "the admin API" });

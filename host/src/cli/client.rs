@@ -34,6 +34,14 @@ pub enum CliError {
     },
     /// The operation ran but did not end as asked, e.g. a server that failed to start (exit 1).
     Failed(String),
+    /// The host answered, and the answer is a failure (a tool error, an
+    /// unhealthy server): `out` is still printed on stdout, `why` on stderr (exit 1).
+    Answered {
+        /// What goes to stdout, as for a success.
+        out: String,
+        /// What went wrong.
+        why: String,
+    },
 }
 
 impl CliError {
@@ -41,7 +49,7 @@ impl CliError {
     /// no admin API could be asked.
     pub fn exit_code(&self) -> u8 {
         match self {
-            CliError::Api { .. } | CliError::Failed(_) => 1,
+            CliError::Api { .. } | CliError::Failed(_) | CliError::Answered { .. } => 1,
             CliError::Usage(_) | CliError::Unreachable(_) => 2,
         }
     }
@@ -51,6 +59,7 @@ impl std::fmt::Display for CliError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             CliError::Usage(m) | CliError::Unreachable(m) | CliError::Failed(m) => f.write_str(m),
+            CliError::Answered { why, .. } => f.write_str(why),
             CliError::Api { status, code, message } => {
                 write!(f, "{message} (HTTP {}, {code})", status.as_u16())?;
                 if *status == StatusCode::UNAUTHORIZED {
@@ -139,12 +148,34 @@ impl Client {
 
     /// `GET /api/v1/<segments>`: the answer's body.
     pub async fn get(&self, segments: &[&str]) -> Result<String, CliError> {
-        self.send(Method::GET, segments).await
+        self.send(Method::GET, segments, &[], None, None).await
+    }
+
+    /// `GET /api/v1/<segments>?<query>`: the answer's body.
+    pub async fn get_query(&self, segments: &[&str], query: &[(&str, String)]) -> Result<String, CliError> {
+        self.send(Method::GET, segments, query, None, None).await
+    }
+
+    /// `GET /api/v1/<segments>`, taking an answer of status `also` (a route
+    /// that answers its own body with an error status, as a server's health
+    /// does with 503) as an answer rather than an error.
+    pub async fn get_also(&self, segments: &[&str], also: StatusCode) -> Result<String, CliError> {
+        self.send(Method::GET, segments, &[], None, Some(also)).await
     }
 
     /// `POST /api/v1/<segments>` with no body: the answer's body.
     pub async fn post(&self, segments: &[&str]) -> Result<String, CliError> {
-        self.send(Method::POST, segments).await
+        self.send(Method::POST, segments, &[], None, None).await
+    }
+
+    /// `POST /api/v1/<segments>` with a JSON body: the answer's body.
+    pub async fn post_json(&self, segments: &[&str], body: &serde_json::Value) -> Result<String, CliError> {
+        self.send(Method::POST, segments, &[], Some(body), None).await
+    }
+
+    /// `DELETE /api/v1/<segments>`: the answer's body (empty for 204).
+    pub async fn delete(&self, segments: &[&str]) -> Result<String, CliError> {
+        self.send(Method::DELETE, segments, &[], None, None).await
     }
 
     /// The URL of `/api/v1/<segments>`, each segment percent-encoded.
@@ -160,16 +191,31 @@ impl Client {
         url
     }
 
-    async fn send(&self, method: Method, segments: &[&str]) -> Result<String, CliError> {
-        let endpoint = self.endpoint(segments);
+    /// The one way every request is sent and its answer read: the body of a
+    /// success (or of status `also`), else the API's error as a [`CliError`].
+    async fn send(
+        &self,
+        method: Method,
+        segments: &[&str],
+        query: &[(&str, String)],
+        json: Option<&serde_json::Value>,
+        also: Option<StatusCode>,
+    ) -> Result<String, CliError> {
+        let mut endpoint = self.endpoint(segments);
+        if !query.is_empty() {
+            endpoint.query_pairs_mut().extend_pairs(query);
+        }
         let mut request = self.http.request(method, endpoint.clone());
         if let Some(key) = &self.key {
             request = request.header(AUTHORIZATION, key.clone());
         }
+        if let Some(json) = json {
+            request = request.json(json);
+        }
         let response = request.send().await.map_err(|e| self.unreachable(&e))?;
         let status = response.status();
         let body = response.text().await.map_err(|e| self.unreachable(&e))?;
-        if status.is_success() {
+        if status.is_success() || Some(status) == also {
             return Ok(body);
         }
         match serde_json::from_str::<ErrorAnswer>(&body) {

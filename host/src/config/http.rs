@@ -37,8 +37,12 @@ pub struct HttpConfig {
     /// How long a request may take before its response starts.
     pub request_timeout: Duration,
     /// The most initialize-era sessions (Streamable HTTP) kept at once;
-    /// idle ones expire after five minutes.
+    /// idle ones expire after `session_idle`.
     pub max_sessions: usize,
+    /// How long an initialize-era session may go without a message before it
+    /// ends (with its containers and session-scoped servers): the end of a
+    /// client that vanished without a DELETE.
+    pub session_idle: Duration,
     /// The most of those sessions one authenticated principal (an API key,
     /// an OAuth subject) holds at once.
     pub max_sessions_per_principal: usize,
@@ -95,6 +99,7 @@ impl Default for HttpConfig {
             max_body_bytes: 4 << 20,
             request_timeout: Duration::from_secs(300),
             max_sessions: 1000,
+            session_idle: Duration::from_secs(300),
             max_sessions_per_principal: 100,
             max_connections: 1024,
             header_timeout: Duration::from_secs(10),
@@ -168,6 +173,7 @@ pub(super) struct HttpFile {
     max_body_bytes: Option<u64>,
     request_timeout_secs: Option<u64>,
     max_sessions: Option<u64>,
+    session_idle_secs: Option<u64>,
     max_sessions_per_principal: Option<u64>,
     max_connections: Option<u64>,
     header_timeout_secs: Option<u64>,
@@ -218,13 +224,14 @@ impl HttpFile {
                 Err(_) => return Err(ConfigError(format!("`http.max_body_bytes` is too large: {bytes}"))),
             };
         }
-        match self.request_timeout_secs {
-            Some(0) => return Err(ConfigError("`http.request_timeout_secs` must be greater than zero".into())),
-            Some(secs) => http.request_timeout = Duration::from_secs(secs),
-            None => {}
+        if let Some(secs) = self.request_timeout_secs {
+            http.request_timeout = seconds("http.request_timeout_secs", secs)?;
         }
         if let Some(n) = self.max_sessions {
             http.max_sessions = count("http.max_sessions", n)?;
+        }
+        if let Some(secs) = self.session_idle_secs {
+            http.session_idle = seconds("http.session_idle_secs", secs)?;
         }
         if let Some(n) = self.max_sessions_per_principal {
             http.max_sessions_per_principal = count("http.max_sessions_per_principal", n)?;
@@ -232,12 +239,18 @@ impl HttpFile {
         if let Some(n) = self.max_connections {
             http.max_connections = count("http.max_connections", n)?;
         }
-        match self.header_timeout_secs {
-            Some(0) => return Err(ConfigError("`http.header_timeout_secs` must be greater than zero".into())),
-            Some(secs) => http.header_timeout = Duration::from_secs(secs),
-            None => {}
+        if let Some(secs) = self.header_timeout_secs {
+            http.header_timeout = seconds("http.header_timeout_secs", secs)?;
         }
         Ok(())
+    }
+}
+
+/// A duration setting in seconds: at least one.
+fn seconds(key: &str, secs: u64) -> Result<Duration, ConfigError> {
+    match secs {
+        0 => Err(ConfigError(format!("`{key}` must be greater than zero"))),
+        secs => Ok(Duration::from_secs(secs)),
     }
 }
 

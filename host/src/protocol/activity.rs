@@ -3,6 +3,7 @@
 //! the hot path: a call builds one record and hands it to the log's queue.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 use rmcp::model::CallToolResult;
@@ -24,6 +25,25 @@ pub struct CallOrigin {
     pub transport: &'static str,
     /// `initialize` or `2026-07-28`; empty outside MCP.
     pub era: &'static str,
+    /// The HTTP request's response deadline, if it has one.
+    pub deadline: Option<ResponseDeadline>,
+}
+
+/// Whether an HTTP request's response deadline (`http.request_timeout_secs`)
+/// has passed: the transport marks it before it abandons the request, so a
+/// call that then ends unanswered is recorded as a `timeout`, not `cancelled`.
+#[derive(Clone, Debug, Default)]
+pub struct ResponseDeadline(Arc<AtomicBool>);
+
+impl ResponseDeadline {
+    /// Marks the deadline as passed.
+    pub fn pass(&self) {
+        self.0.store(true, Ordering::SeqCst);
+    }
+
+    fn passed(&self) -> bool {
+        self.0.load(Ordering::SeqCst)
+    }
 }
 
 /// A call being timed, recorded when it ends: by [`CallRecord::finish`], or
@@ -66,6 +86,10 @@ impl CallRecord {
 
     /// Records how the call ended, its error text and its result (measured, not copied).
     pub fn finish(mut self, outcome: Outcome, error: Option<String>, result: Option<&CallToolResult>) {
+        let outcome = match outcome {
+            Outcome::Cancelled if self.deadline_passed() => Outcome::Timeout,
+            outcome => outcome,
+        };
         let kept = self.state.activity().enabled();
         let bytes_out = result.filter(|_| kept).map_or(0, |r| {
             let mut counter = ByteCounter(0);
@@ -103,10 +127,19 @@ impl CallRecord {
     }
 }
 
+impl CallRecord {
+    fn deadline_passed(&self) -> bool {
+        self.origin.deadline.as_ref().is_some_and(ResponseDeadline::passed)
+    }
+}
+
 impl Drop for CallRecord {
     fn drop(&mut self) {
-        let why = "the call was abandoned before it answered: the client went away or the response deadline passed";
-        self.send(Outcome::Cancelled, Some(why.into()), 0);
+        let (outcome, why) = match self.deadline_passed() {
+            true => (Outcome::Timeout, "no answer within the response deadline (`http.request_timeout_secs`)"),
+            false => (Outcome::Cancelled, "the call was abandoned before it answered: the client went away"),
+        };
+        self.send(outcome, Some(why.into()), 0);
     }
 }
 

@@ -17,7 +17,7 @@ mod server;
 mod sessions;
 mod tool_call;
 
-pub use activity::CallOrigin;
+pub use activity::{CallOrigin, ResponseDeadline};
 pub use client_link::CallStream;
 pub use detached::Detached;
 pub use metrics::{Metrics, ServerFigures};

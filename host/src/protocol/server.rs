@@ -12,7 +12,7 @@ use serde_json::json;
 use tokio_util::sync::{CancellationToken, DropGuard};
 use tokio_util::task::{TaskTracker, task_tracker::TaskTrackerToken};
 
-use super::activity::CallOrigin;
+use super::activity::{CallOrigin, ResponseDeadline};
 use super::changes;
 use super::client_link::{Interruption, LogFilter, RequestLink};
 use super::convert;
@@ -212,6 +212,11 @@ impl McpSession {
             session: (!is_stateless(ctx)).then(|| self.session_id.clone()),
             transport: transport(&ctx.extensions),
             era: if is_modern(ctx) { "2026-07-28" } else { "initialize" },
+            deadline: ctx
+                .extensions
+                .get::<http::request::Parts>()
+                .and_then(|parts| parts.extensions.get::<ResponseDeadline>())
+                .cloned(),
         }
     }
 

@@ -80,6 +80,9 @@ pub struct ServerSpec {
     pub principals: Vec<String>,
     /// Whether one instance serves everyone or each session has its own.
     pub scope: Scope,
+    /// How long a stateless client's instance of a session-scoped server
+    /// may go unused before it is stopped (such a client has no session end).
+    pub idle_timeout: Duration,
 }
 
 /// How many instances of a server run.
@@ -117,6 +120,7 @@ pub struct ServerFile {
     #[serde(default)]
     principals: Vec<String>,
     scope: Option<String>,
+    idle_timeout_secs: Option<u64>,
 }
 
 /// A host directory in `mounts = [{ host_path, container_path, read_only }]`.
@@ -155,6 +159,8 @@ struct DesktopFile {
 /// How long a server may take to start and answer `initialize` unless its
 /// `startup_timeout_secs` or `SERVER_TIMEOUT` says otherwise.
 pub const DEFAULT_STARTUP_TIMEOUT: Duration = Duration::from_secs(30);
+/// The default `idle_timeout_secs`: as long as an idle Streamable HTTP session lives.
+const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(300);
 const DEFAULT_MAX_RESTARTS: u32 = 5;
 
 impl ServerFile {
@@ -217,6 +223,11 @@ impl ServerFile {
                 None | Some("shared") => Scope::Shared,
                 Some("session") => Scope::Session,
                 Some(other) => return Err(format!("{} is `shared` or `session`, not `{other}`", key("scope"))),
+            },
+            idle_timeout: match self.idle_timeout_secs {
+                None => DEFAULT_IDLE_TIMEOUT,
+                Some(0) => return Err(format!("{} must be at least 1", key("idle_timeout_secs"))),
+                Some(secs) => Duration::from_secs(secs),
             },
         })
     }
@@ -302,6 +313,7 @@ pub fn load_desktop_file(
             max_restarts: None,
             principals: Vec::new(),
             scope: None,
+            idle_timeout_secs: None,
         };
         let spec = as_file.resolve(&name, timeout).map_err(|e| format!("servers file `{}`: {e}", path.display()))?;
         let spec = match contained {
@@ -370,6 +382,10 @@ mod tests {
         assert!(parse("command = [\"a\"]\nmemory_mib = 64").unwrap_err().contains("for `image` servers only"));
         assert!(parse("command = [\"a\"]\nscope = \"global\"").unwrap_err().contains("`servers.git.scope`"));
         assert_eq!(parse("command = [\"a\"]\nscope = \"session\"").unwrap().scope, Scope::Session);
+        assert_eq!(parse("command = [\"a\"]").unwrap().idle_timeout, Duration::from_secs(300));
+        assert!(
+            parse("command = [\"a\"]\nidle_timeout_secs = 0").unwrap_err().contains("`servers.git.idle_timeout_secs`")
+        );
         assert!(parse("command = [\"a\"]\nvolume = 1").is_err(), "unknown keys are refused");
         let boxed = parse("image = \"mcp/git\"\ncommand = [\"serve\"]").unwrap();
         assert!(matches!(boxed.launch, Launch::Container { cmd: Some(_), network: false, .. }), "{boxed:?}");

@@ -4,10 +4,12 @@
 //! outlives its session. The server is published once, with the catalog a
 //! probe instance read at start (then stopped); each call goes to the
 //! calling session's own instance. Stateless clients, which have no
-//! session, get one instance per principal.
+//! session, get one instance per principal, stopped once it has gone unused
+//! for the server's `idle_timeout_secs`.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, Mutex, RwLock, Weak};
+use std::time::{Duration, Instant};
 
 use futures::future::BoxFuture;
 
@@ -21,12 +23,34 @@ use crate::wit::{completions, prompts, types};
 /// Who owns an instance: a principal and its session (empty for stateless clients).
 type Owner = (Principal, String);
 
+/// A running instance and when a call last asked for it.
+struct Instance {
+    upstream: Arc<Upstream>,
+    last_used: Instant,
+    /// Cloned into every [`Held`]: more than one count means a call holds it.
+    in_use: Arc<()>,
+}
+
+/// An instance held by a call; while one is held, the instance is not idle.
+struct Held {
+    upstream: Arc<Upstream>,
+    _in_use: Arc<()>,
+}
+
+impl std::ops::Deref for Held {
+    type Target = Upstream;
+
+    fn deref(&self) -> &Upstream {
+        &self.upstream
+    }
+}
+
 /// A session-scoped server.
 pub struct SessionScoped {
     spec: ServerSpec,
     services: Arc<HostServices>,
     catalog: RwLock<Arc<Catalog>>,
-    instances: Mutex<HashMap<Owner, Arc<Upstream>>>,
+    instances: Mutex<HashMap<Owner, Instance>>,
 }
 
 impl SessionScoped {
@@ -49,6 +73,7 @@ impl SessionScoped {
             *publishing.catalog.write().unwrap_or_else(|p| p.into_inner()) = catalog;
             publishing.services.registry.insert_server(publishing.clone());
         });
+        tokio::spawn(stop_idle_instances(Arc::downgrade(&server)));
         server
     }
 
@@ -57,7 +82,7 @@ impl SessionScoped {
         let ended = self.lock().remove(&(principal.clone(), session.to_string()));
         if let Some(instance) = ended {
             tracing::info!(server = self.spec.name, %principal, session, "stopping a session's server");
-            instance.stop();
+            instance.upstream.stop();
         }
     }
 
@@ -69,22 +94,42 @@ impl SessionScoped {
     /// Stops every instance.
     pub fn stop(&self) {
         for (_, instance) in self.lock().drain() {
-            instance.stop();
+            instance.upstream.stop();
         }
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<Owner, Arc<Upstream>>> {
+    /// Stops the stateless clients' instances that no call holds and none
+    /// has asked for within `idle_timeout`.
+    fn stop_idle(&self) {
+        let idle = self.spec.idle_timeout;
+        self.lock().retain(|(principal, session), instance| {
+            let keep =
+                !session.is_empty() || instance.last_used.elapsed() < idle || Arc::strong_count(&instance.in_use) > 1;
+            if !keep {
+                tracing::info!(server = self.spec.name, %principal, "stopping a stateless client's idle server");
+                instance.upstream.stop();
+            }
+            keep
+        });
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<Owner, Instance>> {
         self.instances.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// The calling session's instance, started if it has none, once it runs.
-    async fn instance(&self, ctx: &CallContext) -> Result<Arc<Upstream>, types::Failure> {
+    async fn instance(&self, ctx: &CallContext) -> Result<Held, types::Failure> {
         let owner = (ctx.principal.clone(), ctx.session_id.clone().unwrap_or_default());
-        let instance = self
-            .lock()
-            .entry(owner)
-            .or_insert_with(|| Upstream::start(self.spec.clone(), self.services.clone(), false))
-            .clone();
+        let instance = {
+            let mut instances = self.lock();
+            let instance = instances.entry(owner).or_insert_with(|| Instance {
+                upstream: Upstream::start(self.spec.clone(), self.services.clone(), false),
+                last_used: Instant::now(),
+                in_use: Arc::default(),
+            });
+            instance.last_used = Instant::now();
+            Held { upstream: instance.upstream.clone(), _in_use: instance.in_use.clone() }
+        };
         let status = instance.wait_for(|s| s.state != State::Starting).await;
         if status.state == State::Running {
             return Ok(instance);
@@ -95,6 +140,21 @@ impl SessionScoped {
             self.spec.name,
             status.state.as_str()
         )))
+    }
+}
+
+/// Every so often (at most a minute, at least half the idle timeout), stops
+/// `server`'s idle stateless instances; ends with the server.
+async fn stop_idle_instances(server: Weak<SessionScoped>) {
+    let Some(every) = server.upgrade().map(|s| (s.spec.idle_timeout / 2).min(Duration::from_secs(60))) else {
+        return;
+    };
+    loop {
+        tokio::time::sleep(every).await;
+        match server.upgrade() {
+            Some(server) => server.stop_idle(),
+            None => return,
+        }
     }
 }
 

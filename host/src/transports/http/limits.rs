@@ -15,6 +15,7 @@ use axum::response::Response;
 use super::reject;
 use crate::caller::Principal;
 use crate::config::RateLimit;
+use crate::protocol::ResponseDeadline;
 
 /// Counts each client's requests in fixed windows.
 pub struct RateLimiter {
@@ -178,15 +179,23 @@ pub fn too_large(max: usize) -> Response {
 }
 
 /// Middleware: answers 504 if the response has not started within `limit`
-/// (the handler is cancelled). Streams, once started, are not cut.
-pub async fn deadline(State(limit): State<Duration>, request: Request, next: Next) -> Response {
-    match tokio::time::timeout(limit, next.run(request)).await {
-        Ok(response) => response,
-        Err(_) => reject(
-            StatusCode::GATEWAY_TIMEOUT,
-            "timeout",
-            format!("no answer within {} s (`http.request_timeout_secs`)", limit.as_secs()),
-        ),
+/// (the handler is cancelled, its [`ResponseDeadline`] marked first, so its
+/// calls are recorded as timed out). Streams, once started, are not cut.
+pub async fn deadline(State(limit): State<Duration>, mut request: Request, next: Next) -> Response {
+    let deadline = ResponseDeadline::default();
+    request.extensions_mut().insert(deadline.clone());
+    let answer = next.run(request);
+    tokio::pin!(answer);
+    tokio::select! {
+        response = &mut answer => response,
+        () = tokio::time::sleep(limit) => {
+            deadline.pass();
+            reject(
+                StatusCode::GATEWAY_TIMEOUT,
+                "timeout",
+                format!("no answer within {} s (`http.request_timeout_secs`)", limit.as_secs()),
+            )
+        }
     }
 }
 

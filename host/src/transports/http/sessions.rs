@@ -2,8 +2,8 @@
 //! while `max` are live or its principal holds `max_per_principal`, putting
 //! a call's log records on its own response stream (rmcp routes only its
 //! progress there), and resuming a stream after the client's
-//! `Last-Event-ID`. Idle sessions expire after rmcp's keep-alive (five
-//! minutes), so abandoned ones free their place.
+//! `Last-Event-ID`. Idle sessions expire after `http.session_idle_secs`
+//! (five minutes), so abandoned ones free their place.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -16,6 +16,7 @@ use rmcp::transport::streamable_http_server::session::{ServerSseMessage, Session
 use tokio::sync::mpsc;
 
 use crate::caller::Principal;
+use crate::config::HttpConfig;
 use crate::protocol::CallStream;
 
 /// [`LocalSessionManager`] with caps on how many sessions it holds.
@@ -42,10 +43,18 @@ pub enum CappedError {
 }
 
 impl CappedSessions {
-    /// A session manager that holds at most `max` sessions, and at most
-    /// `max_per_principal` for one authenticated principal.
-    pub fn new(max: usize, max_per_principal: usize) -> Self {
-        Self { inner: LocalSessionManager::default(), max, max_per_principal, owners: Mutex::default() }
+    /// A session manager that holds at most `http.max_sessions` sessions,
+    /// and at most `http.max_sessions_per_principal` for one authenticated
+    /// principal, and ends a session idle for `http.session_idle_secs`.
+    pub fn new(config: &HttpConfig) -> Self {
+        let mut inner = LocalSessionManager::default();
+        inner.session_config.keep_alive = Some(config.session_idle);
+        Self {
+            inner,
+            max: config.max_sessions,
+            max_per_principal: config.max_sessions_per_principal,
+            owners: Mutex::default(),
+        }
     }
 
     /// Records `id` as a session of the principal that initializes it, unless

@@ -43,7 +43,7 @@ use tokio_util::sync::CancellationToken;
 use super::{Credentials, Guards, limits, reject};
 use crate::caller::{CallContext, Principal};
 use crate::config::HttpConfig;
-use crate::protocol::{CallOrigin, Detached, McpState};
+use crate::protocol::{CallOrigin, Detached, McpState, ResponseDeadline};
 use crate::providers::Snapshot;
 
 /// How calls over this plane are named in messages to the tool.
@@ -151,6 +151,7 @@ async fn call(
     State(rest): State<Arc<Rest>>,
     Path(name): Path<String>,
     principal: Option<Extension<Principal>>,
+    deadline: Option<Extension<ResponseDeadline>>,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
     let principal = caller(principal);
@@ -172,7 +173,8 @@ async fn call(
     // away, or the deadline passed).
     let cancel = CancellationToken::new();
     let _cancel_when_dropped = cancel.clone().drop_guard();
-    let origin = CallOrigin { principal: principal.clone(), session: None, transport: "rest", era: "" };
+    let deadline = deadline.map(|Extension(deadline)| deadline);
+    let origin = CallOrigin { principal: principal.clone(), session: None, transport: "rest", era: "", deadline };
     let context =
         CallContext { principal, session_id: None, client: Some(Arc::new(Detached { plane: PLANE })), cancel };
     let response = rest.mcp.call_tool(origin, &name, &route, &arguments, context, || None).await;
