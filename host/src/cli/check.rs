@@ -118,14 +118,7 @@ async fn check_health(args: HealthArgs, env: &dyn Environment) -> Vec<String> {
 /// directory's), without Docker; returns how many loaded and why the
 /// others did not.
 async fn load_plugins(config: &Config) -> anyhow::Result<(usize, Vec<String>)> {
-    let runtime = Arc::new(PluginRuntime::new(CompileCache::new(config.cache_dir.clone()))?);
-    let services = Arc::new(HostServices {
-        registry: Arc::new(Registry::default()),
-        index_urls: config.index_urls.clone(),
-        policy: PolicyChain::new(config.docker.operator_policy()),
-        docker: None,
-    });
-    let loader = Loader::new(runtime, services, Arc::new(config.clone()), BTreeSet::new());
+    let loader = offline_loader(config.clone())?;
     let (mut loaded, mut failed) = (0, Vec::new());
     if config.bundled_plugins {
         for bundled in BUNDLED {
@@ -152,6 +145,19 @@ async fn load_plugins(config: &Config) -> anyhow::Result<(usize, Vec<String>)> {
         }
     }
     Ok((loaded, failed))
+}
+
+/// A loader like the host's for commands that run no host: its own plugin
+/// runtime and registry, the operator's policy, no Docker, nothing disabled.
+pub(super) fn offline_loader(config: Config) -> anyhow::Result<Loader> {
+    let runtime = Arc::new(PluginRuntime::new(CompileCache::new(config.cache_dir.clone()))?);
+    let services = Arc::new(HostServices {
+        registry: Arc::new(Registry::default()),
+        index_urls: config.index_urls.clone(),
+        policy: PolicyChain::new(config.docker.operator_policy()),
+        docker: None,
+    });
+    Ok(Loader::new(runtime, services, Arc::new(config), BTreeSet::new()))
 }
 
 /// The listener's URL when `[http] bind` (or HOST, PORT, HTTP_PORT) moved

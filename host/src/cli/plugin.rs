@@ -4,10 +4,8 @@
 //! (a ready-to-build crate from the `examples/hello` template, with the WIT
 //! contract copied in).
 
-use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::sync::Arc;
 
 use clap::Subcommand;
 use serde_json::{Value, json};
@@ -15,9 +13,7 @@ use serde_json::{Value, json};
 use crate::caller::Grant;
 use crate::cli::table::clean;
 use crate::config::Config;
-use crate::plugins::{CompileCache, HostServices, Loader, Plugin, PluginRuntime};
-use crate::policy::PolicyChain;
-use crate::providers::Registry;
+use crate::plugins::Plugin;
 
 /// `portcullis plugin …`.
 #[derive(Subcommand, Debug)]
@@ -63,15 +59,8 @@ pub fn run(command: PluginCommand) -> ExitCode {
 fn inspect(file: &Path, as_json: bool) -> anyhow::Result<String> {
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     let report = runtime.block_on(async {
-        let config = Arc::new(Config { bundled_plugins: false, cache_dir: None, ..Config::default() });
-        let services = Arc::new(HostServices {
-            registry: Arc::new(Registry::default()),
-            index_urls: Default::default(),
-            policy: PolicyChain::new(config.docker.operator_policy()),
-            docker: None,
-        });
-        let plugin_runtime = Arc::new(PluginRuntime::new(CompileCache::new(None))?);
-        let loader = Loader::new(plugin_runtime, services, config, BTreeSet::new());
+        let loader =
+            super::check::offline_loader(Config { bundled_plugins: false, cache_dir: None, ..Config::default() })?;
         let plugin =
             loader.load_file(file).await.map_err(|e| e.context(format!("{} does not load", file.display())))?;
         anyhow::Ok(report(&plugin))
