@@ -17,6 +17,7 @@ import pytest
 from mcp import Client
 
 from conftest import REPO, install, server, text_of, wasm
+from test_admin import ADMIN_KEY, admin_host
 from test_http import API_KEY, client_with_token, http_server
 
 pytestmark = pytest.mark.anyio
@@ -181,3 +182,15 @@ async def test_seed_variables_and_a_file_secret_take_effect(portcullis_bin, plug
         assert srv.terminate() == 0
     assert " DEBUG " in srv.log, "DOCKER_MCP_DEBUG turns on debug logs"
     assert API_KEY not in srv.log
+
+
+def test_the_admin_commands_read_the_key_from_admin_api_key_file(portcullis_bin, plugin_dir, cache_dir, tmp_path):
+    secret = tmp_path / "admin_key"
+    secret.write_text(ADMIN_KEY + "\n")
+    with admin_host(portcullis_bin, plugin_dir, cache_dir, tmp_path / "state") as (srv, _):
+        env = {"PORTCULLIS_URL": srv.base, "ADMIN_API_KEY_FILE": str(secret)}
+        done = run(portcullis_bin, "status", env=env)
+        assert done.returncode == 0, done
+        assert ADMIN_KEY not in done.stdout + done.stderr
+        done = run(portcullis_bin, "status", env={**env, "ADMIN_API_KEY_FILE": str(tmp_path / "missing")})
+        assert done.returncode == 2 and "ADMIN_API_KEY_FILE" in done.stderr, done
