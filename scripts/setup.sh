@@ -6,10 +6,12 @@
 #      (re-installed only when requirements.txt or the interpreter changes)
 #   3. the local package index for install tests (scripts/build-test-wheel.sh)
 #   4. the Docker test images (scripts/test-images.sh)
+#   5. Debian's chromium and chromium-driver, for the dashboard's browser
+#      tests (tests/python/test_dashboard.py), with apt-get when missing
 # Every step is skipped quickly when already done; safe to run from any cwd.
 # Progress goes to stderr.
 #
-# Usage: scripts/setup.sh [--no-rust] [--no-venv] [--no-images]
+# Usage: scripts/setup.sh [--no-rust] [--no-venv] [--no-images] [--no-browser]
 # Env:   PYTHON  interpreter for the venv (default python3; needs >= 3.10 for mcp)
 set -euo pipefail
 
@@ -25,11 +27,13 @@ PYTHON="${PYTHON:-python3}"
 DO_RUST=1
 DO_VENV=1
 DO_IMAGES=1
+DO_BROWSER=1
 for arg in "$@"; do
     case "$arg" in
         --no-rust) DO_RUST=0 ;;
         --no-venv) DO_VENV=0 ;;
         --no-images) DO_IMAGES=0 ;;
+        --no-browser) DO_BROWSER=0 ;;
         -h|--help) sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "${BASH_SOURCE[0]}"; exit 0 ;;
         *) die "unknown argument: $arg (see --help)" ;;
     esac
@@ -81,6 +85,22 @@ fi
 # 4. Docker test images ------------------------------------------------------
 if [[ $DO_IMAGES -eq 1 ]]; then
     "$REPO_ROOT/scripts/test-images.sh"
+fi
+
+# 5. Headless browser -------------------------------------------------------
+if [[ $DO_BROWSER -eq 1 ]]; then
+    if command -v chromium >/dev/null && [[ -x /usr/bin/chromedriver ]]; then
+        log "chromium and chromedriver: present"
+    elif ! command -v apt-get >/dev/null; then
+        log "warning: no apt-get; install chromium and chromium-driver by hand for the dashboard tests"
+    else
+        SUDO=""
+        [[ $(id -u) -eq 0 ]] || SUDO="sudo"
+        log "installing chromium chromium-driver with apt-get (takes a minute or two)"
+        $SUDO apt-get update -qq >&2
+        DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends chromium chromium-driver >&2
+        log "chromium ready: $(chromium --version 2>/dev/null || echo unknown)"
+    fi
 fi
 
 log "done"

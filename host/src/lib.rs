@@ -37,6 +37,7 @@ pub mod auth;
 pub mod caller;
 pub mod cli;
 pub mod config;
+pub mod dashboard;
 pub mod docker;
 pub mod plugins;
 pub mod policy;

@@ -27,8 +27,15 @@ pub async fn list(
     query: Result<Query<ActivityFilter>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<ActivityPage>, ApiError> {
     let Query(filter) = query.map_err(|e| ApiError::bad_request(e.body_text()))?;
-    let size = filter.page_size() as usize;
-    let entries = admin.state().run(move |s| s.activity(&filter)).await.map_err(ApiError::storage)?;
-    let next_cursor = (entries.len() == size).then(|| entries.last().map(|e| e.id)).flatten();
-    Ok(Json(ActivityPage { entries, next_cursor }))
+    admin.activity(filter).await.map(Json)
+}
+
+impl AdminState {
+    /// One page of the activity log that `filter` picks, newest first.
+    pub async fn activity(&self, filter: ActivityFilter) -> Result<ActivityPage, ApiError> {
+        let size = filter.page_size() as usize;
+        let entries = self.state().run(move |s| s.activity(&filter)).await.map_err(ApiError::storage)?;
+        let next_cursor = (entries.len() == size).then(|| entries.last().map(|e| e.id)).flatten();
+        Ok(ActivityPage { entries, next_cursor })
+    }
 }

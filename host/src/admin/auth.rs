@@ -45,27 +45,53 @@ impl<S: Send + Sync> FromRequestParts<S> for Admin {
     }
 }
 
+/// How admins get in, which the admin API and the dashboard share.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Access {
+    /// No admin keys and a loopback-only listener: open, as this admin (`admin:local`).
+    Open(Principal),
+    /// Only with an admin key.
+    Keys,
+    /// No admin keys on a listener other machines can reach: off.
+    Off,
+}
+
 impl AdminAuth {
     /// The admin keys of `config`, for a listener that is `loopback`-only or not.
     pub fn new(config: &AdminConfig, loopback: bool) -> AdminAuth {
         AdminAuth { keys: KeyRing::new(&config.keys), loopback }
     }
 
+    /// How admins get in.
+    pub fn access(&self) -> Access {
+        match (self.keys.is_empty(), self.loopback) {
+            (false, _) => Access::Keys,
+            (true, true) => Access::Open(Principal::admin("local")),
+            (true, false) => Access::Off,
+        }
+    }
+
+    /// The admin holding `key` (compared in constant time), if it is an admin key.
+    pub fn admin_of(&self, key: &str) -> Option<Principal> {
+        self.keys.name_of(key).map(Principal::admin)
+    }
+
     fn admit(&self, request: &Request) -> Result<Principal, ApiError> {
-        if self.keys.is_empty() {
-            return match self.loopback {
-                true => Ok(Principal::admin("local")),
-                false => Err(ApiError::new(
+        match self.access() {
+            Access::Open(principal) => return Ok(principal),
+            Access::Off => {
+                return Err(ApiError::new(
                     StatusCode::FORBIDDEN,
                     "admin_disabled",
                     "the admin API is off on a listener other machines can reach: set ADMIN_API_KEY or `[admin] keys` in portcullis.toml to turn it on",
-                )),
-            };
+                ));
+            }
+            Access::Keys => {}
         }
         let unauthorized = |why: &str| ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", why);
         let token = bearer(request.headers()).ok_or_else(|| unauthorized(NO_KEY))?;
-        match self.keys.name_of(token) {
-            Some(name) => Ok(Principal::admin(name)),
+        match self.admin_of(token) {
+            Some(principal) => Ok(principal),
             None => Err(unauthorized(
                 "not an admin key: the admin API takes only the keys of ADMIN_API_KEY or `[admin] keys` (MCP keys and tokens do not open it)",
             )),

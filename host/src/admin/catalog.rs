@@ -14,6 +14,7 @@ use super::AdminState;
 use super::audit::audit;
 use super::auth::Admin;
 use super::error::{ApiError, ErrorBody};
+use crate::caller::Principal;
 use crate::plugins::{BUNDLED, Plugin, PluginSource};
 use crate::providers::ProviderKind;
 
@@ -120,17 +121,81 @@ impl AdminState {
             faults: metrics.faults_of(plugin.name()),
         }
     }
+
+    /// The loaded plugins, and the names of the disabled ones.
+    pub async fn plugins(&self) -> PluginList {
+        let snapshot = self.mcp.services().registry.snapshot();
+        let mut plugins = Vec::new();
+        for plugin in snapshot.plugins().values() {
+            plugins.push(self.plugin_view(plugin).await);
+        }
+        PluginList { plugins, disabled: self.loader.disabled() }
+    }
+
+    /// Loads plugin `name` again from its file (or the bundled copy) as
+    /// `who`, recorded in the activity log.
+    pub async fn reload_plugin(&self, who: &Principal, name: &str) -> Result<PluginView, ApiError> {
+        let done = async {
+            if self.loader.is_disabled(name) {
+                return Err(ApiError::conflict(format!(
+                    "plugin `{name}` is disabled; `POST /api/v1/plugins/{name}/enable` loads it"
+                )));
+            }
+            if !self.mcp.services().registry.snapshot().plugins().contains_key(name) {
+                return Err(ApiError::not_found("plugin", name, "/api/v1/plugins"));
+            }
+            let plugin = self.loader.reload(name).await.map_err(|e| ApiError::conflict(format!("{e:#}")))?;
+            Ok(self.plugin_view(&plugin).await)
+        }
+        .await;
+        audit(self, who, "plugin.reload", name, &done);
+        done
+    }
+
+    /// Disables plugin `name` (unloaded, and kept so across restarts) or
+    /// enables it again, as `who`, recorded in the activity log.
+    pub async fn switch_plugin(&self, who: &Principal, name: &str, disabled: bool) -> Result<(), ApiError> {
+        let done = async {
+            let loaded = self.mcp.services().registry.snapshot().plugins().contains_key(name);
+            if !loaded && !self.loader.is_disabled(name) {
+                return Err(ApiError::not_found("plugin", name, "/api/v1/plugins"));
+            }
+            let key = name.to_string();
+            self.state()
+                .write("a plugin's state", move |s| s.set_plugin_disabled(&key, disabled))
+                .await
+                .map_err(ApiError::storage)?;
+            self.loader.set_disabled(name, disabled).await.map_err(|e| ApiError::conflict(format!("{e:#}")))
+        }
+        .await;
+        audit(self, who, if disabled { "plugin.disable" } else { "plugin.enable" }, name, &done);
+        done
+    }
+
+    /// Every tool, plugins' and servers', with who serves it, by name.
+    pub fn tools(&self) -> Vec<ToolView> {
+        let snapshot = self.mcp.services().registry.snapshot();
+        snapshot
+            .tools()
+            .iter()
+            .map(|(name, route)| ToolView {
+                name: name.clone(),
+                provider: route.provider.name().to_string(),
+                provider_kind: match route.provider.kind() {
+                    ProviderKind::Plugin => "plugin",
+                    ProviderKind::Server => "server",
+                },
+                description: route.tool.description.clone(),
+                input_schema: serde_json::from_str(&route.tool.input_schema).unwrap_or(Value::Null),
+            })
+            .collect()
+    }
 }
 
 /// `GET /api/v1/plugins`: the loaded plugins, and the names of the disabled ones.
 #[utoipa::path(get, path = "/api/v1/plugins", operation_id = "list_plugins", tag = "plugins", responses((status = 200, body = PluginList)))]
 pub async fn list(State(admin): State<Arc<AdminState>>) -> Json<PluginList> {
-    let snapshot = admin.mcp.services().registry.snapshot();
-    let mut plugins = Vec::new();
-    for plugin in snapshot.plugins().values() {
-        plugins.push(admin.plugin_view(plugin).await);
-    }
-    Json(PluginList { plugins, disabled: admin.loader.disabled() })
+    Json(admin.plugins().await)
 }
 
 /// `POST /api/v1/plugins/{name}/reload`: loads a plugin again from its file (or the bundled copy).
@@ -141,21 +206,7 @@ pub async fn reload(
     Admin(who): Admin,
     Path(name): Path<String>,
 ) -> Result<Json<PluginView>, ApiError> {
-    let done = async {
-        if admin.loader.is_disabled(&name) {
-            return Err(ApiError::conflict(format!(
-                "plugin `{name}` is disabled; `POST /api/v1/plugins/{name}/enable` loads it"
-            )));
-        }
-        if !admin.mcp.services().registry.snapshot().plugins().contains_key(&name) {
-            return Err(ApiError::not_found("plugin", &name, "/api/v1/plugins"));
-        }
-        let plugin = admin.loader.reload(&name).await.map_err(|e| ApiError::conflict(format!("{e:#}")))?;
-        Ok(admin.plugin_view(&plugin).await)
-    }
-    .await;
-    audit(&admin, &who, "plugin.reload", &name, &done);
-    done.map(Json)
+    admin.reload_plugin(&who, &name).await.map(Json)
 }
 
 /// `POST /api/v1/plugins/{name}/disable`: unloads a plugin and keeps it unloaded, across restarts.
@@ -166,7 +217,7 @@ pub async fn disable(
     Admin(who): Admin,
     Path(name): Path<String>,
 ) -> Result<axum::http::StatusCode, ApiError> {
-    switch(&admin, &who, &name, true).await
+    admin.switch_plugin(&who, &name, true).await.map(|()| axum::http::StatusCode::NO_CONTENT)
 }
 
 /// `POST /api/v1/plugins/{name}/enable`: loads a disabled plugin again.
@@ -177,50 +228,11 @@ pub async fn enable(
     Admin(who): Admin,
     Path(name): Path<String>,
 ) -> Result<axum::http::StatusCode, ApiError> {
-    switch(&admin, &who, &name, false).await
-}
-
-async fn switch(
-    admin: &AdminState,
-    who: &crate::caller::Principal,
-    name: &str,
-    disabled: bool,
-) -> Result<axum::http::StatusCode, ApiError> {
-    let done = async {
-        let loaded = admin.mcp.services().registry.snapshot().plugins().contains_key(name);
-        if !loaded && !admin.loader.is_disabled(name) {
-            return Err(ApiError::not_found("plugin", name, "/api/v1/plugins"));
-        }
-        let key = name.to_string();
-        admin
-            .state()
-            .write("a plugin's state", move |s| s.set_plugin_disabled(&key, disabled))
-            .await
-            .map_err(ApiError::storage)?;
-        admin.loader.set_disabled(name, disabled).await.map_err(|e| ApiError::conflict(format!("{e:#}")))
-    }
-    .await;
-    audit(admin, who, if disabled { "plugin.disable" } else { "plugin.enable" }, name, &done);
-    done.map(|()| axum::http::StatusCode::NO_CONTENT)
+    admin.switch_plugin(&who, &name, false).await.map(|()| axum::http::StatusCode::NO_CONTENT)
 }
 
 /// `GET /api/v1/tools`: every tool, plugins' and servers', with who serves it.
 #[utoipa::path(get, path = "/api/v1/tools", operation_id = "list_tools", tag = "tools", responses((status = 200, body = [ToolView])))]
 pub async fn tools(State(admin): State<Arc<AdminState>>) -> Json<Vec<ToolView>> {
-    let snapshot = admin.mcp.services().registry.snapshot();
-    let tools = snapshot
-        .tools()
-        .iter()
-        .map(|(name, route)| ToolView {
-            name: name.clone(),
-            provider: route.provider.name().to_string(),
-            provider_kind: match route.provider.kind() {
-                ProviderKind::Plugin => "plugin",
-                ProviderKind::Server => "server",
-            },
-            description: route.tool.description.clone(),
-            input_schema: serde_json::from_str(&route.tool.input_schema).unwrap_or(Value::Null),
-        })
-        .collect();
-    Json(tools)
+    Json(admin.tools())
 }

@@ -36,6 +36,11 @@ impl ApiError {
         ApiError { status, code, message: message.into() }
     }
 
+    /// Its HTTP status.
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
     /// What it says.
     pub fn message(&self) -> &str {
         &self.message

@@ -39,16 +39,23 @@ pub struct Liveness {
 /// `GET /api/v1/health`.
 #[utoipa::path(get, path = "/api/v1/health", operation_id = "host_health", tag = "health", responses((status = 200, body = Health)))]
 pub async fn health(State(admin): State<Arc<AdminState>>) -> Json<Health> {
-    let servers = admin.mcp.upstreams().servers();
-    Json(Health {
-        status: "ok",
-        version: env!("CARGO_PKG_VERSION"),
-        uptime_secs: admin.started.elapsed().as_secs(),
-        plugins: admin.mcp.services().registry.snapshot().plugins().len(),
-        servers: servers.len(),
-        servers_running: servers.iter().filter(|s| s.status().state == ServerState::Running).count(),
-        sessions: admin.mcp.sessions().len(),
-    })
+    Json(admin.health())
+}
+
+impl AdminState {
+    /// The host's health: uptime and what it serves.
+    pub fn health(&self) -> Health {
+        let servers = self.mcp.upstreams().servers();
+        Health {
+            status: "ok",
+            version: env!("CARGO_PKG_VERSION"),
+            uptime_secs: self.started.elapsed().as_secs(),
+            plugins: self.mcp.services().registry.snapshot().plugins().len(),
+            servers: servers.len(),
+            servers_running: servers.iter().filter(|s| s.status().state == ServerState::Running).count(),
+            sessions: self.mcp.sessions().len(),
+        }
+    }
 }
 
 /// `GET /health` (open, like `/healthz`): seed 003's shape.

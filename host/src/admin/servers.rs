@@ -12,14 +12,14 @@ use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 use tokio_util::sync::CancellationToken;
 
 use super::AdminState;
 use super::audit::audit;
 use super::auth::Admin;
 use super::error::{ApiError, ErrorBody, parse};
-use crate::caller::CallContext;
+use crate::caller::{CallContext, Principal};
 use crate::protocol::{CallOrigin, Detached};
 use crate::providers::Provider;
 use crate::state::StoredServer;
@@ -251,6 +251,75 @@ impl AdminState {
         view(server, bodies.get(server.name()))
     }
 
+    /// Every shared server with its state, as `GET /api/v1/servers` lists them.
+    pub async fn servers(&self) -> Vec<ServerView> {
+        let bodies = self.api_servers.lock().await;
+        self.mcp.upstreams().servers().iter().map(|s| view(s, bodies.get(s.name()))).collect()
+    }
+
+    /// Server `name` with its state.
+    pub async fn server_by_name(&self, name: &str) -> Result<ServerView, ApiError> {
+        let server = self.server(name)?;
+        Ok(self.server_view(&server).await)
+    }
+
+    /// The last stderr lines of server `name`, oldest first.
+    pub fn server_logs(&self, name: &str) -> Result<Vec<String>, ApiError> {
+        Ok(self.server(name)?.stderr())
+    }
+
+    /// Carries out `life` on server `name` as `who`, recorded in the activity log.
+    pub async fn server_life(&self, who: &Principal, name: &str, life: Life) -> Result<ServerView, ApiError> {
+        let done = async {
+            let server = self.server(name)?;
+            let upstreams = self.mcp.upstreams();
+            let server = match life {
+                Life::Stop => {
+                    upstreams.stop_server(name).await;
+                    server
+                }
+                Life::Restart => upstreams.start_server(name, Some(server.spec().clone())).await.unwrap_or(server),
+                Life::Start => upstreams.start_server(name, None).await.unwrap_or(server),
+            };
+            Ok(self.server_view(&server).await)
+        }
+        .await;
+        audit(self, who, life.action(), name, &done);
+        done
+    }
+
+    /// Calls tool `public` (its name as clients see it) as admin `who`,
+    /// through the same policies and activity log as MCP clients.
+    pub async fn call_tool(
+        &self,
+        who: &Principal,
+        public: &str,
+        arguments: &Map<String, Value>,
+    ) -> Result<CallAnswer, ApiError> {
+        let Some(route) = self.mcp.visible_tool(who, public) else {
+            return Err(ApiError::not_found("tool", public, "/api/v1/tools"));
+        };
+        let origin = CallOrigin { principal: who.clone(), session: None, transport: "admin", era: "", deadline: None };
+        let cancel = CancellationToken::new();
+        let _cancel_when_dropped = cancel.clone().drop_guard();
+        let link = Arc::new(Detached { plane: "the admin API" });
+        let call = CallContext { principal: who.clone(), session_id: None, client: Some(link), cancel };
+        match self.mcp.call_tool(origin, public, &route, arguments, call, || None).await {
+            Ok(CallToolResponse::Complete(result)) => Ok(CallAnswer {
+                content: result.content.iter().map(|c| serde_json::to_value(c).expect("content is JSON")).collect(),
+                structured_content: result.structured_content,
+                is_error: result.is_error == Some(true),
+            }),
+            Ok(_) => Err(ApiError::new(
+                StatusCode::BAD_GATEWAY,
+                "tool_failed",
+                "the tool asked for input, which this API cannot give",
+            )),
+            Err(e) if e.code.0 == -32602 => Err(ApiError::bad_request(e.message.to_string())),
+            Err(e) => Err(ApiError::new(StatusCode::BAD_GATEWAY, "tool_failed", e.message.to_string())),
+        }
+    }
+
     /// The saved body of API server `name`; a config server is a conflict.
     async fn api_body(&self, name: &str) -> Result<ServerBody, ApiError> {
         self.server(name)?;
@@ -263,8 +332,7 @@ impl AdminState {
 /// `GET /api/v1/servers`: every shared server with its state.
 #[utoipa::path(get, path = "/api/v1/servers", operation_id = "list_servers", tag = "servers", responses((status = 200, body = [ServerView])))]
 pub async fn list(State(admin): State<Arc<AdminState>>) -> Json<Vec<ServerView>> {
-    let bodies = admin.api_servers.lock().await;
-    Json(admin.mcp.upstreams().servers().iter().map(|s| view(s, bodies.get(s.name()))).collect())
+    Json(admin.servers().await)
 }
 
 /// `POST /api/v1/servers`: creates, saves and starts a server.
@@ -299,8 +367,7 @@ pub async fn create(
 #[utoipa::path(get, path = "/api/v1/servers/{name}", operation_id = "get_server", tag = "servers", params(("name" = String, Path)),
     responses((status = 200, body = ServerView), (status = 404, body = ErrorBody)))]
 pub async fn get(State(admin): State<Arc<AdminState>>, Path(name): Path<String>) -> Result<Json<ServerView>, ApiError> {
-    let server = admin.server(&name)?;
-    Ok(Json(admin.server_view(&server).await))
+    admin.server_by_name(&name).await.map(Json)
 }
 
 /// `PUT /api/v1/servers/{name}`: replaces an API server's definition and restarts it.
@@ -373,7 +440,7 @@ pub async fn start(
     Admin(who): Admin,
     Path(name): Path<String>,
 ) -> Result<Json<ServerView>, ApiError> {
-    life(&admin, &who, &name, Life::Start).await
+    admin.server_life(&who, &name, Life::Start).await.map(Json)
 }
 
 /// `POST /api/v1/servers/{name}/stop`: stops a server; its tools go until it is started again.
@@ -384,7 +451,7 @@ pub async fn stop(
     Admin(who): Admin,
     Path(name): Path<String>,
 ) -> Result<Json<ServerView>, ApiError> {
-    life(&admin, &who, &name, Life::Stop).await
+    admin.server_life(&who, &name, Life::Stop).await.map(Json)
 }
 
 /// `POST /api/v1/servers/{name}/restart`: stops a server and starts it again.
@@ -395,14 +462,17 @@ pub async fn restart(
     Admin(who): Admin,
     Path(name): Path<String>,
 ) -> Result<Json<ServerView>, ApiError> {
-    life(&admin, &who, &name, Life::Restart).await
+    admin.server_life(&who, &name, Life::Restart).await.map(Json)
 }
 
 /// A change to a server's life.
-#[derive(Clone, Copy)]
-enum Life {
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Life {
+    /// Starts a stopped or failed server (a running one is left as it is).
     Start,
+    /// Stops a server; its tools go until it is started again.
     Stop,
+    /// Stops a server and starts it again.
     Restart,
 }
 
@@ -417,31 +487,6 @@ impl Life {
     }
 }
 
-/// Carries out `life` on server `name`.
-async fn life(
-    admin: &AdminState,
-    who: &crate::caller::Principal,
-    name: &str,
-    life: Life,
-) -> Result<Json<ServerView>, ApiError> {
-    let done = async {
-        let server = admin.server(name)?;
-        let upstreams = admin.mcp.upstreams();
-        let server = match life {
-            Life::Stop => {
-                upstreams.stop_server(name).await;
-                server
-            }
-            Life::Restart => upstreams.start_server(name, Some(server.spec().clone())).await.unwrap_or(server),
-            Life::Start => upstreams.start_server(name, None).await.unwrap_or(server),
-        };
-        Ok(admin.server_view(&server).await)
-    }
-    .await;
-    audit(admin, who, life.action(), name, &done);
-    done.map(Json)
-}
-
 /// `GET /api/v1/servers/{name}/logs`: its last stderr lines.
 #[utoipa::path(get, path = "/api/v1/servers/{name}/logs", operation_id = "server_logs", tag = "servers", params(("name" = String, Path)),
     responses((status = 200, body = ServerLogs), (status = 404, body = ErrorBody)))]
@@ -449,8 +494,8 @@ pub async fn logs(
     State(admin): State<Arc<AdminState>>,
     Path(name): Path<String>,
 ) -> Result<Json<ServerLogs>, ApiError> {
-    let server = admin.server(&name)?;
-    Ok(Json(ServerLogs { name, lines: server.stderr() }))
+    let lines = admin.server_logs(&name)?;
+    Ok(Json(ServerLogs { name, lines }))
 }
 
 /// `GET /api/v1/servers/{name}/health`: 200 when it runs, 503 when it does not.
@@ -499,26 +544,10 @@ pub async fn call(
         return Err(ApiError::not_found("tool", &body.tool, &format!("/api/v1/servers/{name}")));
     }
     let public = format!("{}{}", server.spec().prefix, body.tool);
-    let Some(route) = admin.mcp.visible_tool(&who, &public) else {
-        return Err(ApiError::not_found("tool", &body.tool, &format!("/api/v1/servers/{name}")));
-    };
-    let origin = CallOrigin { principal: who.clone(), session: None, transport: "admin", era: "", deadline: None };
-    let cancel = CancellationToken::new();
-    let _cancel_when_dropped = cancel.clone().drop_guard();
-    let link = Arc::new(Detached { plane: "the admin API" });
-    let call = CallContext { principal: who, session_id: None, client: Some(link), cancel };
-    match admin.mcp.call_tool(origin, &public, &route, &body.arguments, call, || None).await {
-        Ok(CallToolResponse::Complete(result)) => Ok(Json(CallAnswer {
-            content: result.content.iter().map(|c| serde_json::to_value(c).expect("content is JSON")).collect(),
-            structured_content: result.structured_content,
-            is_error: result.is_error == Some(true),
-        })),
-        Ok(_) => Err(ApiError::new(
-            StatusCode::BAD_GATEWAY,
-            "tool_failed",
-            "the tool asked for input, which this API cannot give",
-        )),
-        Err(e) if e.code.0 == -32602 => Err(ApiError::bad_request(e.message.to_string())),
-        Err(e) => Err(ApiError::new(StatusCode::BAD_GATEWAY, "tool_failed", e.message.to_string())),
+    match admin.call_tool(&who, &public, &body.arguments).await {
+        Err(e) if e.status() == StatusCode::NOT_FOUND => {
+            Err(ApiError::not_found("tool", &body.tool, &format!("/api/v1/servers/{name}")))
+        }
+        done => done.map(Json),
     }
 }

@@ -13,6 +13,7 @@ use super::AdminState;
 use super::audit::audit;
 use super::auth::Admin;
 use super::error::{ApiError, ErrorBody};
+use crate::caller::Principal;
 use crate::protocol::SessionInfo;
 
 /// A container this instance owns.
@@ -61,17 +62,67 @@ impl AdminState {
         }
         SessionView { session, containers, servers }
     }
+
+    /// The live sessions with their containers and session-scoped servers.
+    pub async fn sessions(&self) -> Vec<SessionView> {
+        let mut views = Vec::new();
+        for session in self.mcp.sessions() {
+            views.push(self.session_view(session).await);
+        }
+        views
+    }
+
+    /// Ends session `id` as `who` (recorded in the activity log): its
+    /// containers and session-scoped servers are released, and its further
+    /// calls are refused.
+    pub fn end_session(&self, who: &Principal, id: &str) -> Result<(), ApiError> {
+        let done = match self.mcp.end_session(id) {
+            true => Ok(()),
+            false => Err(ApiError::not_found("session", id, "/api/v1/sessions")),
+        };
+        audit(self, who, "session.end", id, &done);
+        done
+    }
+
+    /// Every container this instance owns (503 without Docker).
+    pub async fn containers(&self) -> Result<Vec<ContainerView>, ApiError> {
+        let docker = self.docker()?;
+        let owned = docker.owned_containers().await.map_err(|f| ApiError::unavailable(f.message()))?;
+        let views = owned
+            .into_iter()
+            .map(|c| ContainerView {
+                id: c.id,
+                name: c.name,
+                image: c.image,
+                state: c.state,
+                session_id: c.session_id,
+                network: c.network,
+            })
+            .collect();
+        Ok(views)
+    }
+
+    /// Removes one of this instance's containers (by id or name) as `who`,
+    /// recorded in the activity log.
+    pub async fn remove_container(&self, who: &Principal, id: &str) -> Result<(), ApiError> {
+        let done = async {
+            let docker = self.docker()?;
+            match docker.remove_owned(id).await.map_err(|f| ApiError::unavailable(f.message()))? {
+                true => Ok(()),
+                false => Err(ApiError::not_found("container", id, "/api/v1/containers")),
+            }
+        }
+        .await;
+        audit(self, who, "container.remove", id, &done);
+        done
+    }
 }
 
 /// `GET /api/v1/sessions`: the live sessions (stdio, initialize-era HTTP,
 /// legacy SSE) with their containers and session-scoped servers.
 #[utoipa::path(get, path = "/api/v1/sessions", operation_id = "list_sessions", tag = "sessions", responses((status = 200, body = [SessionView])))]
 pub async fn list(State(admin): State<Arc<AdminState>>) -> Json<Vec<SessionView>> {
-    let mut views = Vec::new();
-    for session in admin.mcp.sessions() {
-        views.push(admin.session_view(session).await);
-    }
-    Json(views)
+    Json(admin.sessions().await)
 }
 
 /// `DELETE /api/v1/sessions/{id}`: ends a session: its containers and
@@ -83,32 +134,14 @@ pub async fn end(
     Admin(who): Admin,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    let done = match admin.mcp.end_session(&id) {
-        true => Ok(()),
-        false => Err(ApiError::not_found("session", &id, "/api/v1/sessions")),
-    };
-    audit(&admin, &who, "session.end", &id, &done);
-    done.map(|()| StatusCode::NO_CONTENT)
+    admin.end_session(&who, &id).map(|()| StatusCode::NO_CONTENT)
 }
 
 /// `GET /api/v1/containers`: every container this instance owns (503 without Docker).
 #[utoipa::path(get, path = "/api/v1/containers", operation_id = "list_containers", tag = "containers",
     responses((status = 200, body = [ContainerView]), (status = 503, body = ErrorBody)))]
 pub async fn containers(State(admin): State<Arc<AdminState>>) -> Result<Json<Vec<ContainerView>>, ApiError> {
-    let docker = admin.docker()?;
-    let owned = docker.owned_containers().await.map_err(|f| ApiError::unavailable(f.message()))?;
-    let views = owned
-        .into_iter()
-        .map(|c| ContainerView {
-            id: c.id,
-            name: c.name,
-            image: c.image,
-            state: c.state,
-            session_id: c.session_id,
-            network: c.network,
-        })
-        .collect();
-    Ok(Json(views))
+    admin.containers().await.map(Json)
 }
 
 /// `DELETE /api/v1/containers/{id}`: removes one of this instance's containers (by id or name).
@@ -119,14 +152,5 @@ pub async fn remove_container(
     Admin(who): Admin,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    let done = async {
-        let docker = admin.docker()?;
-        match docker.remove_owned(&id).await.map_err(|f| ApiError::unavailable(f.message()))? {
-            true => Ok(()),
-            false => Err(ApiError::not_found("container", &id, "/api/v1/containers")),
-        }
-    }
-    .await;
-    audit(&admin, &who, "container.remove", &id, &done);
-    done.map(|()| StatusCode::NO_CONTENT)
+    admin.remove_container(&who, &id).await.map(|()| StatusCode::NO_CONTENT)
 }

@@ -9,6 +9,7 @@
 //! its own ([`activity`]).
 
 pub mod activity;
+pub mod display;
 pub mod sqlite;
 
 use std::path::{Path, PathBuf};

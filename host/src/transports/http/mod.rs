@@ -11,6 +11,8 @@
 //!   ([`rest`]).
 //! - `/api/v1/…` and `/health`: the admin API ([`crate::admin`]), behind
 //!   admin keys instead of MCP credentials.
+//! - `/ui/…`: the web dashboard ([`crate::dashboard`]), behind a login with
+//!   an admin key, and the admin API's guards.
 //!
 //! The MCP and REST routes pass, outermost first ([`Guards::wrap`]): Host and
 //! Origin validation ([`origin`]), CORS, the failed-authentication budget,
@@ -184,7 +186,7 @@ impl HttpServer {
     ) -> Result<()> {
         self.guards.auth.prefetch_keys();
         let (max_connections, header_timeout) = (self.config.max_connections, self.config.header_timeout);
-        let admin = admin_routes(admin, &self.config, &self.guards);
+        let admin = admin_routes(admin, &self.config, &self.guards, close_streams.clone());
         let app = router(state, &self.config, self.guards, close_streams).merge(admin);
         connections::serve(self.listener, app, max_connections, header_timeout, stop_accepting).await;
         Ok(())
@@ -249,13 +251,22 @@ fn router(state: Arc<McpState>, config: &HttpConfig, guards: Guards, close_strea
     mcp.merge(rest).merge(metrics).merge(open)
 }
 
-/// The admin API (`/api/v1`, with its own admin-key guard) and `/health`,
-/// behind Host and Origin validation, the failed-authentication limit, a
-/// rate limit like `/mcp`'s (per address: it runs before the admin is
-/// known) and the body cap.
-fn admin_routes(admin: Arc<AdminState>, config: &HttpConfig, guards: &Guards) -> Router {
+/// The admin API (`/api/v1`, with its own admin-key guard), `/health` and
+/// the dashboard (`/ui`, with its login), behind Host and Origin
+/// validation, the failed-authentication limit (which counts wrong admin
+/// keys and failed logins), a rate limit like `/mcp`'s (per address: it runs
+/// before the admin is known) and the body cap. `close_streams` ends the
+/// dashboard's live streams.
+fn admin_routes(
+    admin: Arc<AdminState>,
+    config: &HttpConfig,
+    guards: &Guards,
+    close_streams: CancellationToken,
+) -> Router {
     let auth = Arc::new(admin.auth(config.bind.ip().is_loopback()));
+    let dashboard = crate::dashboard::router(admin.clone(), auth.clone(), close_streams);
     crate::admin::router(admin, auth)
+        .merge(dashboard)
         .layer(DefaultBodyLimit::max(config.max_body_bytes))
         .layer(from_fn_with_state(config.max_body_bytes, limits::cap_body))
         .layer(from_fn_with_state(Arc::new(limits::RateLimiter::new(config.rate_limit)), limits::rate_limit))
