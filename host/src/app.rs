@@ -68,7 +68,7 @@ impl App {
             policy: PolicyChain::new(config.docker.operator_policy()),
             docker,
         });
-        let upstreams = Upstreams::start(config.servers.clone(), &services);
+        let upstreams = Upstreams::start(config.servers.clone(), &services).with_max_servers(config.max_servers);
         let loader = Arc::new(Loader::new(runtime, services.clone(), config.clone(), disabled.into_iter().collect()));
         let loaded = loader.load_all().await;
         tracing::info!(plugins = loaded, ms = started.elapsed().as_millis() as u64, "plugins loaded");

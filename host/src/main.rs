@@ -1,7 +1,12 @@
 //! The `portcullis` command.
 //!
-//! `portcullis serve` exit codes: 0 clean shutdown, 1 configuration error,
+//! `portcullis serve` exit codes: 0 clean shutdown (also after SIGINT, SIGTERM
+//! or SIGQUIT, once in-flight requests finish), 1 configuration error,
 //! 2 start-up failure, 3 fatal runtime error.
+//!
+//! `portcullis health`, `config check` and `plugin inspect|new` need no
+//! running host (see [`portcullis::cli::check`], [`portcullis::cli::plugin`]):
+//! they exit 0 when done or healthy, 1 when not.
 //!
 //! The operator's commands against a running host (`status`, `servers`,
 //! `plugins`, `sessions`; see [`portcullis::cli`]) exit with 0 when done, 1
@@ -17,7 +22,6 @@ use portcullis::app::App;
 use portcullis::config::{Config, ProcessEnv, parse_bind};
 use portcullis::transports::http::{HttpServer, StartError};
 use tokio_util::sync::CancellationToken;
-use tracing_subscriber::EnvFilter;
 
 #[derive(Parser)]
 #[command(
@@ -53,12 +57,25 @@ enum Command {
         #[arg(long, value_name = "FILE")]
         servers: Option<PathBuf>,
     },
+    /// Check that this host can start: validate the configuration, load the
+    /// plugins and, when an HTTP listener runs (`http.bind` or --url), ask
+    /// its /readyz. Exit 0 healthy, 1 not.
+    Health(portcullis::cli::check::HealthArgs),
+    /// Check the configuration.
+    Config {
+        /// What to do.
+        #[command(subcommand)]
+        command: portcullis::cli::check::ConfigCommand,
+    },
+    /// Tools for plugin authors: inspect a component, start a new plugin crate.
+    Plugin {
+        /// What to do.
+        #[command(subcommand)]
+        command: portcullis::cli::plugin::PluginCommand,
+    },
     #[command(flatten)]
     Ops(portcullis::cli::Command),
 }
-
-/// The default log filter for rmcp (see `main`).
-const RMCP_LOGS: &str = "rmcp=warn";
 
 const EXIT_CONFIG: u8 = 1;
 const EXIT_STARTUP: u8 = 2;
@@ -68,6 +85,9 @@ fn main() -> ExitCode {
     let (config, plugins, http, stdio, servers) = match Cli::parse().command {
         Command::Serve { config, plugins, http, stdio, servers } => (config, plugins, http, stdio, servers),
         Command::Ops(command) => return portcullis::cli::run(command),
+        Command::Health(args) => return portcullis::cli::check::health(args),
+        Command::Config { command } => return portcullis::cli::check::config_check(command),
+        Command::Plugin { command } => return portcullis::cli::plugin::run(command),
     };
     let mut config = match Config::load(config.as_deref(), &ProcessEnv) {
         Ok(config) => config,
@@ -96,18 +116,10 @@ fn main() -> ExitCode {
         }
     }
     let transports = Transports { http: http.is_some(), stdio: http.is_none() || stdio };
-    let filter = match EnvFilter::try_new(&config.log_level) {
-        // rmcp logs every request's start and end at `info`; keep it to warnings
-        // unless the filter names it.
-        Ok(filter) if !config.log_level.contains("rmcp") => {
-            filter.add_directive(RMCP_LOGS.parse().expect("a valid directive"))
-        }
+    let filter = match config.log_filter() {
         Ok(filter) => filter,
         Err(e) => {
-            eprintln!(
-                "portcullis: configuration error: `log_level` / LOG_LEVEL `{}` is not a valid filter: {e}",
-                config.log_level
-            );
+            eprintln!("portcullis: {e}");
             return ExitCode::from(EXIT_CONFIG);
         }
     };
@@ -238,23 +250,31 @@ fn exit_code(transport: &str, served: Served) -> ExitCode {
     }
 }
 
-/// SIGINT and SIGTERM, registered as soon as this is created.
+/// SIGINT, SIGTERM and SIGQUIT, registered as soon as this is created; each
+/// shuts down the same graceful way (SIGQUIT would otherwise kill the process
+/// and leave its containers behind).
 struct ShutdownSignals {
     interrupt: tokio::signal::unix::Signal,
     terminate: tokio::signal::unix::Signal,
+    quit: tokio::signal::unix::Signal,
 }
 
 impl ShutdownSignals {
     fn install() -> std::io::Result<Self> {
         use tokio::signal::unix::{SignalKind, signal};
-        Ok(Self { interrupt: signal(SignalKind::interrupt())?, terminate: signal(SignalKind::terminate())? })
+        Ok(Self {
+            interrupt: signal(SignalKind::interrupt())?,
+            terminate: signal(SignalKind::terminate())?,
+            quit: signal(SignalKind::quit())?,
+        })
     }
 
-    /// Resolves on the next SIGINT or SIGTERM, naming which.
+    /// Resolves on the next SIGINT, SIGTERM or SIGQUIT, naming which.
     async fn recv(&mut self) -> &'static str {
         tokio::select! {
             _ = self.interrupt.recv() => "SIGINT",
             _ = self.terminate.recv() => "SIGTERM",
+            _ = self.quit.recv() => "SIGQUIT",
         }
     }
 }

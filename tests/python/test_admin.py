@@ -174,6 +174,13 @@ def test_create_checks_the_body_and_what_the_operator_allows(portcullis_bin, plu
         )
 
 
+def test_max_concurrent_servers_caps_what_the_api_adds(portcullis_bin, plugin_dir, cache_dir, tmp_path):
+    with admin_host(portcullis_bin, plugin_dir, cache_dir, tmp_path / "state", MAX_CONCURRENT_SERVERS="1") as (srv, api):
+        refused = api.post("/api/v1/servers", json={"name": "second", "url": "https://x.invalid/mcp"})
+        assert "MAX_CONCURRENT_SERVERS" in error_of(refused, 409)
+        assert api.get("/api/v1/servers/second").status_code == 404, "a refused server is not added"
+
+
 def test_a_server_created_through_the_api_survives_a_restart(portcullis_bin, plugin_dir, cache_dir, tmp_path):
     state = tmp_path / "state"
     body = {

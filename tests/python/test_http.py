@@ -639,8 +639,8 @@ def test_invalid_http_settings_are_configuration_errors(portcullis_bin, plugin_d
     assert key in proc.stderr.decode()
 
 
-@pytest.mark.parametrize("mode", MODES)
-async def test_sigterm_lets_a_call_in_flight_finish_then_exits_0(portcullis_bin, plugin_dir, cache_dir, mode):
+@pytest.mark.parametrize(("mode", "sig"), [(mode, "SIGTERM") for mode in MODES] + [("legacy", "SIGQUIT")])
+async def test_a_shutdown_signal_lets_a_call_in_flight_finish_then_exits_0(portcullis_bin, plugin_dir, cache_dir, mode, sig):
     install(plugin_dir, "faulty")
     with http_server(portcullis_bin, plugin_dir, cache_dir) as srv:
         async with Client(srv.url, mode=mode) as client:
@@ -653,10 +653,10 @@ async def test_sigterm_lets_a_call_in_flight_finish_then_exits_0(portcullis_bin,
             async with anyio.create_task_group() as tasks:
                 tasks.start_soon(slow_call)
                 await anyio.sleep(0.7)
-                srv.proc.send_signal(signal.SIGTERM)
+                srv.proc.send_signal(getattr(signal, sig))
                 await anyio.sleep(0.3)
                 with pytest.raises(httpx.ConnectError):
                     httpx.get(f"{srv.base}/healthz")
             assert text_of(result["value"]) == "slept 2000 ms"
         assert srv.terminate() == 0, srv.log
-        assert "SIGTERM" in srv.log
+        assert sig in srv.log

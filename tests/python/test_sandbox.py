@@ -10,6 +10,7 @@ import functools
 import http.server
 import json
 import os
+import signal
 import subprocess
 import threading
 from pathlib import Path
@@ -337,6 +338,45 @@ async def test_abrupt_disconnects_leave_nothing_behind(portcullis_bin, plugin_di
             await proc.wait()
     assert managed() - before_containers == set()
     assert managed("volume") - before_volumes == set()
+
+
+async def test_sigquit_lets_an_exec_finish_then_removes_the_containers_and_exits_0(portcullis_bin, plugin_dir, cache_dir, config):
+    params = server(portcullis_bin, plugin_dir, cache_dir, "--config", str(config))
+    proc = await anyio.open_process([params.command, *params.args], env=params.env)
+    received = b""
+
+    async def answer(id_: int) -> dict:
+        nonlocal received
+        with anyio.fail_after(90):
+            while True:
+                for line in received.split(b"\n"):
+                    if line.strip() and json.loads(line).get("id") == id_:
+                        return json.loads(line)
+                received += await proc.stdout.receive()
+
+    async def send(*messages):
+        await proc.stdin.send(("\n".join(json.dumps(m) for m in messages) + "\n").encode())
+
+    try:
+        call = lambda id_, name, args: {"jsonrpc": "2.0", "id": id_, "method": "tools/call", "params": {"name": name, "arguments": args}}
+        await send(
+            {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "quit", "version": "0"}}},
+            {"jsonrpc": "2.0", "method": "notifications/initialized"},
+            call(2, "create_container", {}),
+        )
+        container = (await answer(2))["result"]["structuredContent"]["id"][:12]  # `docker ps` shows short ids
+        assert container in managed()
+        await send(call(3, "execute_code", {"container_id": container, "command": "sleep 2; echo finished"}))
+        await anyio.sleep(1)
+        proc.send_signal(signal.SIGQUIT)
+        result = await answer(3)
+        assert "finished" in json.dumps(result["result"]), result
+        with anyio.fail_after(30):
+            assert await proc.wait() == 0
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+    assert container not in managed(), "SIGQUIT removed this instance's containers"
 
 
 async def test_without_an_engine_the_host_serves_and_says_why(portcullis_bin, plugin_dir, cache_dir, config):

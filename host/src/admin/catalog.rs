@@ -79,21 +79,6 @@ pub struct ToolView {
     pub input_schema: Value,
 }
 
-fn exports(plugin: &Plugin) -> Vec<&'static str> {
-    let catalog = plugin.catalog();
-    [
-        (!catalog.tools.is_empty(), "tools"),
-        (!(catalog.resources.is_empty() && catalog.templates.is_empty()), "resources"),
-        (!catalog.prompts.is_empty(), "prompts"),
-        (catalog.completions, "completions"),
-        (catalog.policy, "policy"),
-        (!(catalog.languages.is_empty() && catalog.managers.is_empty()), "language-pack"),
-    ]
-    .into_iter()
-    .filter_map(|(has, name)| has.then_some(name))
-    .collect()
-}
-
 /// The SHA-256 of a plugin's component, read from where it came from.
 async fn component_sha256(name: &str, source: &PluginSource) -> Option<String> {
     let bytes = match source {
@@ -124,7 +109,7 @@ impl AdminState {
             },
             sha256: component_sha256(plugin.name(), plugin.source()).await,
             wit_version: plugin.contract_version().to_string(),
-            exports: exports(plugin),
+            exports: plugin.exported(),
             calls: tools.iter().map(|t| metrics.calls_of(t)).sum(),
             tools,
             grants: plugin.policy().grants.iter().map(|g| g.name()).collect(),

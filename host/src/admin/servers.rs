@@ -197,7 +197,8 @@ impl ServerBody {
         }
         let file: ServerFile =
             serde_json::from_value(file).map_err(|e| ApiError::bad_request(format!("invalid server: {e}")))?;
-        file.resolve(&self.name).map_err(|e| ApiError::bad_request(e.replace("servers.", "")))
+        file.resolve(&self.name, crate::upstreams::DEFAULT_STARTUP_TIMEOUT)
+            .map_err(|e| ApiError::bad_request(e.replace("servers.", "")))
     }
 }
 
@@ -351,6 +352,7 @@ pub async fn create(
         if admin.mcp.upstreams().contains(&body.name) {
             return Err(ApiError::conflict(format!("a server called `{}` exists already", body.name)));
         }
+        admin.mcp.upstreams().check_room().map_err(ApiError::conflict)?;
         save(&admin, &body).await?;
         let server = admin.mcp.upstreams().add(spec).map_err(ApiError::conflict)?;
         bodies.insert(body.name.clone(), body.clone());

@@ -15,7 +15,9 @@
 //! 2 the command line is wrong or no admin API answered at the URL.
 
 mod activity;
+pub mod check;
 pub mod client;
+pub mod plugin;
 pub mod table;
 
 use std::process::ExitCode;
@@ -26,6 +28,7 @@ use reqwest::StatusCode;
 use serde::Deserialize;
 use serde_json::Value;
 
+use crate::config::{Environment, ProcessEnv};
 use client::{CliError, Client};
 use table::Table;
 
@@ -100,8 +103,9 @@ pub struct HostArgs {
     /// The host's base URL [env: PORTCULLIS_URL] [default: http://127.0.0.1:8808].
     #[arg(long, value_name = "URL", env = "PORTCULLIS_URL", global = true, hide_env = true)]
     url: Option<String>,
-    /// An admin key; prefer ADMIN_API_KEY in the environment, as other local
-    /// users can read a command line (`ps`).
+    /// An admin key; prefer ADMIN_API_KEY (or ADMIN_API_KEY_FILE, a file
+    /// holding it) in the environment, as other local users can read a
+    /// command line (`ps`).
     #[arg(long, value_name = "KEY", env = "ADMIN_API_KEY", hide_env_values = true, global = true)]
     admin_key: Option<String>,
     /// Print the API's JSON as it came, for scripts.
@@ -320,7 +324,12 @@ async fn execute(command: Command) -> Result<String, CliError> {
         | Command::Activity { host, .. } => host,
     };
     let url = host.url.as_deref().filter(|u| !u.is_empty()).unwrap_or(client::DEFAULT_URL);
-    let client = Client::new(url, host.admin_key.as_deref())?;
+    // Without --admin-key or ADMIN_API_KEY, ADMIN_API_KEY_FILE (a Docker secret) may hold it.
+    let key = match &host.admin_key {
+        Some(key) => Some(key.clone()),
+        None => ProcessEnv.secret("ADMIN_API_KEY").map_err(|e| CliError::Usage(e.to_string()))?,
+    };
+    let client = Client::new(url, key.as_deref())?;
     let json = host.json;
     match command {
         Command::Status { .. } => {

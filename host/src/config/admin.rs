@@ -46,9 +46,9 @@ impl AdminFile {
 }
 
 impl AdminConfig {
-    /// Applies `ADMIN_API_KEY` (as the key named `ADMIN_API_KEY`).
+    /// Applies `ADMIN_API_KEY` or `ADMIN_API_KEY_FILE` (as the key named `ADMIN_API_KEY`).
     pub(super) fn apply_env(&mut self, env: &dyn Environment) -> Result<(), ConfigError> {
-        if let Some(key) = env.var("ADMIN_API_KEY") {
+        if let Some(key) = env.secret("ADMIN_API_KEY")? {
             if key.len() < MIN_KEY_LEN {
                 return Err(ConfigError(format!("ADMIN_API_KEY is too short: use at least {MIN_KEY_LEN} characters")));
             }

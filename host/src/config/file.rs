@@ -239,7 +239,7 @@ impl ConfigFile {
         self.activity.apply(&mut config.activity)?;
         self.admin.apply(&mut config.admin)?;
         for (name, server) in self.servers {
-            config.servers.push(server.resolve(&name).map_err(ConfigError)?);
+            config.servers.push(server.resolve(&name, config.servers_startup_timeout).map_err(ConfigError)?);
         }
         Ok(())
     }

@@ -108,13 +108,13 @@ impl Default for HttpConfig {
 }
 
 impl HttpConfig {
-    /// Applies `HTTP_PORT`, `API_KEY`, `RATE_LIMIT_REQUESTS` and
-    /// `RATE_LIMIT_WINDOW` (milliseconds).
+    /// Applies `HTTP_PORT`, `API_KEY` (or `API_KEY_FILE`),
+    /// `RATE_LIMIT_REQUESTS` and `RATE_LIMIT_WINDOW` (milliseconds).
     pub(super) fn apply_env(&mut self, env: &dyn Environment) -> Result<(), ConfigError> {
         if let Some(port) = env.var("HTTP_PORT") {
             self.bind.set_port(parse_number("HTTP_PORT", &port)?);
         }
-        if let Some(key) = env.var("API_KEY") {
+        if let Some(key) = env.secret("API_KEY")? {
             self.api_keys.insert("API_KEY".into(), key);
         }
         let requests =

@@ -3,6 +3,7 @@
 //! Every error names the key and what is wrong with it.
 
 mod admin;
+mod aliases;
 mod file;
 mod http;
 mod state;
@@ -49,6 +50,12 @@ pub struct Config {
     /// (`servers_file`, `PORTCULLIS_SERVERS`, `--servers`), read by
     /// [`Config::load_servers_file`].
     pub servers_file: Option<PathBuf>,
+    /// How long an upstream server that sets no `startup_timeout_secs` may
+    /// take to start and answer `initialize` (`SERVER_TIMEOUT`, default 30 s).
+    pub servers_startup_timeout: Duration,
+    /// The most shared upstream servers configured or added at once
+    /// (`MAX_CONCURRENT_SERVERS`); `None` is no limit.
+    pub max_servers: Option<usize>,
     /// Whether `command` entries of `servers_file` run in containers
     /// (`servers_in_containers`, with `[servers_images]` and `servers_network`).
     pub servers_in_containers: Option<crate::upstreams::ContainedImport>,
@@ -89,6 +96,8 @@ impl Default for Config {
             http: HttpConfig::default(),
             servers: Vec::new(),
             servers_file: None,
+            servers_startup_timeout: crate::upstreams::DEFAULT_STARTUP_TIMEOUT,
+            max_servers: None,
             servers_in_containers: None,
             state_dir: crate::state::default_state_dir(),
             activity: crate::state::ActivityConfig::default(),
@@ -110,6 +119,28 @@ fn default_cache_dir() -> Option<PathBuf> {
 pub trait Environment {
     /// The variable's value, if set and not empty.
     fn var(&self, name: &str) -> Option<String>;
+
+    /// A secret setting: variable `name`, else the contents of the file that
+    /// `<name>_FILE` names (a Docker secret under `/run/secrets`), its
+    /// trailing newline trimmed. Both set, an unreadable file or an empty
+    /// one are errors that name the variable and the file, never the value.
+    fn secret(&self, name: &str) -> Result<Option<String>, ConfigError> {
+        let file_var = format!("{name}_FILE");
+        match (self.var(name), self.var(&file_var)) {
+            (Some(_), Some(_)) => Err(ConfigError(format!("both `{name}` and `{file_var}` are set; unset one"))),
+            (Some(value), None) => Ok(Some(value)),
+            (None, Some(path)) => {
+                let text = std::fs::read_to_string(&path)
+                    .map_err(|e| ConfigError(format!("`{file_var}` names `{path}`, which cannot be read: {e}")))?;
+                let value = text.trim_end_matches(['\n', '\r']);
+                if value.is_empty() {
+                    return Err(ConfigError(format!("`{file_var}` names `{path}`, which is empty")));
+                }
+                Ok(Some(value.to_string()))
+            }
+            (None, None) => Ok(None),
+        }
+    }
 }
 
 /// The process environment.
@@ -126,16 +157,76 @@ impl Config {
     pub fn load(path: Option<&std::path::Path>, env: &dyn Environment) -> Result<Config, ConfigError> {
         let path = path.map(PathBuf::from).or_else(|| env.var("CONFIG_FILE").map(PathBuf::from));
         let mut config = Config::default();
+        if let Some(timeout) = aliases::server_timeout(env)? {
+            config.servers_startup_timeout = timeout;
+        }
         if let Some(path) = path {
             let text = std::fs::read_to_string(&path)
                 .map_err(|e| ConfigError(format!("cannot read config file {}: {e}", path.display())))?;
             ConfigFile::parse(&text, &path)?.apply(&mut config)?;
         }
-        config.apply_env(env)?;
+        if let Some(problem) = config.apply_env(env).into_iter().next() {
+            return Err(problem);
+        }
+        config.check_server_count()?;
         Ok(config)
     }
 
-    fn apply_env(&mut self, env: &dyn Environment) -> Result<(), ConfigError> {
+    /// Like [`Config::load`] followed by [`Config::load_servers_file`], but
+    /// gathers every problem it can find instead of stopping at the first:
+    /// each top-level key and each `[servers.<name>]` of the file is checked
+    /// on its own when the file as a whole does not apply, then the
+    /// environment, the servers file, the server count and the log filter.
+    /// Returns the configuration as far as it applied, and the problems.
+    pub fn check(path: Option<&std::path::Path>, env: &dyn Environment) -> (Config, Vec<ConfigError>) {
+        let path = path.map(PathBuf::from).or_else(|| env.var("CONFIG_FILE").map(PathBuf::from));
+        let mut problems = Vec::new();
+        let mut config = Config::default();
+        match aliases::server_timeout(env) {
+            Ok(Some(timeout)) => config.servers_startup_timeout = timeout,
+            Ok(None) => {}
+            Err(e) => problems.push(e),
+        }
+        if let Some(path) = &path {
+            match std::fs::read_to_string(path) {
+                Err(e) => problems.push(ConfigError(format!("cannot read config file {}: {e}", path.display()))),
+                Ok(text) => problems.extend(apply_file_parts(&text, path, &mut config)),
+            }
+        }
+        problems.extend(config.apply_env(env));
+        problems.extend(config.load_servers_file().err());
+        problems.extend(config.log_filter().err());
+        (config, problems)
+    }
+
+    /// The `tracing` filter of `log_level`. rmcp logs every request's start
+    /// and end at `info`, so it is kept to warnings unless the filter names it.
+    pub fn log_filter(&self) -> Result<tracing_subscriber::EnvFilter, ConfigError> {
+        match tracing_subscriber::EnvFilter::try_new(&self.log_level) {
+            Ok(filter) if !self.log_level.contains("rmcp") => {
+                Ok(filter.add_directive("rmcp=warn".parse().expect("a valid directive")))
+            }
+            Ok(filter) => Ok(filter),
+            Err(e) => {
+                Err(ConfigError(format!("`log_level` / LOG_LEVEL `{}` is not a valid filter: {e}", self.log_level)))
+            }
+        }
+    }
+
+    /// A copy whose secrets (API keys, admin keys) read `<redacted>`, for
+    /// printing; server environments and headers redact themselves.
+    pub fn redacted(&self) -> Config {
+        let mut copy = self.clone();
+        for key in copy.http.api_keys.values_mut().chain(copy.admin.keys.values_mut()) {
+            *key = REDACTED.into();
+        }
+        copy
+    }
+
+    /// Applies the environment: the seed projects' aliases, then Portcullis's
+    /// own variables, which win. Returns the problems, each naming its variable.
+    fn apply_env(&mut self, env: &dyn Environment) -> Vec<ConfigError> {
+        let mut problems = aliases::apply(self, env);
         if let Some(level) = env.var("LOG_LEVEL") {
             self.log_level = level;
         }
@@ -146,7 +237,10 @@ impl Config {
             self.cache_dir = Some(dir.into());
         }
         if let Some(v) = env.var("PORTCULLIS_BUNDLED_PLUGINS") {
-            self.bundled_plugins = parse_bool("PORTCULLIS_BUNDLED_PLUGINS", &v)?;
+            match parse_bool("PORTCULLIS_BUNDLED_PLUGINS", &v) {
+                Ok(bundled) => self.bundled_plugins = bundled,
+                Err(e) => problems.push(e),
+            }
         }
         for (manager, var) in [("pip", "PIP_INDEX_URL"), ("npm", "NPM_CONFIG_REGISTRY")] {
             if let Some(url) = env.var(var) {
@@ -159,23 +253,25 @@ impl Config {
         if let Some(images) = env.var("PORTCULLIS_DOCKER_IMAGES") {
             self.docker.images = images.split(',').map(str::trim).filter(|i| !i.is_empty()).map(String::from).collect();
         }
-        self.http.apply_env(env)?;
-        self.admin.apply_env(env)?;
+        problems.extend(self.http.apply_env(env).err());
+        problems.extend(self.admin.apply_env(env).err());
         if let Some(dir) = env.var("PORTCULLIS_STATE_DIR") {
             self.state_dir = Some(dir.into());
         }
         if let Some(path) = env.var("PORTCULLIS_SERVERS") {
             self.servers_file = Some(path.into());
         }
-        Ok(())
+        problems
     }
 
     /// Adds the servers of `servers_file`, if set, to `servers`; a name that
     /// both define is an error.
     pub fn load_servers_file(&mut self) -> Result<(), ConfigError> {
-        let Some(path) = &self.servers_file else { return Ok(()) };
+        let Some(path) = &self.servers_file else { return self.check_server_count() };
         let contained = self.servers_in_containers.as_ref();
-        for spec in crate::upstreams::load_desktop_file(path, contained).map_err(ConfigError)? {
+        let specs =
+            crate::upstreams::load_desktop_file(path, contained, self.servers_startup_timeout).map_err(ConfigError)?;
+        for spec in specs {
             if self.servers.iter().any(|s| s.name == spec.name) {
                 return Err(ConfigError(format!(
                     "server `{}` is defined both under [servers] and in {}; rename one",
@@ -185,7 +281,18 @@ impl Config {
             }
             self.servers.push(spec);
         }
-        Ok(())
+        self.check_server_count()
+    }
+
+    /// Refuses more shared servers than `MAX_CONCURRENT_SERVERS` allows.
+    fn check_server_count(&self) -> Result<(), ConfigError> {
+        let shared = self.servers.iter().filter(|s| s.scope == crate::upstreams::Scope::Shared).count();
+        match self.max_servers {
+            Some(max) if shared > max => Err(ConfigError(format!(
+                "{shared} upstream servers are configured, but MAX_CONCURRENT_SERVERS allows {max}; raise it or remove servers"
+            ))),
+            _ => Ok(()),
+        }
     }
 
     /// The operator's policy for plugin `name`, starting from `default_grants`
@@ -210,6 +317,55 @@ impl Config {
     }
 }
 
+/// What a secret reads as when printed.
+const REDACTED: &str = "<redacted>";
+
+/// Applies `text` (the file at `path`) over `config`. When the whole file
+/// does not apply, each top-level key (and each server) is tried on its own,
+/// so that every mistake is reported, not only the first.
+fn apply_file_parts(text: &str, path: &std::path::Path, config: &mut Config) -> Vec<ConfigError> {
+    let whole = ConfigFile::parse(text, path).and_then(|file| {
+        let mut trial = config.clone();
+        file.apply(&mut trial).map(|()| trial)
+    });
+    let first = match whole {
+        Ok(applied) => {
+            *config = applied;
+            return Vec::new();
+        }
+        Err(e) => e,
+    };
+    let Ok(table) = text.parse::<toml::Table>() else { return vec![first] };
+    let mut parts: Vec<toml::Table> = Vec::new();
+    let mut grouped = toml::Table::new();
+    for (key, value) in table {
+        match (key.as_str(), value) {
+            ("servers", toml::Value::Table(servers)) => {
+                for (name, server) in servers {
+                    let one = toml::Table::from_iter([(name, server)]);
+                    parts.push(toml::Table::from_iter([("servers".to_string(), toml::Value::Table(one))]));
+                }
+            }
+            // Keys that are checked together.
+            ("servers_in_containers" | "servers_images" | "servers_network", value) => {
+                grouped.insert(key, value);
+            }
+            (_, value) => parts.push(toml::Table::from_iter([(key, value)])),
+        }
+    }
+    if !grouped.is_empty() {
+        parts.push(grouped);
+    }
+    let problems: Vec<ConfigError> = parts
+        .into_iter()
+        .filter_map(|part| match toml::Value::Table(part).try_into::<ConfigFile>() {
+            Err(e) => Some(ConfigError(format!("{}: {e}", path.display()))),
+            Ok(file) => file.apply(config).err(),
+        })
+        .collect();
+    if problems.is_empty() { vec![first] } else { problems }
+}
+
 fn parse_bool(key: &str, value: &str) -> Result<bool, ConfigError> {
     match value.to_ascii_lowercase().as_str() {
         "1" | "true" | "yes" | "on" => Ok(true),
@@ -229,15 +385,17 @@ impl Environment for FakeEnv {
     }
 }
 
+/// A temporary file holding `text`, for tests.
+#[cfg(test)]
+pub(crate) fn write(text: &str) -> tempfile::NamedTempFile {
+    let file = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(file.path(), text).unwrap();
+    file
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn write(text: &str) -> tempfile::NamedTempFile {
-        let file = tempfile::NamedTempFile::new().unwrap();
-        std::fs::write(file.path(), text).unwrap();
-        file
-    }
 
     #[test]
     fn the_example_configuration_is_valid() {
@@ -254,6 +412,28 @@ mod tests {
         let config = Config::load(Some(file.path()), &env).unwrap();
         assert_eq!(config.log_level, "warn");
         assert_eq!(config.plugin_dir, Some(PathBuf::from("/from/env")));
+    }
+
+    #[test]
+    fn secrets_come_from_files_named_by_file_variables() {
+        let api = write("api-key-from-a-docker-secret\n");
+        let admin = write("admin-key-from-a-docker-secret\r\n");
+        let (api_path, admin_path) = (api.path().display().to_string(), admin.path().display().to_string());
+        let env = FakeEnv(vec![("API_KEY_FILE", api_path.leak()), ("ADMIN_API_KEY_FILE", admin_path.leak())]);
+        let config = Config::load(None, &env).unwrap();
+        assert_eq!(config.http.api_keys["API_KEY"], "api-key-from-a-docker-secret");
+        assert_eq!(config.admin.keys["ADMIN_API_KEY"], "admin-key-from-a-docker-secret");
+
+        let missing = FakeEnv(vec![("API_KEY_FILE", "/run/secrets/no-such-secret")]);
+        let err = Config::load(None, &missing).unwrap_err().to_string();
+        assert!(err.contains("API_KEY_FILE") && err.contains("/run/secrets/no-such-secret"), "{err}");
+        let both = FakeEnv(vec![("ADMIN_API_KEY", "x"), ("ADMIN_API_KEY_FILE", "/y")]);
+        let err = Config::load(None, &both).unwrap_err().to_string();
+        assert!(err.contains("ADMIN_API_KEY") && err.contains("ADMIN_API_KEY_FILE") && !err.contains("`x`"), "{err}");
+        let empty = write("\n");
+        let empty_path = empty.path().display().to_string();
+        let err = Config::load(None, &FakeEnv(vec![("API_KEY_FILE", empty_path.leak())])).unwrap_err().to_string();
+        assert!(err.contains("empty"), "{err}");
     }
 
     #[test]

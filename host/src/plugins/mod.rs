@@ -15,7 +15,7 @@ mod watch;
 pub use call::CallState;
 pub use compile_cache::{CacheOutcome, CompileCache};
 pub use host_api::HostServices;
-pub use loader::{BUNDLED, BundledPlugin, Loader};
+pub use loader::{BUNDLED, BundledPlugin, Loader, wasm_files};
 pub use plugin::{Catalog, Plugin, PluginFault, PluginSource};
 pub use runtime::PluginRuntime;
 pub use watch::watch;

@@ -145,6 +145,33 @@ impl Plugin {
         self.exports.version()
     }
 
+    /// What it exports, by what it offers: `tools`, `resources`, `prompts`,
+    /// `completions`, `policy`, `language-pack`.
+    pub fn exported(&self) -> Vec<&'static str> {
+        let catalog = self.catalog();
+        [
+            (!catalog.tools.is_empty(), "tools"),
+            (!(catalog.resources.is_empty() && catalog.templates.is_empty()), "resources"),
+            (!catalog.prompts.is_empty(), "prompts"),
+            (catalog.completions, "completions"),
+            (catalog.policy, "policy"),
+            (!(catalog.languages.is_empty() && catalog.managers.is_empty()), "language-pack"),
+        ]
+        .into_iter()
+        .filter_map(|(has, name)| has.then_some(name))
+        .collect()
+    }
+
+    /// The interfaces the component imports (`portcullis:plugin/docker@0.2.0`,
+    /// `wasi:cli/environment@0.2.6`, …), in name order.
+    pub fn imports(&self) -> Vec<String> {
+        let component = self.pre.component();
+        let mut names: Vec<String> =
+            component.component_type().imports(self.pre.engine()).map(|(name, _)| name.to_string()).collect();
+        names.sort();
+        names
+    }
+
     /// Where it came from.
     pub fn source(&self) -> &PluginSource {
         &self.source

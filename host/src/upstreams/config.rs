@@ -156,14 +156,17 @@ struct DesktopFile {
     mcp_servers: BTreeMap<String, DesktopEntry>,
 }
 
-const DEFAULT_STARTUP_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long a server may take to start and answer `initialize` unless its
+/// `startup_timeout_secs` or `SERVER_TIMEOUT` says otherwise.
+pub const DEFAULT_STARTUP_TIMEOUT: Duration = Duration::from_secs(30);
 /// The default `idle_timeout_secs`: as long as an idle Streamable HTTP session lives.
 const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(300);
 const DEFAULT_MAX_RESTARTS: u32 = 5;
 
 impl ServerFile {
-    /// The spec of server `name`; errors name the key.
-    pub fn resolve(self, name: &str) -> Result<ServerSpec, String> {
+    /// The spec of server `name`, which takes `default_timeout` to start
+    /// unless it sets `startup_timeout_secs`; errors name the key.
+    pub fn resolve(self, name: &str, default_timeout: Duration) -> Result<ServerSpec, String> {
         check_name(name)?;
         let key = |k: &str| format!("`servers.{name}.{k}`");
         if self.image.is_some() && self.url.is_some() {
@@ -213,7 +216,7 @@ impl ServerFile {
             name: name.to_string(),
             launch,
             prefix: self.prefix.unwrap_or_else(|| format!("{name}{NAMESPACE_SEPARATOR}")),
-            startup_timeout: self.startup_timeout_secs.map_or(DEFAULT_STARTUP_TIMEOUT, Duration::from_secs),
+            startup_timeout: self.startup_timeout_secs.map_or(default_timeout, Duration::from_secs),
             max_restarts: self.max_restarts.unwrap_or(DEFAULT_MAX_RESTARTS),
             principals: self.principals,
             scope: match self.scope.as_deref() {
@@ -281,9 +284,14 @@ impl ContainedImport {
     }
 }
 
-/// The servers of an `mcpServers` file (disabled entries left out); with
-/// `contained`, its `command` entries run in containers.
-pub fn load_desktop_file(path: &Path, contained: Option<&ContainedImport>) -> Result<Vec<ServerSpec>, String> {
+/// The servers of an `mcpServers` file (disabled entries left out), each
+/// taking `timeout` to start; with `contained`, its `command` entries run in
+/// containers.
+pub fn load_desktop_file(
+    path: &Path,
+    contained: Option<&ContainedImport>,
+    timeout: Duration,
+) -> Result<Vec<ServerSpec>, String> {
     let text = std::fs::read_to_string(path).map_err(|e| format!("servers file `{}`: {e}", path.display()))?;
     let file: DesktopFile =
         serde_json::from_str(&text).map_err(|e| format!("servers file `{}`: {e}", path.display()))?;
@@ -307,7 +315,7 @@ pub fn load_desktop_file(path: &Path, contained: Option<&ContainedImport>) -> Re
             scope: None,
             idle_timeout_secs: None,
         };
-        let spec = as_file.resolve(&name).map_err(|e| format!("servers file `{}`: {e}", path.display()))?;
+        let spec = as_file.resolve(&name, timeout).map_err(|e| format!("servers file `{}`: {e}", path.display()))?;
         let spec = match contained {
             Some(import) => import.contain(spec).map_err(|e| format!("servers file `{}`: {e}", path.display()))?,
             None => spec,
@@ -350,7 +358,7 @@ mod tests {
 
     fn parse(toml_text: &str) -> Result<ServerSpec, String> {
         let file: ServerFile = toml::from_str(toml_text).map_err(|e| e.to_string())?;
-        file.resolve("git")
+        file.resolve("git", DEFAULT_STARTUP_TIMEOUT)
     }
 
     #[test]
@@ -381,7 +389,9 @@ mod tests {
         assert!(parse("command = [\"a\"]\nvolume = 1").is_err(), "unknown keys are refused");
         let boxed = parse("image = \"mcp/git\"\ncommand = [\"serve\"]").unwrap();
         assert!(matches!(boxed.launch, Launch::Container { cmd: Some(_), network: false, .. }), "{boxed:?}");
-        assert!(ServerFile::resolve(toml::from_str("command = [\"a\"]").unwrap(), "a__b").is_err());
+        assert!(
+            ServerFile::resolve(toml::from_str("command = [\"a\"]").unwrap(), "a__b", DEFAULT_STARTUP_TIMEOUT).is_err()
+        );
     }
 
     #[test]
@@ -396,14 +406,14 @@ mod tests {
             }, "globalShortcut": "Ctrl+Space"}"#,
         )
         .unwrap();
-        let specs = load_desktop_file(&path, None).unwrap();
+        let specs = load_desktop_file(&path, None, DEFAULT_STARTUP_TIMEOUT).unwrap();
         let names: Vec<_> = specs.iter().map(|s| s.name.as_str()).collect();
         assert_eq!(names, ["fs", "remote"]);
         assert!(matches!(&specs[0].launch, Launch::Command { argv, .. } if argv[0] == "npx" && argv.len() == 4));
         assert!(matches!(&specs[1].launch, Launch::Url { url, .. } if url == "https://example.com/mcp"));
 
         // With servers_in_containers, the npx entry runs in a node image; the URL stays.
-        let contained = load_desktop_file(&path, Some(&ContainedImport::default())).unwrap();
+        let contained = load_desktop_file(&path, Some(&ContainedImport::default()), DEFAULT_STARTUP_TIMEOUT).unwrap();
         assert!(
             matches!(&contained[0].launch, Launch::Container { image, cmd: Some(cmd), network: false, .. } if image == "node:22-slim" && cmd[0] == "npx"),
             "{:?}",
@@ -411,7 +421,7 @@ mod tests {
         );
         assert!(matches!(&contained[1].launch, Launch::Url { .. }));
         let no_image = ContainedImport { images: BTreeMap::new(), network: false };
-        let err = load_desktop_file(&path, Some(&no_image)).unwrap_err();
+        let err = load_desktop_file(&path, Some(&no_image), DEFAULT_STARTUP_TIMEOUT).unwrap_err();
         std::fs::remove_file(&path).unwrap();
         assert!(err.contains("`npx`") && err.contains("[servers_images]"), "{err}");
     }

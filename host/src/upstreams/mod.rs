@@ -18,7 +18,7 @@ mod session;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
-pub use config::{ContainedImport, Launch, Scope, ServerFile, ServerSpec, load_desktop_file};
+pub use config::{ContainedImport, DEFAULT_STARTUP_TIMEOUT, Launch, Scope, ServerFile, ServerSpec, load_desktop_file};
 pub use secrets::Secret;
 pub use server::{State, Status, Upstream};
 pub use session::SessionScoped;
@@ -34,6 +34,18 @@ pub struct Upstreams {
     services: Arc<HostServices>,
     servers: RwLock<Vec<Arc<Upstream>>>,
     session_scoped: Vec<Arc<SessionScoped>>,
+    /// The most shared servers at once (`MAX_CONCURRENT_SERVERS`).
+    max_servers: Option<usize>,
+}
+
+/// Refuses a shared server beyond `max` when there are `count` already.
+fn room(max: Option<usize>, count: usize) -> Result<(), String> {
+    match max {
+        Some(max) if count >= max => {
+            Err(format!("at most {max} servers may run at once (MAX_CONCURRENT_SERVERS); remove one first"))
+        }
+        _ => Ok(()),
+    }
 }
 
 /// How long stopping a server waits for it to end.
@@ -51,7 +63,18 @@ impl Upstreams {
                 Scope::Session => session_scoped.push(SessionScoped::start(spec, services.clone())),
             }
         }
-        Upstreams { services: services.clone(), servers: RwLock::new(servers), session_scoped }
+        Upstreams { services: services.clone(), servers: RwLock::new(servers), session_scoped, max_servers: None }
+    }
+
+    /// Whether [`Upstreams::add`] would take one more shared server; the
+    /// error says which setting refuses it.
+    pub fn check_room(&self) -> Result<(), String> {
+        room(self.max_servers, self.servers.read().unwrap_or_else(|p| p.into_inner()).len())
+    }
+
+    /// Refuses [`Upstreams::add`] beyond `max` shared servers (`MAX_CONCURRENT_SERVERS`).
+    pub fn with_max_servers(self, max: Option<usize>) -> Upstreams {
+        Upstreams { max_servers: max, ..self }
     }
 
     /// The shared servers, in the order they were added.
@@ -78,6 +101,7 @@ impl Upstreams {
         if servers.iter().any(|s| s.name() == spec.name) || self.session_scoped.iter().any(|s| s.name() == spec.name) {
             return Err(format!("a server called `{}` exists already", spec.name));
         }
+        room(self.max_servers, servers.len())?;
         let server = Upstream::start(spec, self.services.clone(), true);
         servers.push(server.clone());
         Ok(server)

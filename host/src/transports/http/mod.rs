@@ -162,6 +162,12 @@ impl HttpServer {
         Ok(HttpServer { listener, config, guards })
     }
 
+    /// Checks the `[http]` settings as [`HttpServer::bind`] does, without
+    /// binding (for `portcullis config check` and `portcullis health`).
+    pub fn check(config: &HttpConfig) -> Result<()> {
+        Guards::new(config).map(drop)
+    }
+
     /// The address actually bound (the port is chosen by the OS for port 0).
     pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
         self.listener.local_addr()
