@@ -39,7 +39,7 @@ pub(super) fn apply(config: &mut Config, env: &dyn Environment) -> Vec<ConfigErr
     if let Some(origins) = env.var("CORS_ORIGINS") {
         http.cors_origins = origins.split(',').map(str::trim).filter(|o| !o.is_empty()).map(String::from).collect();
     }
-    if let Some(ip) = keep(p, env.var("HOST").map(|h| parse_host(&h)).transpose()) {
+    if let Some(ip) = env.var("HOST").and_then(|h| host_address(&h)) {
         http.bind.set_ip(ip);
     }
     if let Some(port) = keep(p, number::<u16>(env, "PORT")) {
@@ -90,17 +90,15 @@ fn number<T: std::str::FromStr + PartialEq + Default>(
     }
 }
 
-/// `HOST`: an IP address (`0.0.0.0`, `::`, `[::1]`) or `localhost`.
-fn parse_host(value: &str) -> Result<IpAddr, ConfigError> {
+/// `HOST`: an IP address (`0.0.0.0`, `::`, `[::1]`) or `localhost`. Any
+/// other value is ignored: many machines export their own name as `HOST`,
+/// which is no listen address, and must not stop a stdio server.
+fn host_address(value: &str) -> Option<IpAddr> {
     let trimmed = value.trim();
     if trimmed.eq_ignore_ascii_case("localhost") {
-        return Ok(IpAddr::V4(std::net::Ipv4Addr::LOCALHOST));
+        return Some(IpAddr::V4(std::net::Ipv4Addr::LOCALHOST));
     }
-    trimmed.trim_start_matches('[').trim_end_matches(']').parse().map_err(|_| {
-        ConfigError(format!(
-            "`HOST` (the HTTP listener's address) must be an IP address such as `0.0.0.0` or `127.0.0.1`, not `{value}`; unset it or use `http.bind`"
-        ))
-    })
+    trimmed.trim_start_matches('[').trim_end_matches(']').parse().ok()
 }
 
 #[cfg(test)]
@@ -169,6 +167,8 @@ mod tests {
         assert_eq!(config.servers_startup_timeout, Duration::from_secs(45));
         assert_eq!(config.max_servers, Some(10));
         assert_eq!(load("", vec![("HOST", "[::]")]).unwrap().http.bind, "[::]:8808".parse().unwrap());
+        // A machine's name in HOST is not a listen address, and is no error either.
+        assert_eq!(load("", vec![("HOST", "my-laptop")]).unwrap().http.bind, "127.0.0.1:8808".parse().unwrap());
     }
 
     #[test]
@@ -188,11 +188,11 @@ mod tests {
 
     #[test]
     fn config_check_reports_every_bad_alias() {
-        let env = FakeEnv(vec![("DOCKER_MCP_PIDS_LIMIT", "0"), ("HOST", "my-laptop"), ("PORT", "http")]);
+        let env = FakeEnv(vec![("DOCKER_MCP_PIDS_LIMIT", "0"), ("DOCKER_MCP_DEBUG", "maybe"), ("PORT", "http")]);
         let (_, problems) = Config::check(None, &env);
         let text = format!("{problems:?}");
         assert_eq!(problems.len(), 3, "{text}");
-        assert!(text.contains("DOCKER_MCP_PIDS_LIMIT") && text.contains("HOST") && text.contains("PORT"), "{text}");
+        assert!(text.contains("DOCKER_MCP_PIDS_LIMIT") && text.contains("DEBUG") && text.contains("PORT"), "{text}");
     }
 
     #[test]
@@ -203,7 +203,6 @@ mod tests {
             ("DOCKER_MCP_PIDS_LIMIT", "0"),
             ("DOCKER_MCP_TIMEOUT", "soon"),
             ("DOCKER_MCP_DEBUG", "maybe"),
-            ("HOST", "my-laptop"),
             ("PORT", "99999"),
             ("SERVER_TIMEOUT", "0"),
             ("MAX_CONCURRENT_SERVERS", "x"),
