@@ -130,13 +130,12 @@ pub trait Environment {
             (Some(_), Some(_)) => Err(ConfigError(format!("both `{name}` and `{file_var}` are set; unset one"))),
             (Some(value), None) => Ok(Some(value)),
             (None, Some(path)) => {
-                let text = std::fs::read_to_string(&path)
+                let value = crate::upstreams::secrets::read_secret_file(&path)
                     .map_err(|e| ConfigError(format!("`{file_var}` names `{path}`, which cannot be read: {e}")))?;
-                let value = text.trim_end_matches(['\n', '\r']);
                 if value.is_empty() {
                     return Err(ConfigError(format!("`{file_var}` names `{path}`, which is empty")));
                 }
-                Ok(Some(value.to_string()))
+                Ok(Some(value))
             }
             (None, None) => Ok(None),
         }

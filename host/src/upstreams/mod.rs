@@ -11,7 +11,7 @@ mod convert;
 mod launch;
 mod legacy_sse;
 mod link;
-mod secrets;
+pub mod secrets;
 mod server;
 mod session;
 

@@ -21,9 +21,7 @@ impl Secret {
                 .map_err(|_| format!("{what} is `${{{name}}}`, but the environment variable `{name}` is not set"));
         }
         if let Some(path) = raw.strip_prefix("file:") {
-            let text = std::fs::read_to_string(path).map_err(|e| format!("{what} names file `{path}`: {e}"))?;
-            let text = text.strip_suffix('\n').map(|t| t.strip_suffix('\r').unwrap_or(t)).unwrap_or(&text);
-            return Ok(Secret(text.to_string()));
+            return read_secret_file(path).map(Secret).map_err(|e| format!("{what} names file `{path}`: {e}"));
         }
         Ok(Secret(raw.to_string()))
     }
@@ -38,6 +36,19 @@ impl fmt::Debug for Secret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("<redacted>")
     }
+}
+
+/// A secret file's contents without its final line break (`\n` or `\r\n`):
+/// how `file:` values and `*_FILE` variables (Docker secrets) are read.
+pub fn read_secret_file(path: &str) -> std::io::Result<String> {
+    let mut text = std::fs::read_to_string(path)?;
+    if text.ends_with('\n') {
+        text.pop();
+        if text.ends_with('\r') {
+            text.pop();
+        }
+    }
+    Ok(text)
 }
 
 #[cfg(test)]
