@@ -56,6 +56,13 @@ enum Command {
         /// to serve too (else PORTCULLIS_SERVERS or `servers_file`).
         #[arg(long, value_name = "FILE")]
         servers: Option<PathBuf>,
+        /// When stdin is /dev/null (a container started with `docker run -d`,
+        /// no `-i`), serve nothing on stdio: check the configuration and the
+        /// plugins (warming the compile cache), then stay up until a shutdown
+        /// signal, so that clients reach the host with `docker exec -i
+        /// CONTAINER portcullis serve`. The image sets it.
+        #[arg(long, env = "PORTCULLIS_WAIT_FOR_EXEC")]
+        wait_for_exec: bool,
     },
     /// Check that this host can start: validate the configuration, load the
     /// plugins and, when an HTTP listener runs (`http.bind` or --url), ask
@@ -82,8 +89,10 @@ const EXIT_STARTUP: u8 = 2;
 const EXIT_RUNTIME: u8 = 3;
 
 fn main() -> ExitCode {
-    let (config, plugins, http, stdio, servers) = match Cli::parse().command {
-        Command::Serve { config, plugins, http, stdio, servers } => (config, plugins, http, stdio, servers),
+    let (config, plugins, http, stdio, servers, wait_for_exec) = match Cli::parse().command {
+        Command::Serve { config, plugins, http, stdio, servers, wait_for_exec } => {
+            (config, plugins, http, stdio, servers, wait_for_exec)
+        }
         Command::Ops(command) => return portcullis::cli::run(command),
         Command::Health(args) => return portcullis::cli::check::health(args),
         Command::Config { command } => return portcullis::cli::check::config_check(command),
@@ -116,6 +125,7 @@ fn main() -> ExitCode {
         }
     }
     let transports = Transports { http: http.is_some(), stdio: http.is_none() || stdio };
+    let detached = wait_for_exec && !transports.http && portcullis::transports::stdio::stdin_is_dev_null();
     let filter = match config.log_filter() {
         Ok(filter) => filter,
         Err(e) => {
@@ -139,7 +149,10 @@ fn main() -> ExitCode {
             return ExitCode::from(EXIT_STARTUP);
         }
     };
-    let code = runtime.block_on(serve(config, transports));
+    let code = match detached {
+        true => runtime.block_on(wait_for_exec_clients(config)),
+        false => runtime.block_on(serve(config, transports)),
+    };
     // The stdin reader is a blocking thread that only a new line would wake; do not wait for it.
     runtime.shutdown_timeout(std::time::Duration::from_millis(200));
     code
@@ -222,6 +235,38 @@ async fn serve(config: Config, transports: Transports) -> ExitCode {
     }
     app.stop().await;
     code
+}
+
+/// The detached container's main process (`--wait-for-exec` with stdin on
+/// /dev/null): checks what `portcullis health` checks, which also fills the
+/// compile cache the `docker exec` sessions share, then waits for a signal.
+async fn wait_for_exec_clients(config: Config) -> ExitCode {
+    let mut signals = match ShutdownSignals::install() {
+        Ok(signals) => signals,
+        Err(e) => {
+            tracing::error!("cannot install signal handlers: {e}");
+            return ExitCode::from(EXIT_STARTUP);
+        }
+    };
+    tokio::select! {
+        loaded = portcullis::cli::check::load_plugins(&config) => match loaded {
+            Ok((loaded, failed)) => {
+                tracing::info!("{loaded} plugins load");
+                failed.iter().for_each(|failure| tracing::warn!("{failure}"));
+            }
+            Err(e) => tracing::warn!("cannot start the plugin runtime: {e:#}"),
+        },
+        signal = signals.recv() => {
+            tracing::info!("{signal} during start-up; exiting");
+            return ExitCode::SUCCESS;
+        }
+    }
+    tracing::info!(
+        "stdin is /dev/null: serving nothing on stdio; reach this host with `docker exec -i CONTAINER portcullis serve`"
+    );
+    let signal = signals.recv().await;
+    tracing::info!("{signal}; exiting");
+    ExitCode::SUCCESS
 }
 
 /// How long in-flight requests may take to finish after a shutdown signal.

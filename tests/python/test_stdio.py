@@ -102,6 +102,29 @@ def test_sigterm_shuts_down_cleanly(portcullis_bin, plugin_dir, cache_dir):
     proc.stdin.close()
 
 
+def test_wait_for_exec_keeps_a_detached_host_up_until_sigterm(portcullis_bin, plugin_dir, cache_dir):
+    """stdin on /dev/null, as in `docker run -d`: with --wait-for-exec the host stays up; without it, it is done."""
+    import signal
+    import time
+
+    params = server(portcullis_bin, plugin_dir, cache_dir)
+    done = subprocess.run([params.command, *params.args], env=params.env, capture_output=True, timeout=30, stdin=subprocess.DEVNULL)
+    assert done.returncode == 0 and done.stdout == b""
+
+    waiting = subprocess.Popen([params.command, *params.args], env=params.env | {"PORTCULLIS_WAIT_FOR_EXEC": "true"},
+                               stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        time.sleep(3)
+        assert waiting.poll() is None, waiting.stderr.read().decode()
+        waiting.send_signal(signal.SIGTERM)
+        assert waiting.wait(timeout=15) == 0
+    finally:
+        waiting.kill()
+    err = waiting.stderr.read().decode()
+    assert "docker exec -i" in err and "SIGTERM" in err, err
+    assert waiting.stdout.read() == b""
+
+
 class RawStdio:
     """`portcullis serve` on stdio driven line by line, without an SDK."""
 

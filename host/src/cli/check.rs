@@ -116,8 +116,9 @@ async fn check_health(args: HealthArgs, env: &dyn Environment) -> Vec<String> {
 
 /// Loads every plugin the host would (the bundled ones, the plugin
 /// directory's), without Docker; returns how many loaded and why the
-/// others did not.
-async fn load_plugins(config: &Config) -> anyhow::Result<(usize, Vec<String>)> {
+/// others did not. Loading them fills the compile cache, as the host's
+/// start would.
+pub async fn load_plugins(config: &Config) -> anyhow::Result<(usize, Vec<String>)> {
     let loader = offline_loader(config.clone())?;
     let (mut loaded, mut failed) = (0, Vec::new());
     if config.bundled_plugins {

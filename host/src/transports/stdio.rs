@@ -27,6 +27,21 @@ pub async fn serve(state: Arc<McpState>, shutdown: CancellationToken) -> Result<
     Ok(())
 }
 
+/// Whether stdin is the null device, as in a container started without `-i`:
+/// no client can ever write to it.
+pub fn stdin_is_dev_null() -> bool {
+    use std::os::fd::AsFd;
+    use std::os::unix::fs::{FileTypeExt, MetadataExt};
+    let stdin = match std::io::stdin().as_fd().try_clone_to_owned() {
+        Ok(fd) => std::fs::File::from(fd),
+        Err(_) => return false,
+    };
+    match (stdin.metadata(), std::fs::metadata("/dev/null")) {
+        (Ok(stdin), Ok(null)) => stdin.file_type().is_char_device() && stdin.rdev() == null.rdev(),
+        _ => false,
+    }
+}
+
 /// The stdio pipes as a JSON-RPC transport.
 fn stdio_wire() -> wire::Wire<rmcp::transport::StdioReader, rmcp::transport::StdioWriter> {
     let (read, write) = rmcp::transport::stdio_pipes();
