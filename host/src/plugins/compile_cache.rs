@@ -38,10 +38,7 @@ impl CompileCache {
             return Ok((Component::new(engine, wasm)?, CacheOutcome::Miss));
         };
         if path.exists() {
-            // SAFETY: the file was written by `Component::serialize` of an engine with
-            // the same compatibility hash (it is part of the key), and the cache
-            // directory belongs to the user running the host.
-            match unsafe { Component::deserialize_file(engine, &path) } {
+            match deserialize(engine, &path) {
                 Ok(component) => return Ok((component, CacheOutcome::Hit)),
                 Err(e) => tracing::warn!(path = %path.display(), "ignoring unusable compile cache entry: {e:#}"),
             }
@@ -60,6 +57,35 @@ impl CompileCache {
         let digest = Sha256::digest(wasm);
         Some(dir.join(format!("{}-{:016x}.cwasm", hex::encode(digest), engine_hash.finish())))
     }
+}
+
+/// Loads a cache entry. A file on a `noexec` mount (Docker's default
+/// `--tmpfs /tmp`) cannot be mapped executable, so it is read into memory,
+/// which can; elsewhere it is mapped, sharing the page cache.
+fn deserialize(engine: &Engine, path: &Path) -> Result<Component> {
+    // SAFETY (both calls): the file was written by `Component::serialize` of an
+    // engine with the same compatibility hash (it is part of the key), and the
+    // cache directory belongs to the user running the host.
+    if mapped_executable(path) {
+        Ok(unsafe { Component::deserialize_file(engine, path) }?)
+    } else {
+        let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+        Ok(unsafe { Component::deserialize(engine, bytes) }?)
+    }
+}
+
+/// Whether a file at `path` may be mapped executable: false on a `noexec`
+/// mount, true when that cannot be told (the mapping then says).
+fn mapped_executable(path: &Path) -> bool {
+    use std::os::unix::ffi::OsStrExt;
+    let Ok(path) = std::ffi::CString::new(path.as_os_str().as_bytes()) else { return true };
+    let mut mount = std::mem::MaybeUninit::<libc::statvfs>::uninit();
+    // SAFETY: `path` is NUL-terminated and `mount` is written by the call before it is read.
+    if unsafe { libc::statvfs(path.as_ptr(), mount.as_mut_ptr()) } != 0 {
+        return true;
+    }
+    // SAFETY: statvfs returned 0, so it filled `mount`.
+    unsafe { mount.assume_init() }.f_flag & libc::ST_NOEXEC == 0
 }
 
 fn store(path: &Path, component: &Component) -> Result<()> {
