@@ -8,10 +8,13 @@
 #   4. the Docker test images (scripts/test-images.sh)
 #   5. Debian's chromium and chromium-driver, for the dashboard's browser
 #      tests (tests/python/test_dashboard.py), with apt-get when missing
+#   6. what the static and cross builds need (scripts/static-binary.sh):
+#      the x86_64 and aarch64 musl Rust targets, Debian's musl-tools and
+#      gcc-aarch64-linux-gnu, and qemu-user-static to run the arm64 binary
 # Every step is skipped quickly when already done; safe to run from any cwd.
 # Progress goes to stderr.
 #
-# Usage: scripts/setup.sh [--no-rust] [--no-venv] [--no-images] [--no-browser]
+# Usage: scripts/setup.sh [--no-rust] [--no-venv] [--no-images] [--no-browser] [--no-cross]
 # Env:   PYTHON  interpreter for the venv (default python3; needs >= 3.10 for mcp)
 set -euo pipefail
 
@@ -28,27 +31,47 @@ DO_RUST=1
 DO_VENV=1
 DO_IMAGES=1
 DO_BROWSER=1
+DO_CROSS=1
 for arg in "$@"; do
     case "$arg" in
         --no-rust) DO_RUST=0 ;;
         --no-venv) DO_VENV=0 ;;
         --no-images) DO_IMAGES=0 ;;
         --no-browser) DO_BROWSER=0 ;;
+        --no-cross) DO_CROSS=0 ;;
         -h|--help) sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "${BASH_SOURCE[0]}"; exit 0 ;;
         *) die "unknown argument: $arg (see --help)" ;;
     esac
 done
 
+# Installs Debian packages (with sudo unless root), logging why.
+apt_install() {
+    local why="$1"; shift
+    command -v apt-get >/dev/null || die "no apt-get; install $* by hand ($why)"
+    local sudo=""
+    [[ $(id -u) -eq 0 ]] || sudo="sudo"
+    log "installing $* with apt-get ($why)"
+    $sudo apt-get update -qq >&2
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "$@" >&2
+}
+
+# Adds Rust targets that are missing.
+rust_targets() {
+    local target
+    for target in "$@"; do
+        if rustup target list --installed | grep -qx "$target"; then
+            log "rust target $target: present"
+        else
+            log "adding rust target $target"
+            (cd "$REPO_ROOT" && rustup target add "$target" >&2)
+        fi
+    done
+}
+
 # 1. Rust target -------------------------------------------------------------
 if [[ $DO_RUST -eq 1 ]]; then
-    if ! command -v rustup >/dev/null; then
-        die "rustup not found on PATH (install Rust via rustup first)"
-    elif rustup target list --installed | grep -qx wasm32-wasip2; then
-        log "rust target wasm32-wasip2: present"
-    else
-        log "adding rust target wasm32-wasip2"
-        (cd "$REPO_ROOT" && rustup target add wasm32-wasip2 >&2)
-    fi
+    command -v rustup >/dev/null || die "rustup not found on PATH (install Rust via rustup first)"
+    rust_targets wasm32-wasip2
 fi
 
 # 2. Python venv -------------------------------------------------------------
@@ -91,16 +114,20 @@ fi
 if [[ $DO_BROWSER -eq 1 ]]; then
     if command -v chromium >/dev/null && [[ -x /usr/bin/chromedriver ]]; then
         log "chromium and chromedriver: present"
-    elif ! command -v apt-get >/dev/null; then
-        log "warning: no apt-get; install chromium and chromium-driver by hand for the dashboard tests"
     else
-        SUDO=""
-        [[ $(id -u) -eq 0 ]] || SUDO="sudo"
-        log "installing chromium chromium-driver with apt-get (takes a minute or two)"
-        $SUDO apt-get update -qq >&2
-        DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends chromium chromium-driver >&2
+        apt_install "the dashboard's browser tests; takes a minute or two" chromium chromium-driver
         log "chromium ready: $(chromium --version 2>/dev/null || echo unknown)"
     fi
+fi
+
+# 6. Static and cross builds ------------------------------------------------
+if [[ $DO_CROSS -eq 1 ]]; then
+    if command -v musl-gcc >/dev/null && command -v aarch64-linux-gnu-gcc >/dev/null && command -v qemu-aarch64-static >/dev/null; then
+        log "musl-tools, gcc-aarch64-linux-gnu, qemu-user-static: present"
+    else
+        apt_install "the static image binary and the arm64 build" musl-tools gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user-static
+    fi
+    rust_targets x86_64-unknown-linux-musl aarch64-unknown-linux-musl
 fi
 
 log "done"

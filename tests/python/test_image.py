@@ -1,6 +1,6 @@
 """The container image, as users run it: built from the repository's
-Dockerfile by scripts/build-image.sh (scripts/test.sh does, once, before
-pytest), then driven with `docker run -i`, `docker exec -i` into a detached
+Dockerfile by scripts/build-image.sh (scripts/test.sh does, once, and runs
+this file last), then driven with `docker run -i`, `docker exec -i` into a detached
 container, its health check, SIGTERM, a mounted configuration and the Docker
 socket. Everything runs with `--read-only --tmpfs /tmp`, the way the
 Dockerfile's header recommends."""
@@ -23,8 +23,8 @@ from conftest import REPO
 
 IMAGE = os.environ.get("PORTCULLIS_IMAGE", "portcullis:test")
 SANDBOX_IMAGE = "portcullis-test/python:3"
-# Cross-built by scripts/test.sh (scripts/static-binary.sh aarch64 image-test).
-ARM64_BIN = REPO / "target" / "aarch64-unknown-linux-musl" / "image-test" / "portcullis"
+# Cross-built by scripts/test.sh (scripts/static-binary.sh aarch64 image-test, in target/static).
+ARM64_BIN = Path(os.environ.get("PORTCULLIS_ARM64_BIN", REPO / "target" / "static" / "aarch64-unknown-linux-musl" / "image-test" / "portcullis"))
 ELF_MACHINE_AARCH64 = 0xB7
 SOCKET = "/var/run/docker.sock"
 HARDENED = ["--read-only", "--tmpfs", "/tmp", "--security-opt", "no-new-privileges", "--cap-drop", "ALL"]
