@@ -79,7 +79,7 @@ impl App {
             }
             tokio::spawn(crate::plugins::watch(dir.clone(), loader.clone(), shutdown.clone()));
         }
-        let mcp = McpState::new(services, upstreams, state);
+        let mcp = McpState::new(services, upstreams, state, config.tasks.clone());
         let admin = AdminState::start(mcp.clone(), loader, &config.admin).await?;
         Ok(App { mcp, admin, shutdown })
     }
