@@ -170,6 +170,24 @@ def test_bad_task_requests_are_refused_and_change_nothing(portcullis_bin, confor
         alice.request("tasks/cancel", {"taskId": task_id})
 
 
+def test_a_restart_fails_the_tasks_that_were_running_and_keeps_the_others(portcullis_bin, conformance, cache_dir):
+    with http_server(portcullis_bin, conformance, cache_dir, config=KEYS) as srv:
+        alice = Caller(srv.url, ALICE)
+        running = alice.call("slow_compute", seconds=60, label="cut short")["taskId"]
+        finished = alice.call("slow_compute", seconds=0, label="kept")["taskId"]
+        assert alice.wait(finished)["status"] == "completed"
+        time.sleep(1)
+        srv.proc.kill()  # a crash: nothing is drained or saved at exit
+        srv.proc.wait()
+    with http_server(portcullis_bin, conformance, cache_dir, config=KEYS) as srv:
+        alice = Caller(srv.url, ALICE)
+        failed = alice.get(running)
+        assert failed["status"] == "failed" and "host restarted" in failed["error"]["message"], failed
+        kept = alice.get(finished)
+        assert kept["status"] == "completed" and kept["result"]["content"][0]["text"] == "computed kept", kept
+        refused(-32602, lambda: Caller(srv.url, BOB).get(running))
+
+
 # The sandbox, against the real Docker engine.
 
 

@@ -62,9 +62,9 @@ impl McpState {
             tools: Mutex::new(None),
             metrics: Metrics::new(&state),
             in_flight: TaskTracker::new(),
+            tasks: Arc::new(Tasks::new(tasks, state.clone())),
             state,
             sessions: SessionIndex::default(),
-            tasks: Arc::new(Tasks::new(tasks)),
         })
     }
 
