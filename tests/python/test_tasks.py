@@ -170,6 +170,29 @@ def test_bad_task_requests_are_refused_and_change_nothing(portcullis_bin, confor
         alice.request("tasks/cancel", {"taskId": task_id})
 
 
+def test_tasks_over_stdio(portcullis_bin, conformance, cache_dir):
+    from test_stdio import RawStdio
+
+    meta = {
+        "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+        "io.modelcontextprotocol/clientCapabilities": {"extensions": {TASKS: {}}},
+    }
+    raw = RawStdio(portcullis_bin, conformance, cache_dir)
+    try:
+        call = {"name": "slow_compute", "arguments": {"seconds": 1, "label": "stdio"}, "_meta": meta}
+        created = raw.ask({"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": call})["result"]
+        assert created["resultType"] == "task", created
+        for n in range(2, 60):
+            task = raw.ask({"jsonrpc": "2.0", "id": n, "method": "tasks/get", "params": {"taskId": created["taskId"], "_meta": meta}})
+            if task["result"]["status"] != "working":
+                break
+            time.sleep(0.1)
+        assert task["result"]["status"] == "completed", task
+        assert task["result"]["result"]["content"][0]["text"] == "computed stdio"
+    finally:
+        raw.close()
+
+
 def test_a_restart_fails_the_tasks_that_were_running_and_keeps_the_others(portcullis_bin, conformance, cache_dir):
     with http_server(portcullis_bin, conformance, cache_dir, config=KEYS) as srv:
         alice = Caller(srv.url, ALICE)
