@@ -117,6 +117,9 @@ def test_input_inside_a_task_is_answered_with_tasks_update(portcullis_bin, confo
         # An answer to nothing the task asked changes nothing.
         alice.request("tasks/update", {"taskId": task_id, "inputResponses": {"other": {"action": "accept", "content": {}}}})
         assert alice.get(task_id)["status"] == "input_required"
+        # A malformed answer is refused, and the task still waits for a real one.
+        refused(-32602, lambda: alice.request("tasks/update", {"taskId": task_id, "inputResponses": {"confirm": 12345}}))
+        assert list(alice.get(task_id)["inputRequests"]) == ["confirm"]
         answer = {"confirm": {"action": "accept", "content": {"confirm": True}}}
         assert alice.request("tasks/update", {"taskId": task_id, "inputResponses": answer})["resultType"] == "complete"
         done = alice.wait(task_id)

@@ -16,7 +16,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use rmcp::ErrorData;
 use rmcp::model::{
-    CallToolResponse, ClientCapabilities, DetailedTask, InputRequests, InputResponses, JsonObject, Task, TaskPayload,
+    CallToolResponse, ClientCapabilities, DetailedTask, InputRequest, InputRequests, InputResponses, JsonObject, Task,
+    TaskPayload,
 };
 use rmcp::task_manager::current_timestamp;
 use serde_json::Value;
@@ -24,6 +25,7 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use super::activity::CallOrigin;
+use super::convert;
 use crate::caller::Principal;
 use crate::config::TasksConfig;
 use crate::state::{Outcome, StateDb, StoredTask};
@@ -255,8 +257,10 @@ impl Tasks {
     }
 
     /// Hands `responses` to task `id` of `owner`. Answers to requests the
-    /// task is not waiting for are ignored. Once every open request is
-    /// answered the task is working again, and the run to start is returned.
+    /// task is not waiting for are ignored; an answer of the wrong shape for
+    /// its request is an error, and then none is taken. Once every open
+    /// request is answered the task is working again, and the run to start
+    /// is returned.
     pub(super) fn answer(
         &self,
         owner: &Principal,
@@ -269,6 +273,12 @@ impl Tasks {
         else {
             return Ok(None);
         };
+        for (key, value) in &responses {
+            if let Some(request) = input_requests.get(key) {
+                check_answer(request, value)
+                    .map_err(|why| ErrorData::invalid_params(format!("inputResponses.{key}: {why}"), None))?;
+            }
+        }
         let mut answered = false;
         for (key, value) in responses {
             if input_requests.remove(&key).is_some() {
@@ -332,6 +342,16 @@ impl Tasks {
         };
         entry.touch();
         self.save(entry);
+    }
+}
+
+/// Whether `answer` has the shape of an answer to `request`.
+fn check_answer(request: &InputRequest, answer: &Value) -> Result<(), String> {
+    match request {
+        InputRequest::Elicitation(_) => convert::elicit_response(answer).map(drop),
+        InputRequest::CreateMessage(_) => convert::sampling_response(answer).map(drop),
+        InputRequest::ListRoots(_) => convert::roots(answer).map(drop),
+        _ => Err("this server cannot read answers to such a request".into()),
     }
 }
 
@@ -442,6 +462,12 @@ mod tests {
         tasks.settle(&id, Ok(input(&["a", "b"])), Outcome::Ok, InputResponses::new());
         assert_eq!(status(&tasks, &id), TaskStatus::InputRequired);
         let answer = |key: &str| [(key.to_string(), json!({"action": "accept", "content": {}}))].into();
+        let malformed =
+            [("a".to_string(), json!(12345)), ("b".to_string(), json!({"action": "accept", "content": {}}))];
+        let refused = tasks.answer(&alice(), &id, malformed.into()).err().expect("a malformed answer is refused");
+        assert!(refused.message.contains("inputResponses.a"), "{refused:?}");
+        let TaskPayload::InputRequired { input_requests } = tasks.get(&alice(), &id).unwrap().payload else { panic!() };
+        assert_eq!(input_requests.len(), 2, "a refused update takes no answer");
         assert!(tasks.answer(&alice(), &id, answer("zzz")).unwrap().is_none());
         assert!(tasks.answer(&alice(), &id, answer("a")).unwrap().is_none());
         let TaskPayload::InputRequired { input_requests } = tasks.get(&alice(), &id).unwrap().payload else { panic!() };
