@@ -281,11 +281,6 @@ impl McpSession {
         };
         Ok(Arc::new(link))
     }
-
-    /// How the call must end instead of with the plugin's answer, if it must.
-    fn interrupted<T: From<InputRequiredResult>>(&self, link: &RequestLink) -> Option<Result<T, ErrorData>> {
-        self.state.interrupted(link)
-    }
 }
 
 impl Drop for McpSession {
@@ -415,7 +410,7 @@ impl ServerHandler for McpSession {
         if task_support == tools::TaskSupport::Forbidden || !capabilities.supports_tasks() {
             return self
                 .state
-                .call_tool(origin, &request.name, &route, &arguments, call, || self.interrupted(&link))
+                .call_tool(origin, &request.name, &route, &arguments, call, || self.state.interrupted(&link))
                 .await;
         }
         let session_id = call.session_id.clone();
@@ -486,7 +481,7 @@ impl ServerHandler for McpSession {
         let link = self.link(&ctx, binding, request.request_state.as_deref(), request.input_responses.as_ref())?;
         let call = self.call_context(&ctx, link.clone())?;
         let outcome = plugin.read_resource(&self.state.services, call, &request.uri).await;
-        if let Some(interrupted) = self.interrupted(&link) {
+        if let Some(interrupted) = self.state.interrupted(&link) {
             return interrupted;
         }
         match outcome {
@@ -553,7 +548,7 @@ impl ServerHandler for McpSession {
         let link = self.link(&ctx, binding, request.request_state.as_deref(), request.input_responses.as_ref())?;
         let call = self.call_context(&ctx, link.clone())?;
         let outcome = route.provider.get_prompt(&self.state.services, call, &route.prompt.name, arguments).await;
-        if let Some(interrupted) = self.interrupted(&link) {
+        if let Some(interrupted) = self.state.interrupted(&link) {
             return interrupted;
         }
         match outcome {
