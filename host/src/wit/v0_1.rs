@@ -101,4 +101,25 @@ mod tests {
         let plan = crate::wit::types::InstallPlan { steps: vec![] };
         assert!(transcode::<_, types::InstallPlan>(plan).is_err());
     }
+
+    #[test]
+    fn a_0_1_tool_keeps_its_fields_and_never_runs_as_a_task() {
+        let old = tools::Tool {
+            name: "echo".into(),
+            title: Some("Echo".into()),
+            description: "Says it back.".into(),
+            input_schema: r#"{"type":"object"}"#.into(),
+            output_schema: None,
+            annotations: Some(tools::Annotations {
+                read_only: Some(true),
+                destructive: None,
+                idempotent: None,
+                open_world: None,
+            }),
+        };
+        let new = tool(old).unwrap();
+        assert_eq!((new.name.as_str(), new.title.as_deref()), ("echo", Some("Echo")));
+        assert_eq!(new.annotations.unwrap().read_only, Some(true));
+        assert_eq!(new.task_support, crate::wit::tools::TaskSupport::Forbidden);
+    }
 }
