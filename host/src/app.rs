@@ -79,7 +79,12 @@ impl App {
             }
             tokio::spawn(crate::plugins::watch(dir.clone(), loader.clone(), shutdown.clone()));
         }
-        let mcp = McpState::new(services, upstreams, state);
+        let stored_tasks = state.run(|s| s.tasks()).await?;
+        let mcp = McpState::new(services, upstreams, state, config.tasks.clone());
+        let interrupted = mcp.tasks().restore(stored_tasks);
+        if interrupted > 0 {
+            tracing::warn!(tasks = interrupted, "tasks that were running when the host stopped are now failed");
+        }
         let admin = AdminState::start(mcp.clone(), loader, &config.admin).await?;
         Ok(App { mcp, admin, shutdown })
     }

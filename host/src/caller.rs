@@ -104,6 +104,9 @@ pub trait ClientLink: Send + Sync {
     fn sample(&self, request: SamplingRequest) -> BoxFuture<'_, Result<SamplingResponse, ClientRequestError>>;
     /// Asks the client for its roots.
     fn list_roots(&self, key: Option<String>) -> BoxFuture<'_, Result<Vec<Root>, ClientRequestError>>;
+    /// Asks that the rest of the call run as a task (`context.run-as-task`);
+    /// whether it now does.
+    fn run_as_task(&self) -> BoxFuture<'_, bool>;
 }
 
 /// Who a request comes from. Sessions, containers and workspaces belong to a

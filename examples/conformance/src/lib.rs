@@ -30,6 +30,7 @@ mod ask;
 mod completions;
 mod prompts;
 mod resources;
+mod tasks;
 mod tools;
 
 /// A 1×1 red pixel (PNG).

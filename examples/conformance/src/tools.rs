@@ -8,11 +8,11 @@ use serde_json::{Map, Value};
 use crate::ask::{
     self, accepted, describe, describe_roots, elicit, elicit_keyed, field, one_string, roots, sample, sampled_text,
 };
-use crate::exports::portcullis::plugin::tools::{CallResult, Guest, Tool};
+use crate::exports::portcullis::plugin::tools::{CallResult, Guest, TaskSupport, Tool};
 use crate::portcullis::plugin::log::{Level, log};
 use crate::portcullis::plugin::types::{Content, Failure, Media, ResourceBody, ResourceContents};
 use crate::portcullis::plugin::{events, progress};
-use crate::{Conformance, PNG, WAV};
+use crate::{Conformance, PNG, WAV, tasks};
 
 /// An object schema without properties.
 const NO_ARGUMENTS: &str = r#"{"type":"object","properties":{}}"#;
@@ -254,12 +254,17 @@ impl Guest for Conformance {
                 input_schema: schema.unwrap_or(NO_ARGUMENTS).into(),
                 output_schema: None,
                 annotations: None,
+                task_support: TaskSupport::Forbidden,
             })
+            .chain(tasks::list())
             .collect()
     }
 
     fn call_tool(name: String, arguments: String) -> Result<CallResult, Failure> {
         let args = parse_arguments(&arguments)?;
+        if let Some(answer) = tasks::call(&name, &args) {
+            return answer;
+        }
         match name.as_str() {
             "test_simple_text" => done_text("This is a simple text response for testing."),
             "test_image_content" => done(vec![Content::Image(png())]),

@@ -15,7 +15,7 @@ mod bindings {
 
 pub(crate) use bindings::{exports, portcullis};
 
-use exports::portcullis::plugin::tools::{CallResult, Guest, Tool};
+use exports::portcullis::plugin::tools::{CallResult, Guest, TaskSupport, Tool};
 use portcullis::plugin::types::{Content, Failure};
 
 struct Hello;
@@ -29,6 +29,7 @@ impl Guest for Hello {
             input_schema: r#"{"type":"object","properties":{"name":{"type":"string","description":"Who to greet"}},"required":["name"]}"#.into(),
             output_schema: None,
             annotations: None,
+            task_support: TaskSupport::Forbidden,
         }]
     }
 

@@ -39,6 +39,8 @@ pub struct ConfigFile {
     activity: super::state::ActivityFile,
     #[serde(default)]
     admin: super::admin::AdminFile,
+    #[serde(default)]
+    tasks: super::tasks::TasksFile,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -238,6 +240,7 @@ impl ConfigFile {
         }
         self.activity.apply(&mut config.activity)?;
         self.admin.apply(&mut config.admin)?;
+        self.tasks.apply(&mut config.tasks)?;
         for (name, server) in self.servers {
             config.servers.push(server.resolve(&name, config.servers_startup_timeout).map_err(ConfigError)?);
         }

@@ -7,6 +7,7 @@ mod aliases;
 mod file;
 mod http;
 mod state;
+mod tasks;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
@@ -17,6 +18,7 @@ use crate::caller::{Grant, Limits, PluginPolicy};
 pub use admin::AdminConfig;
 pub use file::ConfigFile;
 pub use http::{HttpConfig, OAuthConfig, RateLimit, parse_bind};
+pub use tasks::TasksConfig;
 
 /// A configuration problem, reported with exit code 1.
 #[derive(Debug, thiserror::Error)]
@@ -65,6 +67,8 @@ pub struct Config {
     pub activity: crate::state::ActivityConfig,
     /// `[admin]`: admin keys and what the admin API may do.
     pub admin: AdminConfig,
+    /// `[tasks]`: how long task results are kept, how many may run.
+    pub tasks: TasksConfig,
 }
 
 /// What `[plugins.<name>]` says about one plugin.
@@ -102,6 +106,7 @@ impl Default for Config {
             state_dir: crate::state::default_state_dir(),
             activity: crate::state::ActivityConfig::default(),
             admin: AdminConfig::default(),
+            tasks: TasksConfig::default(),
         }
     }
 }

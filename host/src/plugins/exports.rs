@@ -165,7 +165,8 @@ impl Exports {
         match self {
             Exports::Current(f) => present(&f.tools)?.load(&mut *store, instance)?.call_list_tools(store).await,
             Exports::V0_1(f) => {
-                transcode(present(&f.tools)?.load(&mut *store, instance)?.call_list_tools(store).await?)
+                let tools = present(&f.tools)?.load(&mut *store, instance)?.call_list_tools(store).await?;
+                tools.into_iter().map(v0_1::tool).collect()
             }
         }
     }

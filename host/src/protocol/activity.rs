@@ -16,6 +16,7 @@ use crate::state::{ActivityEntry, Outcome, StateDb};
 const ERROR_CHARS: usize = 2_000;
 
 /// Who made a call and how, known before it runs.
+#[derive(Clone)]
 pub struct CallOrigin {
     /// Who.
     pub principal: Principal,

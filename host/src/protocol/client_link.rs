@@ -20,10 +20,11 @@ use rmcp::model::{
 use rmcp::service::{Peer, RequestContext};
 use rmcp::{ErrorData, RoleServer};
 use serde_json::{Value, json};
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 
 use super::convert;
 use super::request_state::StateSigner;
+use super::tasks::TaskHandle;
 use crate::caller::{ClientLink, ClientRequestError};
 use crate::wit::client::{ElicitRequest as WitElicit, ElicitResponse, Root, SamplingRequest, SamplingResponse};
 use crate::wit::log::Level;
@@ -92,6 +93,20 @@ enum Mode {
     Replay(Box<Mutex<Replay>>),
 }
 
+impl Mode {
+    fn replay(binding: String, answers: InputResponses, capabilities: ClientCapabilities) -> Self {
+        Mode::Replay(Box::new(Mutex::new(Replay {
+            binding,
+            answers,
+            capabilities,
+            asked: 0,
+            open: InputRequests::new(),
+            missing_capability: None,
+            bad_answer: None,
+        })))
+    }
+}
+
 /// How a call must end instead of with the plugin's own answer.
 pub enum Interruption {
     /// The client must answer these requests and call again.
@@ -116,13 +131,28 @@ impl CallStream {
     }
 }
 
-/// One request's link to its client.
+/// The handler's answer to a call that asks to run as a task: the task's
+/// handle, or `None` (the call goes on in its request).
+pub type TaskReply = oneshot::Sender<Option<TaskHandle>>;
+
+/// Whether the call may become a task, or is one.
+enum TaskState {
+    /// It may not.
+    Unavailable,
+    /// It may: the handler waits for the ask here.
+    Offered(oneshot::Sender<TaskReply>),
+    /// It runs as this task.
+    Running(TaskHandle),
+}
+
+/// One request's link to its client (or, for a task's later runs, to the task).
 pub struct RequestLink {
-    peer: Peer<RoleServer>,
+    peer: Option<Peer<RoleServer>>,
     call_stream: Option<CallStream>,
     progress_token: Option<ProgressToken>,
     log_filter: LogFilter,
     mode: Mode,
+    task: Mutex<TaskState>,
 }
 
 /// What kind of client request; its capability and default key prefix.
@@ -155,11 +185,12 @@ impl RequestLink {
     /// The link for a request in a session that began with `initialize`.
     pub fn session(ctx: &RequestContext<RoleServer>, log_filter: LogFilter) -> Self {
         Self {
-            peer: ctx.peer.clone(),
+            peer: Some(ctx.peer.clone()),
             call_stream: ctx.extensions.get::<CallStream>().cloned(),
             progress_token: ctx.meta.get_progress_token(),
             log_filter,
             mode: Mode::Requests,
+            task: Mutex::new(TaskState::Unavailable),
         }
     }
 
@@ -181,22 +212,51 @@ impl RequestLink {
             })?,
         };
         answers.extend(responses.into_iter().flatten().map(|(k, v)| (k.clone(), v.clone())));
-        let replay = Replay {
-            binding,
-            answers,
-            capabilities: ctx.client_capabilities().unwrap_or_default(),
-            asked: 0,
-            open: InputRequests::new(),
-            missing_capability: None,
-            bad_answer: None,
-        };
         Ok(Self {
-            peer: ctx.peer.clone(),
+            peer: Some(ctx.peer.clone()),
             call_stream: ctx.extensions.get::<CallStream>().cloned(),
             progress_token: ctx.meta.get_progress_token(),
             log_filter,
-            mode: Mode::Replay(Box::new(Mutex::new(replay))),
+            mode: Mode::replay(binding, answers, ctx.client_capabilities().unwrap_or_default()),
+            task: Mutex::new(TaskState::Unavailable),
         })
+    }
+
+    /// The link for a later run of task `task`'s call, with the answers
+    /// collected so far: progress goes to the task, logs nowhere (no request
+    /// is open to carry them).
+    pub fn task_run(
+        task: TaskHandle,
+        binding: String,
+        answers: InputResponses,
+        capabilities: ClientCapabilities,
+    ) -> Self {
+        Self {
+            peer: None,
+            call_stream: None,
+            progress_token: None,
+            log_filter: LogFilter::Nothing,
+            mode: Mode::replay(binding, answers, capabilities),
+            task: Mutex::new(TaskState::Running(task)),
+        }
+    }
+
+    /// Lets the call ask to run as a task (2026-07-28 requests only); the
+    /// receiver gets the ask, with the channel for the handler's reply.
+    pub fn offer_task(&self) -> oneshot::Receiver<TaskReply> {
+        let (ask, asked) = oneshot::channel();
+        if matches!(self.mode, Mode::Replay(_)) {
+            *self.task.lock().unwrap() = TaskState::Offered(ask);
+        }
+        asked
+    }
+
+    /// The answers the call was given so far.
+    pub fn answers(&self) -> InputResponses {
+        match &self.mode {
+            Mode::Replay(replay) => replay.lock().unwrap().answers.clone(),
+            Mode::Requests => InputResponses::new(),
+        }
     }
 
     /// After the plugin returned: how the call must end instead, if it must.
@@ -262,6 +322,13 @@ impl RequestLink {
     }
 }
 
+impl RequestLink {
+    /// The client's end of a session, for real requests.
+    fn peer(&self) -> Result<&Peer<RoleServer>, ClientRequestError> {
+        self.peer.as_ref().ok_or_else(|| ClientRequestError::Failed("no client is connected to this call".into()))
+    }
+}
+
 fn failed(error: impl std::fmt::Display) -> ClientRequestError {
     ClientRequestError::Failed(error.to_string())
 }
@@ -281,7 +348,9 @@ impl ClientLink for RequestLink {
                     let _ = stream.send(ServerJsonRpcMessage::notification(note)).await;
                 }
                 None => {
-                    let _ = self.peer.notify_logging_message(param).await;
+                    if let Some(peer) = &self.peer {
+                        let _ = peer.notify_logging_message(param).await;
+                    }
                 }
             }
         }
@@ -290,7 +359,11 @@ impl ClientLink for RequestLink {
 
     fn progress(&self, progress: f64, total: Option<f64>, message: Option<String>) -> BoxFuture<'_, ()> {
         async move {
-            let Some(token) = self.progress_token.clone() else { return };
+            if let TaskState::Running(task) = &*self.task.lock().unwrap() {
+                let total = total.map(|t| format!(" of {t}")).unwrap_or_default();
+                task.report(message.clone().unwrap_or_else(|| format!("{progress}{total}")));
+            }
+            let (Some(token), Some(peer)) = (self.progress_token.clone(), &self.peer) else { return };
             let mut param = ProgressNotificationParam::new(token, progress);
             if let Some(total) = total {
                 param = param.with_total(total);
@@ -298,7 +371,37 @@ impl ClientLink for RequestLink {
             if let Some(message) = message {
                 param = param.with_message(message);
             }
-            let _ = self.peer.notify_progress(param).await;
+            let _ = peer.notify_progress(param).await;
+        }
+        .boxed()
+    }
+
+    fn run_as_task(&self) -> BoxFuture<'_, bool> {
+        async move {
+            let Mode::Replay(replay) = &self.mode else { return false };
+            if !replay.lock().unwrap().open.is_empty() {
+                return false;
+            }
+            let state = std::mem::replace(&mut *self.task.lock().unwrap(), TaskState::Unavailable);
+            let ask = match state {
+                TaskState::Unavailable => return false,
+                TaskState::Running(task) => {
+                    *self.task.lock().unwrap() = TaskState::Running(task);
+                    return true;
+                }
+                TaskState::Offered(ask) => ask,
+            };
+            let (reply, replied) = oneshot::channel();
+            if ask.send(reply).is_err() {
+                return false;
+            }
+            match replied.await {
+                Ok(Some(task)) => {
+                    *self.task.lock().unwrap() = TaskState::Running(task);
+                    true
+                }
+                _ => false,
+            }
         }
         .boxed()
     }
@@ -308,7 +411,8 @@ impl ClientLink for RequestLink {
             let answer = match &self.mode {
                 Mode::Requests => {
                     let params = convert::elicit_params(&request).map_err(ClientRequestError::Failed)?;
-                    serde_json::to_value(self.peer.create_elicitation(params).await.map_err(failed)?).map_err(failed)?
+                    serde_json::to_value(self.peer()?.create_elicitation(params).await.map_err(failed)?)
+                        .map_err(failed)?
                 }
                 Mode::Replay(_) => {
                     let params = convert::elicit_wire(&request).map_err(ClientRequestError::Failed)?;
@@ -325,7 +429,7 @@ impl ClientLink for RequestLink {
             let answer = match &self.mode {
                 Mode::Requests => {
                     let params = convert::sampling_params(&request).map_err(ClientRequestError::Failed)?;
-                    serde_json::to_value(self.peer.create_message(params).await.map_err(failed)?).map_err(failed)?
+                    serde_json::to_value(self.peer()?.create_message(params).await.map_err(failed)?).map_err(failed)?
                 }
                 Mode::Replay(_) => {
                     let params = convert::sampling_wire(&request);
@@ -341,7 +445,7 @@ impl ClientLink for RequestLink {
         async move {
             let answer = match &self.mode {
                 Mode::Requests => {
-                    serde_json::to_value(self.peer.list_roots().await.map_err(failed)?).map_err(failed)?
+                    serde_json::to_value(self.peer()?.list_roots().await.map_err(failed)?).map_err(failed)?
                 }
                 Mode::Replay(_) => self.ask(Kind::Roots, key, json!({}), |a| convert::roots(a).map(drop))?,
             };

@@ -280,6 +280,7 @@ mod tests {
                 idempotent: Some(true),
                 open_world: None,
             }),
+            task_support: tools::TaskSupport::Optional,
         }
     }
 

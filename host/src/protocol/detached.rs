@@ -51,4 +51,9 @@ impl ClientLink for Detached {
     fn list_roots(&self, _key: Option<String>) -> BoxFuture<'_, Result<Vec<Root>, ClientRequestError>> {
         self.refuse("its roots")
     }
+
+    /// A plane without MCP has no tasks: the call answers in its request.
+    fn run_as_task(&self) -> BoxFuture<'_, bool> {
+        async { false }.boxed()
+    }
 }

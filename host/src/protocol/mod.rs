@@ -15,6 +15,8 @@ mod metrics;
 mod request_state;
 mod server;
 mod sessions;
+mod task_call;
+mod tasks;
 mod tool_call;
 
 pub use activity::{CallOrigin, ResponseDeadline};

@@ -19,12 +19,15 @@ use super::convert;
 use super::metrics::Metrics;
 use super::request_state::StateSigner;
 use super::sessions::{SessionEntry, SessionIndex, SessionInfo};
+use super::task_call;
+use super::tasks::{Resume, Tasks};
 use crate::caller::{CallContext, Principal};
+use crate::config::TasksConfig;
 use crate::plugins::{HostServices, PluginFault};
 use crate::providers::Snapshot;
 use crate::state::StateDb;
 use crate::upstreams::Upstreams;
-use crate::wit::{completions, types};
+use crate::wit::{completions, tools, types};
 
 /// The MCP tool list converted from one registry snapshot.
 type ToolCache = (Arc<Snapshot>, Arc<Vec<Tool>>);
@@ -40,11 +43,18 @@ pub struct McpState {
     in_flight: TaskTracker,
     state: Arc<StateDb>,
     sessions: SessionIndex,
+    tasks: Arc<Tasks>,
 }
 
 impl McpState {
-    /// Shared state over `services`, the upstream servers and the state database.
-    pub fn new(services: Arc<HostServices>, upstreams: Upstreams, state: Arc<StateDb>) -> Arc<Self> {
+    /// Shared state over `services`, the upstream servers and the state
+    /// database, keeping tasks as `tasks` says.
+    pub fn new(
+        services: Arc<HostServices>,
+        upstreams: Upstreams,
+        state: Arc<StateDb>,
+        tasks: TasksConfig,
+    ) -> Arc<Self> {
         Arc::new(Self {
             services,
             upstreams,
@@ -52,8 +62,23 @@ impl McpState {
             tools: Mutex::new(None),
             metrics: Metrics::new(&state),
             in_flight: TaskTracker::new(),
+            tasks: Arc::new(Tasks::new(tasks, state.clone())),
             state,
             sessions: SessionIndex::default(),
+        })
+    }
+
+    /// The tasks of every principal.
+    pub fn tasks(&self) -> &Arc<Tasks> {
+        &self.tasks
+    }
+
+    /// How a call through `link` must end instead of with the plugin's
+    /// answer, if it must (see [`RequestLink::interruption`]).
+    pub(super) fn interrupted<T: From<InputRequiredResult>>(&self, link: &RequestLink) -> Option<Result<T, ErrorData>> {
+        link.interruption(&self.signer).map(|i| match i {
+            Interruption::InputRequired(input) => Ok(input.into()),
+            Interruption::Error(error) => Err(error),
         })
     }
 
@@ -256,14 +281,6 @@ impl McpSession {
         };
         Ok(Arc::new(link))
     }
-
-    /// How the call must end instead of with the plugin's answer, if it must.
-    fn interrupted<T: From<InputRequiredResult>>(&self, link: &RequestLink) -> Option<Result<T, ErrorData>> {
-        link.interruption(&self.state.signer).map(|i| match i {
-            Interruption::InputRequired(input) => Ok(input.into()),
-            Interruption::Error(error) => Err(error),
-        })
-    }
 }
 
 impl Drop for McpSession {
@@ -305,7 +322,7 @@ fn unknown(kind: &str, name: &str, list: &str) -> ErrorData {
 /// The requests rmcp decodes into typed params: one that reaches
 /// [`ServerHandler::on_custom_request`] under such a name had params that do
 /// not decode.
-const TYPED_REQUESTS: [&str; 15] = [
+const TYPED_REQUESTS: [&str; 16] = [
     InitializeResultMethod::VALUE,
     DiscoverRequestMethod::VALUE,
     CompleteRequestMethod::VALUE,
@@ -320,6 +337,7 @@ const TYPED_REQUESTS: [&str; 15] = [
     CallToolRequestMethod::VALUE,
     ListToolsRequestMethod::VALUE,
     GetTaskMethod::VALUE,
+    UpdateTaskMethod::VALUE,
     CancelTaskMethod::VALUE,
 ];
 
@@ -345,6 +363,7 @@ impl ServerHandler for McpSession {
                 .enable_prompts_list_changed()
                 .enable_completions()
                 .enable_logging()
+                .enable_tasks()
                 .build(),
         )
         .with_server_info(Implementation::new("portcullis", env!("CARGO_PKG_VERSION")))
@@ -375,12 +394,48 @@ impl ServerHandler for McpSession {
         let Some(route) = self.state.visible_tool(&self.principal(&ctx), &request.name) else {
             return Err(unknown("tool", &request.name, "tools/list"));
         };
+        let capabilities = ctx.client_capabilities().unwrap_or_default();
+        let task_support = route.tool.task_support;
+        if task_support == tools::TaskSupport::Required && !capabilities.supports_tasks() {
+            return Err(ErrorData::missing_required_client_capability(
+                ClientCapabilities::builder().enable_tasks().build(),
+            ));
+        }
         let binding = format!("tools/call:{}", request.name);
-        let link = self.link(&ctx, binding, request.request_state.as_deref(), request.input_responses.as_ref())?;
+        let link =
+            self.link(&ctx, binding.clone(), request.request_state.as_deref(), request.input_responses.as_ref())?;
         let call = self.call_context(&ctx, link.clone())?;
         let arguments = request.arguments.take().unwrap_or_default();
         let origin = self.origin(&ctx);
-        self.state.call_tool(origin, &request.name, &route, &arguments, call, || self.interrupted(&link)).await
+        if task_support == tools::TaskSupport::Forbidden || !capabilities.supports_tasks() {
+            return self
+                .state
+                .call_tool(origin, &request.name, &route, &arguments, call, || self.state.interrupted(&link))
+                .await;
+        }
+        let session_id = call.session_id.clone();
+        let resume = Resume { name: request.name.into(), arguments, origin, session_id, capabilities, binding };
+        task_call::call_tool(&self.state, route, resume, call, link, ctx.ct.clone()).await
+    }
+
+    async fn get_task(
+        &self,
+        request: GetTaskParams,
+        ctx: RequestContext<RoleServer>,
+    ) -> Result<GetTaskResult, ErrorData> {
+        self.state.tasks.get(&self.principal(&ctx), &request.task_id).map(GetTaskResult::new)
+    }
+
+    async fn update_task(&self, request: UpdateTaskParams, ctx: RequestContext<RoleServer>) -> Result<(), ErrorData> {
+        let principal = self.principal(&ctx);
+        if let Some(rerun) = self.state.tasks.answer(&principal, &request.task_id, request.input_responses)? {
+            task_call::rerun(&self.state, principal, &request.task_id, rerun);
+        }
+        Ok(())
+    }
+
+    async fn cancel_task(&self, request: CancelTaskParams, ctx: RequestContext<RoleServer>) -> Result<(), ErrorData> {
+        self.state.tasks.cancel(&self.principal(&ctx), &request.task_id)
     }
 
     async fn list_resources(
@@ -426,7 +481,7 @@ impl ServerHandler for McpSession {
         let link = self.link(&ctx, binding, request.request_state.as_deref(), request.input_responses.as_ref())?;
         let call = self.call_context(&ctx, link.clone())?;
         let outcome = plugin.read_resource(&self.state.services, call, &request.uri).await;
-        if let Some(interrupted) = self.interrupted(&link) {
+        if let Some(interrupted) = self.state.interrupted(&link) {
             return interrupted;
         }
         match outcome {
@@ -493,7 +548,7 @@ impl ServerHandler for McpSession {
         let link = self.link(&ctx, binding, request.request_state.as_deref(), request.input_responses.as_ref())?;
         let call = self.call_context(&ctx, link.clone())?;
         let outcome = route.provider.get_prompt(&self.state.services, call, &route.prompt.name, arguments).await;
-        if let Some(interrupted) = self.interrupted(&link) {
+        if let Some(interrupted) = self.state.interrupted(&link) {
             return interrupted;
         }
         match outcome {

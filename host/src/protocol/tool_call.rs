@@ -60,6 +60,20 @@ impl McpState {
         call: CallContext,
         interrupted: impl FnOnce() -> Option<Result<CallToolResponse, ErrorData>>,
     ) -> Result<CallToolResponse, ErrorData> {
+        self.run_tool(origin, name, route, arguments, call, interrupted).await.0
+    }
+
+    /// [`call_tool`](Self::call_tool), with what the activity log records
+    /// of how the call ended (a task tells a fault from a tool error by it).
+    pub(super) async fn run_tool(
+        &self,
+        origin: CallOrigin,
+        name: &str,
+        route: &ToolRoute,
+        arguments: &JsonObject,
+        call: CallContext,
+        interrupted: impl FnOnce() -> Option<Result<CallToolResponse, ErrorData>>,
+    ) -> (Result<CallToolResponse, ErrorData>, Outcome) {
         let _in_flight = self.track();
         let arguments = serde_json::to_string(arguments).expect("a JSON object");
         let record = CallRecord::start(self.state().clone(), origin, name, route.provider.name(), arguments);
@@ -71,7 +85,8 @@ impl McpState {
         };
         let server = (route.provider.kind() == ProviderKind::Server).then(|| route.provider.name());
         self.metrics().tool_call(name, server, record.elapsed(), &answered.response);
-        answered.record(record).response
+        let answered = answered.record(record);
+        (answered.response, answered.outcome)
     }
 
     /// Checks the call against the policies, calls the provider behind

@@ -1,5 +1,5 @@
 //! The state database: what must survive a restart (servers added through
-//! the admin API, plugins the operator disabled, the activity log).
+//! the admin API, plugins the operator disabled, the activity log, tasks).
 //!
 //! [`Store`] is the small interface a backend implements; [`sqlite`] is the
 //! default one, a file `portcullis.db` under `state_dir`. A shared database
@@ -50,6 +50,20 @@ pub struct StoredServer {
     pub name: String,
     /// Its definition, as JSON.
     pub body: serde_json::Value,
+}
+
+/// A tool call that runs as an MCP task, as the state database keeps it:
+/// the protocol layer owns the shape of `task`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StoredTask {
+    /// The task's id.
+    pub id: String,
+    /// The principal it belongs to (`Principal::as_str`).
+    pub owner: String,
+    /// Where it stands, as JSON.
+    pub task: serde_json::Value,
+    /// When it ended, in milliseconds since the Unix epoch; `None` while it runs.
+    pub ended_at_ms: Option<i64>,
 }
 
 /// One activity record: a tool call, or a change made through the admin API.
@@ -140,6 +154,12 @@ pub trait Store: Send + Sync + 'static {
     /// Deletes records older than `before_ms` and all but the newest `keep`;
     /// returns how many went.
     fn prune_activity(&self, before_ms: i64, keep: u64) -> Result<u64, StateError>;
+    /// Every task kept.
+    fn tasks(&self) -> Result<Vec<StoredTask>, StateError>;
+    /// Adds or replaces a task.
+    fn put_task(&self, task: &StoredTask) -> Result<(), StateError>;
+    /// Forgets these tasks.
+    fn delete_tasks(&self, ids: &[String]) -> Result<(), StateError>;
 }
 
 /// The state of one host: its store, its activity log, and the counters of

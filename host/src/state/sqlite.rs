@@ -7,11 +7,12 @@ use std::time::Duration;
 
 use rusqlite::{Connection, OptionalExtension, params, params_from_iter};
 
-use super::{ActivityEntry, ActivityFilter, StateError, Store, StoredServer};
+use super::{ActivityEntry, ActivityFilter, StateError, Store, StoredServer, StoredTask};
 
 /// The schema, one step per version: step `i` takes `user_version` from `i`
 /// to `i + 1`. Append only; never edit a step that has shipped.
-const MIGRATIONS: &[&str] = &["CREATE TABLE servers (name TEXT PRIMARY KEY, body TEXT NOT NULL);
+const MIGRATIONS: &[&str] = &[
+    "CREATE TABLE servers (name TEXT PRIMARY KEY, body TEXT NOT NULL);
      CREATE TABLE disabled_plugins (name TEXT PRIMARY KEY);
      CREATE TABLE activity (
          id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -19,7 +20,9 @@ const MIGRATIONS: &[&str] = &["CREATE TABLE servers (name TEXT PRIMARY KEY, body
          transport TEXT NOT NULL, era TEXT NOT NULL, tool TEXT NOT NULL, provider TEXT NOT NULL,
          duration_us INTEGER NOT NULL, outcome TEXT NOT NULL, bytes_in INTEGER NOT NULL,
          bytes_out INTEGER NOT NULL, arguments_sha256 TEXT NOT NULL, arguments TEXT, error TEXT);
-     CREATE INDEX activity_at ON activity (at_ms);"];
+     CREATE INDEX activity_at ON activity (at_ms);",
+    "CREATE TABLE tasks (id TEXT PRIMARY KEY, owner TEXT NOT NULL, task TEXT NOT NULL, ended_at_ms INTEGER);",
+];
 
 /// How long a statement waits for a lock another process holds.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -104,6 +107,11 @@ fn migrate(connection: &Connection) -> rusqlite::Result<()> {
 const ACTIVITY_COLUMNS: &str = "id, at_ms, kind, principal, session, transport, era, tool, provider, duration_us, \
      outcome, bytes_in, bytes_out, arguments_sha256, arguments, error";
 
+/// A JSON column that does not parse.
+fn bad_json(column: usize, error: serde_json::Error) -> rusqlite::Error {
+    rusqlite::Error::FromSqlConversionFailure(column, rusqlite::types::Type::Text, error.into())
+}
+
 fn activity_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<ActivityEntry> {
     Ok(ActivityEntry {
         id: row.get(0)?,
@@ -132,8 +140,7 @@ impl Store for SqliteStore {
             let rows = statement.query_map([], |row| Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?)))?;
             rows.map(|row| {
                 let (name, body) = row?;
-                let body = serde_json::from_str(&body)
-                    .map_err(|e| rusqlite::Error::FromSqlConversionFailure(1, rusqlite::types::Type::Text, e.into()))?;
+                let body = serde_json::from_str(&body).map_err(|e| bad_json(1, e))?;
                 Ok(StoredServer { name, body })
             })
             .collect()
@@ -254,6 +261,43 @@ impl Store for SqliteStore {
             Ok((old + surplus) as u64)
         })
     }
+
+    fn tasks(&self) -> Result<Vec<StoredTask>, StateError> {
+        self.with(|c| {
+            let mut statement = c.prepare("SELECT id, owner, task, ended_at_ms FROM tasks ORDER BY id")?;
+            let rows = statement.query_map([], |row| {
+                let task: String = row.get(2)?;
+                Ok(StoredTask {
+                    id: row.get(0)?,
+                    owner: row.get(1)?,
+                    task: serde_json::from_str(&task).map_err(|e| bad_json(2, e))?,
+                    ended_at_ms: row.get(3)?,
+                })
+            })?;
+            rows.collect()
+        })
+    }
+
+    fn put_task(&self, task: &StoredTask) -> Result<(), StateError> {
+        self.with(|c| {
+            c.execute(
+                "INSERT INTO tasks (id, owner, task, ended_at_ms) VALUES (?1, ?2, ?3, ?4) ON CONFLICT (id) DO UPDATE \
+                 SET owner = excluded.owner, task = excluded.task, ended_at_ms = excluded.ended_at_ms",
+                params![task.id, task.owner, task.task.to_string(), task.ended_at_ms],
+            )
+            .map(drop)
+        })
+    }
+
+    fn delete_tasks(&self, ids: &[String]) -> Result<(), StateError> {
+        self.with(|c| {
+            let transaction = c.transaction()?;
+            for id in ids {
+                transaction.execute("DELETE FROM tasks WHERE id = ?1", [id])?;
+            }
+            transaction.commit()
+        })
+    }
 }
 
 #[cfg(test)]
@@ -293,6 +337,28 @@ mod tests {
         assert_eq!(store.prune_activity(2, 5).unwrap(), 5);
         let left = store.activity(&ActivityFilter::default()).unwrap();
         assert_eq!(left.iter().map(|e| e.at_ms).collect::<Vec<_>>(), [9, 8, 7, 6, 5]);
+    }
+
+    #[test]
+    fn tasks_persist_across_opens_until_deleted() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("portcullis.db");
+        let store = SqliteStore::open(&file).unwrap();
+        let mut task = StoredTask {
+            id: "t1".into(),
+            owner: "key:alice".into(),
+            task: serde_json::json!({"taskId": "t1", "status": "working"}),
+            ended_at_ms: None,
+        };
+        store.put_task(&task).unwrap();
+        task.task["status"] = "completed".into();
+        task.ended_at_ms = Some(5);
+        store.put_task(&task).unwrap();
+        drop(store);
+        let store = SqliteStore::open(&file).unwrap();
+        assert_eq!(store.tasks().unwrap(), vec![task]);
+        store.delete_tasks(&["t1".into(), "unknown".into()]).unwrap();
+        assert!(store.tasks().unwrap().is_empty());
     }
 
     #[test]

@@ -38,6 +38,9 @@ pub fn tool(tool: &rmcp::model::Tool) -> tools::Tool {
             idempotent: hint("idempotentHint"),
             open_world: hint("openWorldHint"),
         }),
+        // The upstream's own tasks do not pass through (yet): its calls
+        // answer in their requests.
+        task_support: tools::TaskSupport::Forbidden,
     }
 }
 

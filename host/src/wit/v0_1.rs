@@ -4,6 +4,7 @@
 //! What changed in 0.2.0, and how a 0.1.0 component is served:
 //! - `client.session-id` moved to `context`: the host still answers it.
 //! - `docker.mount-spec` and `policy.mount` became `types.mount`: same fields.
+//! - tool descriptors gained `task-support`: a 0.1.0 tool's is `forbidden`.
 //! - install plans gained steps: a 0.1.0 pack's single command becomes one
 //!   step; a 0.1.0 caller of `dependencies.plan-install` gets the plan only if
 //!   it has a single step, and otherwise a failure asking for a rebuild.
@@ -39,6 +40,20 @@ pub const VERSION: &str = "0.1.0";
 pub fn transcode<A: serde::Serialize, B: serde::de::DeserializeOwned>(value: A) -> wasmtime::Result<B> {
     let value = serde_json::to_value(value).map_err(wasmtime::Error::msg)?;
     serde_json::from_value(value).map_err(|e| wasmtime::format_err!("converting between contract versions: {e}"))
+}
+
+/// A 0.1.0 tool descriptor as a current one: 0.1.0 knew no tasks, so its
+/// tools never run as one.
+pub fn tool(tool: tools::Tool) -> wasmtime::Result<crate::wit::tools::Tool> {
+    Ok(crate::wit::tools::Tool {
+        name: tool.name,
+        title: tool.title,
+        description: tool.description,
+        input_schema: tool.input_schema,
+        output_schema: tool.output_schema,
+        annotations: transcode(tool.annotations)?,
+        task_support: crate::wit::tools::TaskSupport::Forbidden,
+    })
 }
 
 /// The result of a 0.1.0 import.
@@ -85,5 +100,26 @@ mod tests {
     fn shapes_that_differ_fail_instead_of_guessing() {
         let plan = crate::wit::types::InstallPlan { steps: vec![] };
         assert!(transcode::<_, types::InstallPlan>(plan).is_err());
+    }
+
+    #[test]
+    fn a_0_1_tool_keeps_its_fields_and_never_runs_as_a_task() {
+        let old = tools::Tool {
+            name: "echo".into(),
+            title: Some("Echo".into()),
+            description: "Says it back.".into(),
+            input_schema: r#"{"type":"object"}"#.into(),
+            output_schema: None,
+            annotations: Some(tools::Annotations {
+                read_only: Some(true),
+                destructive: None,
+                idempotent: None,
+                open_world: None,
+            }),
+        };
+        let new = tool(old).unwrap();
+        assert_eq!((new.name.as_str(), new.title.as_deref()), ("echo", Some("Echo")));
+        assert_eq!(new.annotations.unwrap().read_only, Some(true));
+        assert_eq!(new.task_support, crate::wit::tools::TaskSupport::Forbidden);
     }
 }

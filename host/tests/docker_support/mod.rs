@@ -264,4 +264,8 @@ impl ClientLink for Recorder {
     fn list_roots(&self, _: Option<String>) -> BoxFuture<'_, Result<Vec<Root>, ClientRequestError>> {
         Box::pin(async { Err(ClientRequestError::Failed("not in tests".into())) })
     }
+
+    fn run_as_task(&self) -> BoxFuture<'_, bool> {
+        Box::pin(async { false })
+    }
 }

@@ -3,7 +3,7 @@
 use crate::args::Args;
 use crate::fail::Fail;
 use crate::spec::{LanguageSpec, PackSpec};
-use crate::tool::{Annotations, Outcome, ToolSpec};
+use crate::tool::{Annotations, Outcome, TaskSupport, ToolSpec};
 use serde_json::{Value, json};
 
 /// The name of the one tool a language pack offers.
@@ -40,6 +40,7 @@ impl PackSpec {
             input_schema: input_schema(language),
             output_schema: Some(output_schema),
             annotations: Annotations { read_only: true, destructive: false, idempotent: true, open_world: Some(false) },
+            task_support: TaskSupport::Forbidden,
         }]
     }
 

@@ -37,6 +37,6 @@ pub use fail::Fail;
 pub use glob::{glob, glob_within};
 pub use policy::{Denial, Verdict, setting_name, string_list};
 pub use spec::{LanguageSpec, ManagerSpec, PackSpec};
-pub use tool::{Annotations, Block, Outcome, ToolSpec};
+pub use tool::{Annotations, Block, Outcome, TaskSupport, ToolSpec};
 pub use types::{InstallPlan, InstallStep, Language, Mount};
 pub use validate::{NameCheck, check_pinned};

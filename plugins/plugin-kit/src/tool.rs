@@ -18,6 +18,20 @@ pub struct ToolSpec {
     pub output_schema: Option<Value>,
     /// Behaviour hints.
     pub annotations: Annotations,
+    /// Whether calls may run as tasks (the WIT `task-support`).
+    pub task_support: TaskSupport,
+}
+
+/// Whether a tool's calls may run as MCP tasks (the WIT `task-support`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum TaskSupport {
+    /// Every call answers in its own request.
+    #[default]
+    Forbidden,
+    /// A call may continue as a task when it asks to (`context.run-as-task`).
+    Optional,
+    /// Calls run only as tasks.
+    Required,
 }
 
 /// Hints about a tool's behaviour (the WIT tool `annotations`).

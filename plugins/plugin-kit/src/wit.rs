@@ -95,6 +95,11 @@ macro_rules! wit_tools {
                         idempotent: Some(t.annotations.idempotent),
                         open_world: t.annotations.open_world,
                     }),
+                    task_support: match t.task_support {
+                        $crate::TaskSupport::Forbidden => $($tools)::+::TaskSupport::Forbidden,
+                        $crate::TaskSupport::Optional => $($tools)::+::TaskSupport::Optional,
+                        $crate::TaskSupport::Required => $($tools)::+::TaskSupport::Required,
+                    },
                 }
             }
         }

@@ -124,6 +124,10 @@ impl Host for Imports {
         context::session_id()
     }
 
+    fn run_as_task(&self) -> bool {
+        context::run_as_task()
+    }
+
     fn log(&self, level: host::Level, message: &str) {
         let level = match level {
             host::Level::Info => log::Level::Info,

@@ -164,6 +164,8 @@ pub trait Host {
     fn run_command(&self, language: &str, path: &str) -> Result<Vec<String>, Fail>;
     /// `context.session-id`.
     fn session_id(&self) -> Option<String>;
+    /// `context.run-as-task`: whether the rest of the call runs as a task.
+    fn run_as_task(&self) -> bool;
     /// `log.log`.
     fn log(&self, level: Level, message: &str);
     /// `progress.report`.

@@ -4,7 +4,7 @@
 use super::{LOOK, REPLACES, Tool};
 use crate::host::{Container, ContainerSpec, Host, Level};
 use crate::schema::object;
-use plugin_kit::{Annotations, Args, Fail, Mount, Outcome};
+use plugin_kit::{Annotations, Args, Fail, Mount, Outcome, TaskSupport};
 use serde_json::{Value, json};
 
 /// The largest memory limit a caller may ask for, in MiB (1 TiB).
@@ -37,6 +37,7 @@ pub const LIST_CONTAINERS: Tool = Tool {
         )
     }),
     annotations: LOOK,
+    task_support: TaskSupport::Forbidden,
     run: |host, args| list(host, &ListRequest::parse(args)?),
 };
 
@@ -51,6 +52,7 @@ pub const CREATE_CONTAINER: Tool = Tool {
     input_schema: create_schema,
     output_schema: Some(container_schema),
     annotations: Annotations { read_only: false, destructive: false, idempotent: false, open_world: Some(false) },
+    task_support: TaskSupport::Forbidden,
     run: |host, args| create(host, CreateRequest::parse(args)?),
 };
 
@@ -81,6 +83,7 @@ pub const CLEANUP_CONTAINER: Tool = Tool {
         )
     }),
     annotations: REPLACES,
+    task_support: TaskSupport::Forbidden,
     run: |host, args| cleanup(host, CleanupRequest::parse(args)?),
 };
 

@@ -7,7 +7,7 @@ use crate::exec_output::{self, duration, summary};
 use crate::host::{ExecResult, ExecSpec, Host, Level};
 use crate::languages;
 use crate::schema::{self, object};
-use plugin_kit::{Annotations, Args, Fail, Outcome};
+use plugin_kit::{Annotations, Args, Fail, Outcome, TaskSupport};
 use serde_json::{Value, json};
 
 /// The package manager `add_dependencies` uses when neither a manager nor a
@@ -41,6 +41,7 @@ pub const ADD_DEPENDENCIES: Tool = Tool {
     },
     output_schema: Some(output_schema),
     annotations: Annotations { read_only: false, destructive: false, idempotent: true, open_world: Some(true) },
+    task_support: TaskSupport::Optional,
     run: |host, args| add(host, AddRequest::parse(args)?),
 };
 

@@ -3,7 +3,7 @@
 use super::{LOOK, Tool};
 use crate::host::{EngineInfo, Host};
 use crate::schema::object;
-use plugin_kit::{Args, Fail, Outcome};
+use plugin_kit::{Args, Fail, Outcome, TaskSupport};
 use serde_json::{Value, json};
 
 /// `check_engine`.
@@ -15,6 +15,7 @@ pub const CHECK_ENGINE: Tool = Tool {
     input_schema: || object(json!({}), &[]),
     output_schema: Some(output_schema),
     annotations: LOOK,
+    task_support: TaskSupport::Forbidden,
     run,
 };
 

@@ -9,7 +9,7 @@ use crate::host::{ExecResult, ExecSpec, Host, Level};
 use crate::languages;
 use crate::schema::{self, MAX_TIMEOUT_SECS, object};
 use crate::workspace;
-use plugin_kit::{Annotations, Args, Block, Fail, Outcome};
+use plugin_kit::{Annotations, Args, Block, Fail, Outcome, TaskSupport};
 use serde_json::{Value, json};
 
 /// Hints for tools that run caller code in a container: anything may change,
@@ -48,6 +48,7 @@ pub const EXECUTE_CODE: Tool = Tool {
     },
     output_schema: Some(output_schema),
     annotations: RUNS_CODE,
+    task_support: TaskSupport::Optional,
     run: |host, args| execute(host, parse_execute_code(args)?),
 };
 
@@ -74,6 +75,7 @@ pub const EXECUTE_PYTHON_SCRIPT: Tool = Tool {
     },
     output_schema: Some(output_schema),
     annotations: RUNS_CODE,
+    task_support: TaskSupport::Optional,
     run: |host, args| execute(host, parse_execute_python_script(args)?),
 };
 

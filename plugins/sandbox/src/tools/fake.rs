@@ -36,6 +36,8 @@ pub struct Fake {
     pub prepare: Vec<Vec<String>>,
     /// Pretend no language pack is loaded.
     pub no_packs: bool,
+    /// How many times the call asked to run as a task.
+    pub task_asks: std::cell::Cell<u32>,
 }
 
 impl Fake {
@@ -161,6 +163,10 @@ impl Host for Fake {
     }
     fn session_id(&self) -> Option<String> {
         self.session.clone()
+    }
+    fn run_as_task(&self) -> bool {
+        self.task_asks.set(self.task_asks.get() + 1);
+        false
     }
     fn log(&self, level: Level, message: &str) {
         self.logs.borrow_mut().push((level, message.into()));

@@ -5,7 +5,7 @@ use super::{LOOK, REPLACES, Tool};
 use crate::host::Host;
 use crate::schema::{self, object};
 use crate::workspace;
-use plugin_kit::{Args, Block, Fail, Outcome};
+use plugin_kit::{Args, Block, Fail, Outcome, TaskSupport};
 use serde_json::{Value, json};
 
 /// The most bytes of a file `read_file` puts into a result for the model: a
@@ -38,6 +38,7 @@ pub const WRITE_FILE: Tool = Tool {
         )
     }),
     annotations: REPLACES,
+    task_support: TaskSupport::Forbidden,
     run: write,
 };
 
@@ -56,6 +57,7 @@ pub const READ_FILE: Tool = Tool {
     },
     output_schema: None,
     annotations: LOOK,
+    task_support: TaskSupport::Forbidden,
     run: read,
 };
 

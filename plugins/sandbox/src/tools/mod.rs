@@ -12,7 +12,7 @@ mod fake;
 mod files;
 
 use crate::host::Host;
-use plugin_kit::{Annotations, Args, Fail, Outcome, ToolSpec};
+use plugin_kit::{Annotations, Args, Fail, Outcome, TaskSupport, ToolSpec};
 use serde_json::Value;
 
 /// One tool: its description, and the function that runs a call.
@@ -30,6 +30,9 @@ pub struct Tool {
     pub output_schema: Option<fn() -> Value>,
     /// Behaviour hints.
     pub annotations: Annotations,
+    /// Whether calls may run as MCP tasks; a call of a tool that allows them
+    /// asks to as it starts (`context.run-as-task`).
+    pub task_support: TaskSupport,
     /// Runs a call whose arguments passed the input schema's parameter check.
     pub run: fn(&dyn Host, &Args) -> Result<Outcome, Fail>,
 }
@@ -44,6 +47,7 @@ impl Tool {
             input_schema: (self.input_schema)(),
             output_schema: self.output_schema.map(|schema| schema()),
             annotations: self.annotations,
+            task_support: self.task_support,
         }
     }
 }
@@ -74,6 +78,9 @@ pub fn call(host: &dyn Host, name: &str, arguments: &str) -> Result<Outcome, Fai
         return Err(Fail::NotFound(format!("the sandbox has no tool {name:?}")));
     };
     let args = Args::parse(arguments, &(tool.input_schema)())?;
+    if tool.task_support != TaskSupport::Forbidden {
+        host.run_as_task();
+    }
     (tool.run)(host, &args)
 }
 
@@ -116,6 +123,22 @@ mod tests {
                 "read_file"
             ]
         );
+    }
+
+    #[test]
+    fn the_long_running_tools_alone_offer_to_run_as_tasks_and_ask_to_as_they_start() {
+        let optional: Vec<_> =
+            list().into_iter().filter(|t| t.task_support == TaskSupport::Optional).map(|t| t.name).collect();
+        assert_eq!(optional, ["execute_code", "execute_python_script", "add_dependencies"]);
+        assert!(list().iter().all(|t| t.task_support != TaskSupport::Required));
+        let asks = |name: &str, arguments: &str| {
+            let fake = Fake::default();
+            let _ = call(&fake, name, arguments);
+            fake.task_asks.get()
+        };
+        assert_eq!(asks("execute_code", r#"{"container_id":"c1","command":"sleep 20"}"#), 1);
+        assert_eq!(asks("check_engine", "{}"), 0);
+        assert_eq!(asks("execute_code", r#"{"bad":1}"#), 0, "a call refused for its arguments never becomes a task");
     }
 
     #[test]

@@ -30,7 +30,7 @@ mod bindings {
 pub(crate) use bindings::{exports, portcullis};
 
 use exports::portcullis::plugin::policy;
-use exports::portcullis::plugin::tools::{CallResult, Guest, Tool};
+use exports::portcullis::plugin::tools::{CallResult, Guest, TaskSupport, Tool};
 use portcullis::plugin::types::{Content, Failure};
 
 struct Faulty;
@@ -47,6 +47,7 @@ fn tool_with(name: &str, description: &str, input_schema: &str) -> Tool {
         input_schema: input_schema.into(),
         output_schema: None,
         annotations: None,
+        task_support: TaskSupport::Forbidden,
     }
 }
 

@@ -1,0 +1,532 @@
+//! The task book: tool calls that run as tasks (the MCP tasks extension,
+//! SEP-2663), who owns each, and where each stands.
+//!
+//! A task belongs to the principal whose call became it; another principal
+//! asking for it is told it does not exist. Running tasks count against
+//! their owner's cap (`tasks.max_running_per_principal`). A task that ended
+//! is kept for `tasks.result_ttl_secs` after it ended, then forgotten.
+//! Every change is written to the state database too, in order and off the
+//! caller's path, so that a restarted host still knows its tasks: those that
+//! were running when it stopped are failed, saying so ([`Tasks::restore`]).
+//! How a call becomes a task and runs is `task_call`'s concern.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use rmcp::ErrorData;
+use rmcp::model::{
+    CallToolResponse, ClientCapabilities, DetailedTask, InputRequest, InputRequests, InputResponses, JsonObject, Task,
+    TaskPayload,
+};
+use rmcp::task_manager::current_timestamp;
+use serde_json::Value;
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+use super::activity::CallOrigin;
+use super::convert;
+use crate::caller::Principal;
+use crate::config::TasksConfig;
+use crate::state::{Outcome, StateDb, StoredTask};
+
+/// The suggested pause between two `tasks/get` of a running task.
+const POLL_INTERVAL_MS: u64 = 1_000;
+
+/// What a task needs to run its call again once the client has answered
+/// the requests that parked it.
+pub(super) struct Resume {
+    /// The tool, as the client named it.
+    pub name: String,
+    /// Its arguments.
+    pub arguments: JsonObject,
+    /// Who called, and how.
+    pub origin: CallOrigin,
+    /// The session the call belongs to, if any.
+    pub session_id: Option<String>,
+    /// What the client said it can answer (elicitation, sampling, roots).
+    pub capabilities: ClientCapabilities,
+    /// The request the answers belong to (`tools/call:<name>`).
+    pub binding: String,
+}
+
+/// A run of a task's call, to be started: the answers so far and the task's
+/// cancellation.
+pub(super) struct Rerun {
+    pub resume: Arc<Resume>,
+    pub answers: InputResponses,
+    pub cancel: CancellationToken,
+}
+
+struct Entry {
+    /// The owner's principal id.
+    owner: String,
+    task: Task,
+    payload: TaskPayload,
+    cancel: CancellationToken,
+    /// How to run the call again; `None` for a task restored from the state
+    /// database, which has ended.
+    resume: Option<Arc<Resume>>,
+    /// The answers collected for the call so far.
+    answers: InputResponses,
+    /// When it ended, in milliseconds since the epoch.
+    ended_ms: Option<i64>,
+}
+
+impl Entry {
+    fn owned_by(&self, principal: &Principal) -> bool {
+        self.owner == principal.as_str()
+    }
+
+    fn touch(&mut self) {
+        self.task.last_updated_at = current_timestamp();
+        if self.payload.status().is_terminal() && self.ended_ms.is_none() {
+            self.ended_ms = Some(now_ms());
+            self.task.status_message = None;
+        }
+    }
+
+    fn detailed(&self) -> DetailedTask {
+        DetailedTask::new(self.task.clone(), self.payload.clone())
+    }
+
+    fn stored(&self) -> StoredTask {
+        StoredTask {
+            id: self.task.task_id.clone(),
+            owner: self.owner.clone(),
+            task: serde_json::to_value(self.detailed()).unwrap_or_default(),
+            ended_at_ms: self.ended_ms,
+        }
+    }
+}
+
+fn now_ms() -> i64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
+/// A change for the state database.
+enum Write {
+    Put(StoredTask),
+    Delete(Vec<String>),
+}
+
+/// Every task of this host, by id.
+pub struct Tasks {
+    config: TasksConfig,
+    entries: Mutex<HashMap<String, Entry>>,
+    journal: mpsc::UnboundedSender<Write>,
+}
+
+fn unknown(id: &str) -> ErrorData {
+    ErrorData::invalid_params(format!("no task `{id}`: it never existed, expired, or is not yours"), None)
+}
+
+impl Tasks {
+    /// An empty book that writes its changes to `state`. Call within the
+    /// runtime: the writer is a task of its own.
+    pub fn new(config: TasksConfig, state: Arc<StateDb>) -> Self {
+        let (journal, mut writes) = mpsc::unbounded_channel();
+        tokio::spawn(async move {
+            while let Some(write) = writes.recv().await {
+                let _ = match write {
+                    Write::Put(task) => state.write("a task", move |s| s.put_task(&task)).await,
+                    Write::Delete(ids) => state.write("expired tasks", move |s| s.delete_tasks(&ids)).await,
+                };
+            }
+        });
+        Self { config, entries: Mutex::new(HashMap::new()), journal }
+    }
+
+    /// Takes in the tasks a previous run of the host left in the state
+    /// database: those it had not finished are failed now, since their calls
+    /// died with it; expired ones are forgotten. Returns how many failed.
+    pub fn restore(&self, stored: Vec<StoredTask>) -> usize {
+        let mut entries = self.entries.lock().unwrap();
+        let mut interrupted = 0;
+        for row in stored {
+            let Ok(detailed) = serde_json::from_value::<DetailedTask>(row.task) else {
+                tracing::warn!(task = row.id, "a stored task does not parse; forgetting it");
+                let _ = self.journal.send(Write::Delete(vec![row.id]));
+                continue;
+            };
+            let mut entry = Entry {
+                owner: row.owner,
+                task: detailed.task,
+                payload: detailed.payload,
+                cancel: CancellationToken::new(),
+                resume: None,
+                answers: InputResponses::new(),
+                ended_ms: row.ended_at_ms,
+            };
+            if !entry.payload.status().is_terminal() {
+                entry.payload = failed(ErrorData::internal_error(
+                    "the host restarted while this task ran, and its call died with it; call the tool again",
+                    None,
+                ));
+                entry.touch();
+                self.save(&entry);
+                interrupted += 1;
+            }
+            entries.insert(row.id, entry);
+        }
+        self.prune(&mut entries);
+        interrupted
+    }
+
+    /// Writes `entry` to the state database.
+    fn save(&self, entry: &Entry) {
+        let _ = self.journal.send(Write::Put(entry.stored()));
+    }
+
+    /// How long an ended task is kept, in milliseconds (the tasks' `ttlMs`).
+    fn ttl_ms(&self) -> u64 {
+        u64::try_from(self.config.result_ttl.as_millis()).unwrap_or(u64::MAX)
+    }
+
+    /// Forgets the tasks whose time is up.
+    fn prune(&self, entries: &mut HashMap<String, Entry>) {
+        let ttl = i64::try_from(self.config.result_ttl.as_millis()).unwrap_or(i64::MAX);
+        let now = now_ms();
+        let expired: Vec<String> = entries
+            .iter()
+            .filter(|(_, e)| e.ended_ms.is_some_and(|at| now.saturating_sub(at) >= ttl))
+            .map(|(id, _)| id.clone())
+            .collect();
+        if !expired.is_empty() {
+            for id in &expired {
+                entries.remove(id);
+            }
+            let _ = self.journal.send(Write::Delete(expired));
+        }
+    }
+
+    /// Opens a working task for `owner`, unless `owner` already has as many
+    /// running as allowed (then the reason).
+    pub(super) fn open(
+        &self,
+        owner: &Principal,
+        cancel: CancellationToken,
+        resume: Arc<Resume>,
+    ) -> Result<Task, String> {
+        let mut entries = self.entries.lock().unwrap();
+        self.prune(&mut entries);
+        let running = entries.values().filter(|e| e.owned_by(owner) && !e.payload.status().is_terminal()).count();
+        if running >= self.config.max_running {
+            return Err(format!(
+                "{owner} already has {running} tasks running, the most allowed (tasks.max_running_per_principal)"
+            ));
+        }
+        let id = uuid::Uuid::new_v4().to_string();
+        let now = current_timestamp();
+        let task = Task::new(&id, Default::default(), &now, &now)
+            .with_ttl_ms(self.ttl_ms())
+            .with_poll_interval_ms(POLL_INTERVAL_MS);
+        let entry = Entry {
+            owner: owner.as_str().to_string(),
+            task: task.clone(),
+            payload: TaskPayload::Working,
+            cancel,
+            resume: Some(resume),
+            answers: InputResponses::new(),
+            ended_ms: None,
+        };
+        self.save(&entry);
+        entries.insert(id, entry);
+        Ok(task)
+    }
+
+    /// Task `id` as its owner sees it.
+    pub fn get(&self, owner: &Principal, id: &str) -> Result<DetailedTask, ErrorData> {
+        let mut entries = self.entries.lock().unwrap();
+        self.prune(&mut entries);
+        entries.get(id).filter(|e| e.owned_by(owner)).map(Entry::detailed).ok_or_else(|| unknown(id))
+    }
+
+    /// Cancels task `id` of `owner`: it is `cancelled` from now on and its
+    /// call is stopped. A task that already ended is left as it is.
+    pub fn cancel(&self, owner: &Principal, id: &str) -> Result<(), ErrorData> {
+        let mut entries = self.entries.lock().unwrap();
+        let entry = entries.get_mut(id).filter(|e| e.owned_by(owner)).ok_or_else(|| unknown(id))?;
+        if !entry.payload.status().is_terminal() {
+            entry.payload = TaskPayload::Cancelled;
+            entry.touch();
+            entry.cancel.cancel();
+            self.save(entry);
+        }
+        Ok(())
+    }
+
+    /// Hands `responses` to task `id` of `owner`. Answers to requests the
+    /// task is not waiting for are ignored; an answer of the wrong shape for
+    /// its request is an error, and then none is taken. Once every open
+    /// request is answered the task is working again, and the run to start
+    /// is returned.
+    pub(super) fn answer(
+        &self,
+        owner: &Principal,
+        id: &str,
+        responses: InputResponses,
+    ) -> Result<Option<Rerun>, ErrorData> {
+        let mut entries = self.entries.lock().unwrap();
+        let entry = entries.get_mut(id).filter(|e| e.owned_by(owner)).ok_or_else(|| unknown(id))?;
+        let (TaskPayload::InputRequired { input_requests }, Some(resume)) = (&mut entry.payload, entry.resume.clone())
+        else {
+            return Ok(None);
+        };
+        for (key, value) in &responses {
+            if let Some(request) = input_requests.get(key) {
+                check_answer(request, value)
+                    .map_err(|why| ErrorData::invalid_params(format!("inputResponses.{key}: {why}"), None))?;
+            }
+        }
+        let mut answered = false;
+        for (key, value) in responses {
+            if input_requests.remove(&key).is_some() {
+                entry.answers.insert(key, value);
+                answered = true;
+            }
+        }
+        let waiting = !input_requests.is_empty();
+        if waiting {
+            if answered {
+                entry.touch();
+                self.save(entry);
+            }
+            return Ok(None);
+        }
+        entry.payload = TaskPayload::Working;
+        entry.touch();
+        self.save(entry);
+        Ok(Some(Rerun { resume, answers: entry.answers.clone(), cancel: entry.cancel.clone() }))
+    }
+
+    /// Shows `message` as the status message of running task `id`.
+    pub(super) fn report(&self, id: &str, message: String) {
+        if let Some(entry) = self.entries.lock().unwrap().get_mut(id)
+            && !entry.payload.status().is_terminal()
+        {
+            entry.task.status_message = Some(message);
+            entry.touch();
+        }
+    }
+
+    /// Records how a run of task `id` ended (unless the task already ended,
+    /// cancelled): a result, requests the client must answer (with the
+    /// answers so far), or an error. A call that ended in a fault or a
+    /// timeout fails the task; a tool error completes it, with the error
+    /// in the result as the call's own answer.
+    pub(super) fn settle(
+        &self,
+        id: &str,
+        response: Result<CallToolResponse, ErrorData>,
+        outcome: Outcome,
+        answers: InputResponses,
+    ) {
+        let mut entries = self.entries.lock().unwrap();
+        let Some(entry) = entries.get_mut(id).filter(|e| !e.payload.status().is_terminal()) else { return };
+        entry.payload = match response {
+            Ok(CallToolResponse::Complete(result)) if matches!(outcome, Outcome::Fault | Outcome::Timeout) => {
+                let message = result.content.iter().find_map(|c| c.as_text()).map(|t| t.text.clone());
+                failed(ErrorData::internal_error(message.unwrap_or_else(|| "the call failed".into()), None))
+            }
+            Ok(CallToolResponse::Complete(result)) => match serde_json::to_value(result) {
+                Ok(Value::Object(result)) => TaskPayload::Completed { result },
+                _ => failed(ErrorData::internal_error("the result could not be encoded", None)),
+            },
+            Ok(CallToolResponse::InputRequired(input)) => {
+                entry.answers = answers;
+                TaskPayload::InputRequired { input_requests: input.input_requests.unwrap_or_else(InputRequests::new) }
+            }
+            Ok(_) => failed(ErrorData::internal_error("a task's call answered with another task", None)),
+            Err(error) => failed(error),
+        };
+        entry.touch();
+        self.save(entry);
+    }
+}
+
+/// Whether `answer` has the shape of an answer to `request`.
+fn check_answer(request: &InputRequest, answer: &Value) -> Result<(), String> {
+    match request {
+        InputRequest::Elicitation(_) => convert::elicit_response(answer).map(drop),
+        InputRequest::CreateMessage(_) => convert::sampling_response(answer).map(drop),
+        InputRequest::ListRoots(_) => convert::roots(answer).map(drop),
+        _ => Err("this server cannot read answers to such a request".into()),
+    }
+}
+
+/// A failed task's payload: the error as JSON-RPC shapes it.
+fn failed(error: ErrorData) -> TaskPayload {
+    let error = serde_json::to_value(&error).ok().and_then(|v| v.as_object().cloned()).unwrap_or_default();
+    TaskPayload::Failed { error }
+}
+
+/// A running task's handle for its call: where progress goes.
+#[derive(Clone)]
+pub struct TaskHandle {
+    tasks: Arc<Tasks>,
+    id: String,
+}
+
+impl TaskHandle {
+    /// The handle of task `id` in `tasks`.
+    pub(super) fn new(tasks: Arc<Tasks>, id: String) -> Self {
+        Self { tasks, id }
+    }
+
+    /// The task's id.
+    pub(super) fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// Shows `message` as the task's status message.
+    pub(super) fn report(&self, message: String) {
+        self.tasks.report(&self.id, message);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use rmcp::model::{CallToolResult, ContentBlock, InputRequiredResult, TaskStatus};
+    use serde_json::json;
+
+    use super::*;
+    use crate::state::ActivityConfig;
+
+    fn alice() -> Principal {
+        Principal::api_key("alice")
+    }
+
+    fn resume() -> Arc<Resume> {
+        Arc::new(Resume {
+            name: "slow".into(),
+            arguments: JsonObject::new(),
+            origin: CallOrigin {
+                principal: alice(),
+                session: None,
+                transport: "http",
+                era: "2026-07-28",
+                deadline: None,
+            },
+            session_id: None,
+            capabilities: ClientCapabilities::default(),
+            binding: "tools/call:slow".into(),
+        })
+    }
+
+    fn book(dir: &tempfile::TempDir, config: TasksConfig) -> Tasks {
+        Tasks::new(config, Arc::new(StateDb::open(dir.path(), ActivityConfig::default()).unwrap()))
+    }
+
+    fn input(keys: &[&str]) -> CallToolResponse {
+        let request = |k: &str| {
+            let request = json!({"method": "elicitation/create", "params": {"message": k, "requestedSchema": {"type": "object", "properties": {}}}});
+            (k.to_string(), serde_json::from_value(request).unwrap())
+        };
+        CallToolResponse::InputRequired(InputRequiredResult::new(Some(keys.iter().map(|k| request(k)).collect()), None))
+    }
+
+    fn status(tasks: &Tasks, id: &str) -> TaskStatus {
+        tasks.get(&alice(), id).unwrap().status()
+    }
+
+    #[tokio::test]
+    async fn a_task_is_its_owners_alone_and_the_cap_counts_running_ones() {
+        let dir = tempfile::tempdir().unwrap();
+        let tasks = book(&dir, TasksConfig { max_running: 1, ..Default::default() });
+        let cancel = CancellationToken::new();
+        let id = tasks.open(&alice(), cancel.clone(), resume()).unwrap().task_id;
+        let bob = Principal::api_key("bob");
+        assert!(tasks.get(&bob, &id).is_err() && tasks.cancel(&bob, &id).is_err());
+        assert!(tasks.answer(&bob, &id, InputResponses::new()).is_err());
+        assert!(!cancel.is_cancelled(), "another principal's cancel stops nothing");
+        assert!(tasks.open(&alice(), CancellationToken::new(), resume()).unwrap_err().contains("1 tasks running"));
+        assert!(tasks.open(&bob, CancellationToken::new(), resume()).is_ok(), "the cap is per principal");
+        tasks.cancel(&alice(), &id).unwrap();
+        assert!(cancel.is_cancelled());
+        assert_eq!(status(&tasks, &id), TaskStatus::Cancelled);
+        // A call that ends after its task was cancelled changes nothing.
+        let done = CallToolResponse::Complete(CallToolResult::success(vec![ContentBlock::text("late")]));
+        tasks.settle(&id, Ok(done), Outcome::Ok, InputResponses::new());
+        assert_eq!(status(&tasks, &id), TaskStatus::Cancelled);
+        assert!(tasks.open(&alice(), CancellationToken::new(), resume()).is_ok(), "an ended task frees its place");
+    }
+
+    #[tokio::test]
+    async fn a_task_waits_until_every_open_request_is_answered() {
+        let dir = tempfile::tempdir().unwrap();
+        let tasks = book(&dir, TasksConfig::default());
+        let id = tasks.open(&alice(), CancellationToken::new(), resume()).unwrap().task_id;
+        tasks.settle(&id, Ok(input(&["a", "b"])), Outcome::Ok, InputResponses::new());
+        assert_eq!(status(&tasks, &id), TaskStatus::InputRequired);
+        let answer = |key: &str| [(key.to_string(), json!({"action": "accept", "content": {}}))].into();
+        let malformed =
+            [("a".to_string(), json!(12345)), ("b".to_string(), json!({"action": "accept", "content": {}}))];
+        let refused = tasks.answer(&alice(), &id, malformed.into()).err().expect("a malformed answer is refused");
+        assert!(refused.message.contains("inputResponses.a"), "{refused:?}");
+        let TaskPayload::InputRequired { input_requests } = tasks.get(&alice(), &id).unwrap().payload else { panic!() };
+        assert_eq!(input_requests.len(), 2, "a refused update takes no answer");
+        assert!(tasks.answer(&alice(), &id, answer("zzz")).unwrap().is_none());
+        assert!(tasks.answer(&alice(), &id, answer("a")).unwrap().is_none());
+        let TaskPayload::InputRequired { input_requests } = tasks.get(&alice(), &id).unwrap().payload else { panic!() };
+        assert_eq!(input_requests.keys().collect::<Vec<_>>(), ["b"]);
+        let rerun = tasks.answer(&alice(), &id, answer("b")).unwrap().expect("all answered: the call runs again");
+        assert_eq!(rerun.answers.keys().collect::<Vec<_>>(), ["a", "b"]);
+        assert_eq!(status(&tasks, &id), TaskStatus::Working);
+    }
+
+    #[tokio::test]
+    async fn faults_fail_a_task_and_tool_errors_complete_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let tasks = book(&dir, TasksConfig::default());
+        let error = CallToolResponse::Complete(CallToolResult::error(vec![ContentBlock::text("plugin trapped")]));
+        let faulty = tasks.open(&alice(), CancellationToken::new(), resume()).unwrap().task_id;
+        tasks.settle(&faulty, Ok(error.clone()), Outcome::Fault, InputResponses::new());
+        let TaskPayload::Failed { error: failure } = tasks.get(&alice(), &faulty).unwrap().payload else { panic!() };
+        assert_eq!(failure["message"], "plugin trapped");
+        assert_eq!(failure["code"], -32603);
+        let erring = tasks.open(&alice(), CancellationToken::new(), resume()).unwrap().task_id;
+        tasks.settle(&erring, Ok(error), Outcome::ToolError, InputResponses::new());
+        let TaskPayload::Completed { result } = tasks.get(&alice(), &erring).unwrap().payload else { panic!() };
+        assert_eq!(result["isError"], true);
+    }
+
+    #[tokio::test]
+    async fn a_restart_fails_running_tasks_and_keeps_ended_ones_until_they_expire() {
+        let dir = tempfile::tempdir().unwrap();
+        let (running, ended) = {
+            let tasks = book(&dir, TasksConfig::default());
+            let running = tasks.open(&alice(), CancellationToken::new(), resume()).unwrap().task_id;
+            let ended = tasks.open(&alice(), CancellationToken::new(), resume()).unwrap().task_id;
+            tasks.cancel(&alice(), &ended).unwrap();
+            (running, ended)
+        };
+        let state = Arc::new(StateDb::open(dir.path(), ActivityConfig::default()).unwrap());
+        let stored = wait_for(&state, 2).await;
+        let tasks = Tasks::new(TasksConfig::default(), state.clone());
+        assert_eq!(tasks.restore(stored.clone()), 1);
+        let TaskPayload::Failed { error } = tasks.get(&alice(), &running).unwrap().payload else { panic!() };
+        assert!(error["message"].as_str().unwrap().contains("host restarted"), "{error:?}");
+        assert_eq!(status(&tasks, &ended), TaskStatus::Cancelled);
+        assert!(tasks.get(&Principal::api_key("bob"), &running).is_err(), "still its owner's alone");
+
+        let short = Tasks::new(TasksConfig { result_ttl: Duration::from_millis(1), ..Default::default() }, state);
+        std::thread::sleep(Duration::from_millis(5));
+        assert_eq!(short.restore(stored), 1);
+        assert!(short.get(&alice(), &ended).is_err(), "expired while the host was down");
+    }
+
+    /// The stored tasks, once the journal has written `count` of them.
+    async fn wait_for(state: &Arc<StateDb>, count: usize) -> Vec<StoredTask> {
+        for _ in 0..100 {
+            let stored = state.run(|s| s.tasks()).await.unwrap();
+            if stored.len() == count && stored.iter().any(|t| t.ended_at_ms.is_some()) {
+                return stored;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        panic!("the journal did not write {count} tasks");
+    }
+}
