@@ -513,7 +513,7 @@ async def test_a_session_of_a_client_killed_with_sigkill_leaves_nothing(portcull
 
     config = """
 [http]
-session_idle_secs = 3
+session_idle_secs = 10
 
 [docker]
 images = ["portcullis-test/*"]
@@ -546,6 +546,6 @@ anyio.run(main)
         finally:
             proc.kill()
             proc.wait()
-        with anyio.fail_after(20):
+        with anyio.fail_after(40):
             while server_containers("boxed"):
                 await anyio.sleep(0.2)
