@@ -35,6 +35,10 @@ cd "$REPO_ROOT"
 export "CC_$TARGET_ENV=$CC_BIN"
 if [[ $ARCH == aarch64 ]]; then
     export "CARGO_TARGET_${TARGET_ENV^^}_LINKER=$CC_BIN"
+    # The cross compiler's headers are glibc's, whose large-file mode renames
+    # open, stat, mmap… to open64, stat64…, which musl no longer has; on a
+    # 64-bit target off_t is 64 bits anyway, so SQLite needs no such mode.
+    export LIBSQLITE3_FLAGS="-DSQLITE_DISABLE_LFS"
 fi
 cargo build --locked -p portcullis --target "$TARGET" --profile "$PROFILE" >&2
 dir="$PROFILE"
