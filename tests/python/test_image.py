@@ -30,7 +30,7 @@ SOCKET = "/var/run/docker.sock"
 HARDENED = ["--read-only", "--tmpfs", "/tmp", "--security-opt", "no-new-privileges", "--cap-drop", "ALL"]
 # The engine's socket, with its group, for the image's non-root user.
 WITH_ENGINE = ["-v", f"{SOCKET}:{SOCKET}", "--group-add", str(os.stat(SOCKET).st_gid)]
-# No bundled plugin needs these in most tests; off, so no test depends on the engine by accident.
+# An engine address that leads nowhere, so a test that should not use Docker cannot by accident.
 NO_ENGINE = ["-e", "DOCKER_HOST=unix:///nonexistent.sock"]
 
 
