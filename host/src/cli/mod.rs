@@ -29,6 +29,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::config::{Environment, ProcessEnv};
+use crate::state::activity::now_ms;
 use client::{CliError, Client};
 use table::Table;
 
@@ -571,10 +572,6 @@ fn server_body(add: &AddArgs) -> Result<Value, CliError> {
 
 /// How long `--wait` waits for a server to run.
 const WAIT: Duration = Duration::from_secs(60);
-
-fn now_ms() -> i64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
-}
 
 /// `GET /api/v1/health`.
 #[derive(Deserialize, Debug, Default)]

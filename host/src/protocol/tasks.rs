@@ -12,7 +12,6 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use rmcp::ErrorData;
 use rmcp::model::{
@@ -28,6 +27,7 @@ use super::activity::CallOrigin;
 use super::convert;
 use crate::caller::Principal;
 use crate::config::TasksConfig;
+use crate::state::activity::now_ms;
 use crate::state::{Outcome, StateDb, StoredTask};
 
 /// The suggested pause between two `tasks/get` of a running task.
@@ -98,10 +98,6 @@ impl Entry {
             ended_at_ms: self.ended_ms,
         }
     }
-}
-
-fn now_ms() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }
 
 /// A change for the state database.
