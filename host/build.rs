@@ -7,15 +7,18 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-/// (crate, default grants) of every bundled plugin.
-const BUNDLED: &[(&str, &[&str])] = &[
-    ("apk", &[]),
-    ("apt", &[]),
-    ("node", &[]),
-    ("paths", &[]),
-    ("python", &[]),
-    ("sandbox", &["Docker", "InstallNetwork"]),
-    ("tool-rules", &[]),
+/// (crate, default grants, opt-in) of every bundled plugin. An opt-in
+/// plugin loads only when the operator grants it something (see
+/// `BundledPlugin::opt_in`).
+const BUNDLED: &[(&str, &[&str], bool)] = &[
+    ("apk", &[], false),
+    ("apt", &[], false),
+    ("docker", &[], true),
+    ("node", &[], false),
+    ("paths", &[], false),
+    ("python", &[], false),
+    ("sandbox", &["Docker", "InstallNetwork"], false),
+    ("tool-rules", &[], false),
 ];
 
 const TARGET: &str = "wasm32-wasip2";
@@ -34,16 +37,16 @@ fn main() {
     let present: Vec<_> = BUNDLED.iter().filter(|_| bundle).collect();
     let target_dir = workspace.join("target").join("bundled-plugins");
     if !present.is_empty() {
-        build(&workspace, &target_dir, present.iter().map(|(n, _)| *n));
+        build(&workspace, &target_dir, present.iter().map(|(n, _, _)| *n));
     }
 
     let mut out = String::from("/// The plugins built into this binary.\npub static BUNDLED: &[BundledPlugin] = &[\n");
-    for (name, grants) in present {
+    for (name, grants, opt_in) in present {
         // Cargo names a library's artifact after the crate, with `-` as `_`.
         let wasm = target_dir.join(TARGET).join(PROFILE).join(format!("{}.wasm", name.replace('-', "_")));
         let grants: Vec<String> = grants.iter().map(|g| format!("Grant::{g}")).collect();
         out.push_str(&format!(
-            "    BundledPlugin {{ name: {name:?}, wasm: include_bytes!({:?}), default_grants: &[{}] }},\n",
+            "    BundledPlugin {{ name: {name:?}, wasm: include_bytes!({:?}), default_grants: &[{}], opt_in: {opt_in} }},\n",
             wasm.display().to_string(),
             grants.join(", ")
         ));

@@ -28,11 +28,24 @@ pub enum Grant {
     /// Serve a language or package manager (for plugins from the plugin
     /// directory; bundled language packs need no grant).
     LanguagePack,
+    /// Read the whole Docker engine's state (the `docker-engine` import's
+    /// listings, inspection, logs, stats, disk usage and events).
+    DockerRead,
+    /// Change the whole Docker engine's state (start, stop, remove, pull,
+    /// prune, create through the `docker-engine` import).
+    DockerManage,
 }
 
 impl Grant {
     /// Every grant, for messages that list them.
-    pub const ALL: [Grant; 4] = [Grant::Docker, Grant::Network, Grant::InstallNetwork, Grant::LanguagePack];
+    pub const ALL: [Grant; 6] = [
+        Grant::Docker,
+        Grant::Network,
+        Grant::InstallNetwork,
+        Grant::LanguagePack,
+        Grant::DockerRead,
+        Grant::DockerManage,
+    ];
 
     /// The name used in `portcullis.toml` (`grants = ["docker"]`).
     pub fn name(self) -> &'static str {
@@ -41,6 +54,8 @@ impl Grant {
             Grant::Network => "network",
             Grant::InstallNetwork => "install-network",
             Grant::LanguagePack => "language-pack",
+            Grant::DockerRead => "docker-read",
+            Grant::DockerManage => "docker-manage",
         }
     }
 
@@ -104,6 +119,10 @@ pub trait ClientLink: Send + Sync {
     fn sample(&self, request: SamplingRequest) -> BoxFuture<'_, Result<SamplingResponse, ClientRequestError>>;
     /// Asks the client for its roots.
     fn list_roots(&self, key: Option<String>) -> BoxFuture<'_, Result<Vec<Root>, ClientRequestError>>;
+    /// Whether the client can answer [`elicit`](Self::elicit) at all (it
+    /// declared the capability); a capability that asks the user to confirm
+    /// checks this first.
+    fn can_elicit(&self) -> bool;
     /// Asks that the rest of the call run as a task (`context.run-as-task`);
     /// whether it now does.
     fn run_as_task(&self) -> BoxFuture<'_, bool>;

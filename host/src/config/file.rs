@@ -27,6 +27,8 @@ pub struct ConfigFile {
     #[serde(default)]
     docker: DockerFile,
     #[serde(default)]
+    docker_admin: super::docker_admin::DockerAdminFile,
+    #[serde(default)]
     http: super::http::HttpFile,
     servers_file: Option<PathBuf>,
     servers_in_containers: Option<bool>,
@@ -221,6 +223,7 @@ impl ConfigFile {
             config.index_urls.insert("npm".into(), url);
         }
         self.docker.apply(&mut config.docker)?;
+        self.docker_admin.apply(&mut config.docker.admin)?;
         self.http.apply(&mut config.http)?;
         if let Some(path) = self.servers_file {
             config.servers_file = Some(path);

@@ -4,6 +4,7 @@
 
 mod admin;
 mod aliases;
+mod docker_admin;
 mod file;
 mod http;
 mod state;

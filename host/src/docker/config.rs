@@ -47,6 +47,9 @@ pub struct DockerConfig {
     /// How much a session's `/workspace` may hold, in bytes (`workspace_mib`,
     /// default 1 GiB); see the `quota` module for how it is enforced.
     pub workspace_bytes: u64,
+    /// `[docker_admin]`: the scope and confirmation of engine management
+    /// (the `docker-engine` import).
+    pub admin: super::DockerAdminConfig,
 }
 
 impl Default for DockerConfig {
@@ -66,6 +69,7 @@ impl Default for DockerConfig {
             default_image: "python:3.12-slim".into(),
             max_containers_per_principal: 16,
             workspace_bytes: 1 << 30,
+            admin: super::DockerAdminConfig::default(),
         }
     }
 }

@@ -2,7 +2,9 @@
 //!
 //! A self-contained capability: `host` implements the `docker` import (the
 //! grant checks and the policy chain run there, before anything reaches the
-//! engine) and [`DockerService`] carries out approved requests. Each concern
+//! engine) and [`DockerService`] carries out approved requests; `admin`
+//! implements the `docker-engine` import, management of the whole engine
+//! under the operator's `[docker_admin]` scope. Each concern
 //! of the service has its own module: the engine connection (`engine`), the
 //! hardened container configuration (`spec`), commands (`exec`, `output`),
 //! files (`files`) and the workspace quota (`quota`), pulls (`pull`), installs that never
@@ -12,6 +14,7 @@
 //! its session ends, after an idle TTL, at shutdown, or at the next start-up
 //! if the host crashed.
 
+mod admin;
 mod config;
 mod engine;
 mod error;
@@ -36,6 +39,7 @@ use bollard::models::VolumeCreateRequest;
 use bollard::query_parameters::CreateContainerOptionsBuilder;
 use tokio::task::AbortHandle;
 
+pub use admin::{Confirm, DockerAdminConfig, EngineCall, EngineImport, Pattern, Rules};
 pub use config::DockerConfig;
 pub use host::{DockerCall, DockerImport};
 pub use reclaim::Reaped;
@@ -419,7 +423,7 @@ impl DockerService {
             .map_err(client.err("create the container"))
         {
             Err(e) if e.is_missing() => {
-                pull(client, &image).await?;
+                pull(client, &image, None).await?;
                 client.api.create_container(options(), body).await.map_err(client.err("create the container"))?
             }
             Err(Error::Engine { status: 409, .. }) => {

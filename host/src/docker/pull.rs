@@ -1,5 +1,6 @@
-//! Pulling an image the engine lacks, with its progress in the log: how much
-//! of the layers has arrived, at most every few seconds, and how long it took.
+//! Pulling an image, with its progress in the log (how much of the layers
+//! has arrived, at most every few seconds, and how long it took) and, when a
+//! client asked for it, as progress notifications.
 
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
@@ -10,12 +11,16 @@ use futures::StreamExt;
 
 use super::engine::Client;
 use super::error::Error;
+use crate::caller::ClientLink;
 
 /// How often a pull's progress is logged.
 const EVERY: Duration = Duration::from_secs(3);
+/// How often a pull's progress is sent to the client.
+const REPORT_EVERY: Duration = Duration::from_millis(250);
 
-/// Pulls `image` (with tag `latest` if it names none).
-pub(super) async fn pull(client: &Client, image: &str) -> Result<(), Error> {
+/// Pulls `image` (with tag `latest` if it names none), reporting progress to
+/// `observer` if given. Dropping the future stops the pull.
+pub(super) async fn pull(client: &Client, image: &str, observer: Option<&dyn ClientLink>) -> Result<(), Error> {
     let last = image.rsplit('/').next().unwrap_or(image);
     let mut options = CreateImageOptionsBuilder::new().from_image(image);
     if !last.contains([':', '@']) {
@@ -23,7 +28,7 @@ pub(super) async fn pull(client: &Client, image: &str) -> Result<(), Error> {
     }
     tracing::info!(image, "pulling an image the engine lacks");
     let started = Instant::now();
-    let (mut progress, mut logged) = (Progress::default(), started);
+    let (mut progress, mut logged, mut reported) = (Progress::default(), started, started);
     let mut steps = client.api.create_image(Some(options.build()), None, None);
     while let Some(step) = steps.next().await {
         let step = step.map_err(|e| match client.err("pull the image")(e) {
@@ -32,10 +37,18 @@ pub(super) async fn pull(client: &Client, image: &str) -> Result<(), Error> {
             )),
             other => other,
         })?;
-        progress.record(&step);
+        let layer_done = progress.record(&step);
         if logged.elapsed() >= EVERY {
             logged = Instant::now();
             tracing::info!(image, "pulling: {}", progress.summary());
+        }
+        if let Some(observer) = observer
+            && (layer_done || reported.elapsed() >= REPORT_EVERY)
+        {
+            reported = Instant::now();
+            let (current, total) = progress.bytes();
+            let total = (total > 0).then_some(total as f64);
+            observer.progress(current as f64, total, Some(format!("pulling {image}: {}", progress.summary()))).await;
         }
     }
     tracing::info!(image, secs = started.elapsed().as_secs(), "pulled: {}", progress.summary());
@@ -57,14 +70,16 @@ struct Layer {
 }
 
 impl Progress {
-    /// Takes in one step of the engine's progress stream.
-    fn record(&mut self, step: &CreateImageInfo) {
-        let (Some(id), Some(status)) = (&step.id, &step.status) else { return };
+    /// Takes in one step of the engine's progress stream; whether it
+    /// completed a layer.
+    fn record(&mut self, step: &CreateImageInfo) -> bool {
+        let (Some(id), Some(status)) = (&step.id, &step.status) else { return false };
         let layer = match status.as_str() {
             "Pulling fs layer" | "Waiting" | "Downloading" | "Download complete" | "Extracting" | "Pull complete"
             | "Already exists" => self.layers.entry(id.clone()).or_default(),
-            _ => return,
+            _ => return false,
         };
+        let was_done = layer.done;
         match status.as_str() {
             "Downloading" => {
                 let detail = step.progress_detail.as_ref();
@@ -78,13 +93,19 @@ impl Progress {
             }
             _ => {}
         }
+        layer.done && !was_done
+    }
+
+    /// Bytes arrived and expected, over every layer.
+    fn bytes(&self) -> (u64, u64) {
+        let current = self.layers.values().map(|l| l.current).sum();
+        (current, self.layers.values().map(|l| l.total).sum())
     }
 
     /// "12.5 of 40.0 MiB, 2 of 5 layers".
     fn summary(&self) -> String {
         let mib = |bytes: u64| bytes as f64 / (1024.0 * 1024.0);
-        let current: u64 = self.layers.values().map(|l| l.current).sum();
-        let total: u64 = self.layers.values().map(|l| l.total).sum();
+        let (current, total) = self.bytes();
         let done = self.layers.values().filter(|l| l.done).count();
         format!("{:.1} of {:.1} MiB, {done} of {} layers", mib(current), mib(total), self.layers.len())
     }

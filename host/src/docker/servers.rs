@@ -62,7 +62,7 @@ impl DockerService {
             .map_err(client.err("create the server's container"))
         {
             Err(e) if e.is_missing() => {
-                pull(&client, &approved.image).await?;
+                pull(&client, &approved.image, None).await?;
                 client
                     .api
                     .create_container(options(), body)

@@ -23,6 +23,10 @@ pub struct BundledPlugin {
     pub wasm: &'static [u8],
     /// What it needs to work out of the box (the operator can narrow it).
     pub default_grants: &'static [Grant],
+    /// Loaded only when `[plugins.<name>] grants` grants it something: a
+    /// plugin that offers nothing without grants (`docker`) costs nothing
+    /// until the operator turns it on.
+    pub opt_in: bool,
 }
 
 include!(concat!(env!("OUT_DIR"), "/bundled.rs"));
@@ -83,7 +87,7 @@ impl Loader {
         let file = self.config.plugin_dir.as_ref().map(|d| d.join(format!("{name}.wasm"))).filter(|f| f.is_file());
         match file {
             Some(file) => self.load_file(&file).await,
-            None => match BUNDLED.iter().find(|b| b.name == name).filter(|_| self.config.bundled_plugins) {
+            None => match self.bundled(name) {
                 Some(bundled) => self.load_bundled(bundled).await,
                 None => Err(anyhow!("no plugin `{name}`: neither <plugin_dir>/{name}.wasm nor a bundled plugin")),
             },
@@ -94,10 +98,8 @@ impl Loader {
     /// directory. Broken plugins are logged and skipped; returns how many loaded.
     pub async fn load_all(&self) -> usize {
         let mut loaded = 0;
-        if self.config.bundled_plugins {
-            for bundled in BUNDLED {
-                loaded += self.report(bundled.name, self.load_bundled(bundled).await) as usize;
-            }
+        for bundled in BUNDLED.iter().filter(|b| self.bundled(b.name).is_some()) {
+            loaded += self.report(bundled.name, self.load_bundled(bundled).await) as usize;
         }
         if let Some(dir) = &self.config.plugin_dir {
             match wasm_files(dir) {
@@ -111,6 +113,15 @@ impl Loader {
             }
         }
         loaded
+    }
+
+    /// The bundled plugin `name`, if bundled plugins are on and, for an
+    /// opt-in one, the operator granted it something.
+    fn bundled(&self, name: &str) -> Option<&'static BundledPlugin> {
+        let granted = |b: &BundledPlugin| {
+            !b.opt_in || self.config.plugins.get(b.name).and_then(|p| p.grants.as_ref()).is_some_and(|g| !g.is_empty())
+        };
+        BUNDLED.iter().find(|b| b.name == name).filter(|b| self.config.bundled_plugins && granted(b))
     }
 
     /// Loads one bundled plugin.
@@ -139,7 +150,7 @@ impl Loader {
         }
         registry.remove(&name);
         tracing::info!(plugin = name, "unloaded (file removed)");
-        if let Some(bundled) = BUNDLED.iter().find(|b| b.name == name).filter(|_| self.config.bundled_plugins) {
+        if let Some(bundled) = self.bundled(&name) {
             self.report(bundled.name, self.load_bundled(bundled).await);
         }
     }

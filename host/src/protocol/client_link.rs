@@ -424,6 +424,17 @@ impl ClientLink for RequestLink {
         .boxed()
     }
 
+    fn can_elicit(&self) -> bool {
+        match &self.mode {
+            Mode::Requests => self
+                .peer
+                .as_ref()
+                .and_then(|peer| peer.peer_info())
+                .is_some_and(|client| Kind::Elicitation.declared(&client.capabilities)),
+            Mode::Replay(replay) => Kind::Elicitation.declared(&replay.lock().unwrap().capabilities),
+        }
+    }
+
     fn sample(&self, request: SamplingRequest) -> BoxFuture<'_, Result<SamplingResponse, ClientRequestError>> {
         async move {
             let answer = match &self.mode {

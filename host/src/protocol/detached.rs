@@ -44,6 +44,10 @@ impl ClientLink for Detached {
         self.refuse("input (elicitation)")
     }
 
+    fn can_elicit(&self) -> bool {
+        false
+    }
+
     fn sample(&self, _request: SamplingRequest) -> BoxFuture<'_, Result<SamplingResponse, ClientRequestError>> {
         self.refuse("a completion from its model (sampling)")
     }

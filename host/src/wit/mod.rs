@@ -27,7 +27,9 @@ pub mod v0_1;
 pub mod wire;
 
 pub use exports::portcullis::plugin::{completions, packages, policy, prompts, resources, tools};
-pub use portcullis::plugin::{client, config, context, dependencies, docker, events, log, progress, types};
+pub use portcullis::plugin::{
+    client, config, context, dependencies, docker, docker_engine, events, log, progress, types,
+};
 
 /// The version of the contract these bindings implement, as written in
 /// `wit/worlds.wit` (a test checks the two agree).

@@ -253,6 +253,10 @@ impl ClientLink for Recorder {
         Box::pin(async {})
     }
 
+    fn can_elicit(&self) -> bool {
+        false
+    }
+
     fn elicit(&self, _: ElicitRequest) -> BoxFuture<'_, Result<ElicitResponse, ClientRequestError>> {
         Box::pin(async { Err(ClientRequestError::Failed("not in tests".into())) })
     }

@@ -2,7 +2,8 @@
 //! import interface is one module; all of them act on
 //! [`CallState`], the data of the calling plugin's
 //! store, and reach the host through [`HostServices`]. The `docker` import
-//! belongs to its capability ([`crate::docker`]); [`link`] wires them all.
+//! and `docker-engine` imports belong to their capability ([`crate::docker`]);
+//! [`link`] wires them all.
 
 mod client;
 mod config;
@@ -20,7 +21,7 @@ use std::sync::Arc;
 use wasmtime::component::{HasSelf, Linker};
 
 use super::call::CallState;
-use crate::docker::{DockerCall, DockerImport, DockerService};
+use crate::docker::{DockerCall, DockerImport, DockerService, EngineCall, EngineImport};
 use crate::policy::PolicyChain;
 use crate::providers::Registry;
 use crate::wit;
@@ -61,6 +62,10 @@ fn docker(state: &mut CallState) -> DockerCall<'_> {
     }
 }
 
+fn engine(state: &mut CallState) -> EngineCall<'_> {
+    EngineCall { caller: &state.caller, service: state.services.docker.as_deref() }
+}
+
 fn link_current(linker: &mut Linker<CallState>) -> wasmtime::Result<()> {
     wit::types::add_to_linker::<_, HasSelf<_>>(linker, this)?;
     wit::log::add_to_linker::<_, HasSelf<_>>(linker, this)?;
@@ -70,7 +75,8 @@ fn link_current(linker: &mut Linker<CallState>) -> wasmtime::Result<()> {
     wit::events::add_to_linker::<_, HasSelf<_>>(linker, this)?;
     wit::config::add_to_linker::<_, HasSelf<_>>(linker, this)?;
     wit::dependencies::add_to_linker::<_, HasSelf<_>>(linker, this)?;
-    wit::docker::add_to_linker::<_, DockerImport>(linker, docker)
+    wit::docker::add_to_linker::<_, DockerImport>(linker, docker)?;
+    wit::docker_engine::add_to_linker::<_, EngineImport>(linker, engine)
 }
 
 fn link_v0_1(linker: &mut Linker<CallState>) -> wasmtime::Result<()> {
