@@ -11,6 +11,8 @@
 #   6. what the static and cross builds need (scripts/static-binary.sh):
 #      the x86_64 and aarch64 musl Rust targets, Debian's musl-tools and
 #      gcc-aarch64-linux-gnu, and qemu-user-static to run the arm64 binary
+#   7. Debian's docker-registry, which the engine management tests run on
+#      loopback (tests/python/test_docker_engine.py)
 # Every step is skipped quickly when already done; safe to run from any cwd.
 # Progress goes to stderr.
 #
@@ -128,6 +130,19 @@ if [[ $DO_CROSS -eq 1 ]]; then
         apt_install "the static image binary and the arm64 build" musl-tools gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user-static
     fi
     rust_targets x86_64-unknown-linux-musl aarch64-unknown-linux-musl
+fi
+
+# 7. A local image registry -------------------------------------------------
+# Debian's `docker-registry` (the CNCF distribution registry); the engine
+# management tests start it on loopback to pull from.
+if command -v docker-registry >/dev/null; then
+    log "docker-registry: present"
+else
+    apt_install "the engine management tests' local registry" docker-registry
+fi
+# The package starts a registry on :5000 as a service; the tests run their own.
+if command -v systemctl >/dev/null && systemctl is-active --quiet docker-registry 2>/dev/null; then
+    systemctl stop docker-registry >/dev/null 2>&1 || true
 fi
 
 log "done"
