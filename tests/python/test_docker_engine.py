@@ -452,3 +452,44 @@ async def test_a_cancelled_pull_stops_and_leaves_no_image(portcullis_bin, plugin
         assert not exists("image", reference), "the cancelled pull went on to completion"
     finally:
         docker("rmi", reference, check=False)
+
+
+# --- Resources, the prompt, completions, the log cap -------------------------------------------
+
+
+async def test_resources_prompt_and_completion_help_diagnose_a_failing_container(
+    portcullis_bin, plugin_dir, cache_dir, objects
+):
+    failing = objects.name("failing")
+    noisy = objects.name("noisy")
+    docker("run", "-d", "--name", failing, "--label", objects.label, BUSYBOX, "sh", "-c", f"echo cannot-open-config-{objects.tag} >&2; exit 3")
+    docker("run", "-d", "--name", noisy, "--label", objects.label, BUSYBOX, "sh", "-c", "seq 1 20000; sleep 600")
+    docker("wait", failing)
+    params = host(portcullis_bin, plugin_dir, cache_dir, ["docker-read"], "[docker_admin]\nlogs_cap_bytes = 4096\n")
+    async with Client(params) as client:
+        templates = {t.uri_template for t in (await client.list_resource_templates()).resource_templates}
+        assert {"docker://containers/{container}/logs", "docker://containers/{container}/inspect"} <= templates
+        logs = await client.read_resource(f"docker://containers/{failing}/logs")
+        assert f"cannot-open-config-{objects.tag}" in logs.contents[0].text
+        inspect = await client.read_resource(f"docker://containers/{failing}/inspect")
+        assert json.loads(inspect.contents[0].text)["State"]["ExitCode"] == 3
+
+        prompt = await client.get_prompt("docker_diagnose_container", {"container": failing})
+        told = "\n".join(m.content.text for m in prompt.messages if m.content.type == "text")
+        assert "3" in told and f"cannot-open-config-{objects.tag}" in told, told
+
+        completed = await client.complete(
+            types.PromptReference(type="ref/prompt", name="docker_diagnose_container"),
+            {"name": "container", "value": f"pct-{objects.tag}-f"},
+        )
+        assert completed.completion.values == [failing], completed
+
+        for _ in range(50):  # until seq has written everything
+            capped = (await call(client, "docker_container_logs", {"container": noisy, "tail": 20000})).structured_content
+            if capped["text"].rstrip().endswith("20000"):
+                break
+            await anyio.sleep(0.1)
+        assert capped["truncated"] is True and len(capped["text"]) <= 4096, capped["truncated"]
+        assert capped["text"].rstrip().endswith("20000")
+        whole = await client.call_tool("docker_container_logs", {"container": noisy, "tail": 20000})
+        assert "cut" in text_of(whole).lower() or "truncated" in text_of(whole).lower(), text_of(whole)[-300:]

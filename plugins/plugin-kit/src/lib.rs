@@ -1,7 +1,8 @@
 //! The kit every first-party Portcullis plugin is built on.
 //!
-//! - [`Fail`], [`Args`], [`ToolSpec`] and [`Outcome`]: failures, tool
-//!   arguments read against the tool's schema, tool descriptions and results.
+//! - [`Fail`], [`Args`], [`Tool`], [`ToolSpec`] and [`Outcome`]: failures,
+//!   tool arguments read against the tool's schema, tools, their descriptions
+//!   and results.
 //! - [`Mount`], [`Language`], [`InstallPlan`]: the WIT records plugins
 //!   exchange with the host.
 //! - [`PackSpec`]: a language pack described as data; its methods implement
@@ -37,6 +38,6 @@ pub use fail::Fail;
 pub use glob::{glob, glob_within};
 pub use policy::{Denial, Verdict, setting_name, string_list};
 pub use spec::{LanguageSpec, ManagerSpec, PackSpec};
-pub use tool::{Annotations, Block, Outcome, TaskSupport, ToolSpec};
+pub use tool::{Annotations, Block, Outcome, TaskSupport, Tool, ToolSpec};
 pub use types::{InstallPlan, InstallStep, Language, Mount};
 pub use validate::{NameCheck, check_pinned};

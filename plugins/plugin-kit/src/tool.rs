@@ -3,6 +3,59 @@
 
 use serde_json::Value;
 
+use crate::{Args, Fail};
+
+/// One tool of a plugin whose tools run against host services `H` (a trait
+/// object over the plugin's imports, so tools test natively): its
+/// description, and the function that runs a call. A plugin keeps its tools
+/// in one table that `list-tools` and `call-tool` both read.
+pub struct Tool<H: ?Sized + 'static> {
+    /// The tool's name, unique in its plugin.
+    pub name: &'static str,
+    /// A human-readable title.
+    pub title: &'static str,
+    /// What the tool does, for the model.
+    pub description: &'static str,
+    /// The JSON Schema of the arguments: the one declaration of the tool's
+    /// parameters, which calls are read against.
+    pub input_schema: fn() -> Value,
+    /// The JSON Schema of the structured result, if the tool returns one.
+    pub output_schema: Option<fn() -> Value>,
+    /// Behaviour hints.
+    pub annotations: Annotations,
+    /// Whether calls may run as MCP tasks; a call of a tool that allows them
+    /// asks to as it starts (see [`Tool::call`]).
+    pub task_support: TaskSupport,
+    /// Runs a call whose arguments passed the input schema's parameter check.
+    pub run: fn(&H, &Args) -> Result<Outcome, Fail>,
+}
+
+impl<H: ?Sized> Tool<H> {
+    /// The tool's description, as `list-tools` returns it.
+    pub fn spec(&self) -> ToolSpec {
+        ToolSpec {
+            name: self.name,
+            title: self.title,
+            description: self.description.into(),
+            input_schema: (self.input_schema)(),
+            output_schema: self.output_schema.map(|schema| schema()),
+            annotations: self.annotations,
+            task_support: self.task_support,
+        }
+    }
+
+    /// Runs a call with `arguments` (a JSON object as text): `invalid-params`
+    /// naming the bad parameter, else the tool's answer. A tool that allows
+    /// tasks first asks for one with `run_as_task` (`context.run-as-task`).
+    pub fn call(&self, host: &H, arguments: &str, run_as_task: impl FnOnce(&H)) -> Result<Outcome, Fail> {
+        let args = Args::parse(arguments, &(self.input_schema)())?;
+        if self.task_support != TaskSupport::Forbidden {
+            run_as_task(host);
+        }
+        (self.run)(host, &args)
+    }
+}
+
 /// Describes one tool (the WIT `tool`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct ToolSpec {

@@ -1,7 +1,7 @@
 //! The container tools: listing, inspecting, logs and stats; starting,
 //! stopping, restarting, pausing, unpausing and removing.
 
-use super::{DELETES, Grant, LOOK, SETS_STATE, Tool, inspected, list_schema, removal_schema, removed};
+use super::{DELETES, LOOK, SETS_STATE, Tool, inspected, list_schema, removal_schema, removed};
 use crate::format::{self, bytes, cell_list, labels_json, listing};
 use crate::host::{ContainerSummary, LogOptions, Logs, ResourceUse};
 use crate::params::{self, object};
@@ -18,7 +18,6 @@ pub const LIST_CONTAINERS: Tool = Tool {
     title: "List Docker containers",
     description: "Lists the engine's containers (those the operator's scope allows): the running ones, or every \
         one with `all`, optionally filtered. One line each: name, state, status, image, short id, published ports.",
-    grant: Grant::Read,
     input_schema: || {
         object(
             json!({
@@ -44,7 +43,6 @@ pub const INSPECT_CONTAINER: Tool = Tool {
     title: "Inspect a Docker container",
     description: "The engine's full description of a container, as `docker inspect` prints it: \
         configuration, state (status, exit code, OOM kill, health), mounts, networks.",
-    grant: Grant::Read,
     input_schema: container_only,
     output_schema: None,
     annotations: LOOK,
@@ -58,7 +56,6 @@ pub const CONTAINER_LOGS: Tool = Tool {
     title: "Read a Docker container's logs",
     description: "A container's output (standard output and error, interleaved as written): by default its \
         last 100 lines. The host caps how much it returns, keeping the newest part, and says when it cut.",
-    grant: Grant::Read,
     input_schema: || {
         object(
             json!({
@@ -96,7 +93,6 @@ pub const CONTAINER_STATS: Tool = Tool {
     title: "Sample a Docker container's resource use",
     description: "One sample of a running container's resource use: CPU, memory against its limit, \
         network and block I/O, processes.",
-    grant: Grant::Read,
     input_schema: container_only,
     output_schema: Some(stats_schema),
     annotations: LOOK,
@@ -113,7 +109,6 @@ pub const START_CONTAINER: Tool = Tool {
     name: "docker_start_container",
     title: "Start a Docker container",
     description: "Starts a stopped container.",
-    grant: Grant::Manage,
     input_schema: container_only,
     output_schema: Some(changed_schema),
     annotations: SETS_STATE,
@@ -127,7 +122,6 @@ pub const STOP_CONTAINER: Tool = Tool {
     title: "Stop a Docker container",
     description: "Stops a running container: SIGTERM, then SIGKILL after `timeout_secs`. \
         The user may be asked to confirm first.",
-    grant: Grant::Manage,
     input_schema: container_and_timeout,
     output_schema: Some(changed_schema),
     annotations: DELETES,
@@ -143,7 +137,6 @@ pub const RESTART_CONTAINER: Tool = Tool {
     name: "docker_restart_container",
     title: "Restart a Docker container",
     description: "Stops a container (SIGTERM, then SIGKILL after `timeout_secs`) and starts it again.",
-    grant: Grant::Manage,
     input_schema: container_and_timeout,
     output_schema: Some(changed_schema),
     annotations: Annotations { idempotent: false, ..SETS_STATE },
@@ -159,7 +152,6 @@ pub const PAUSE_CONTAINER: Tool = Tool {
     name: "docker_pause_container",
     title: "Pause a Docker container",
     description: "Freezes every process of a running container until docker_unpause_container.",
-    grant: Grant::Manage,
     input_schema: container_only,
     output_schema: Some(changed_schema),
     annotations: SETS_STATE,
@@ -172,7 +164,6 @@ pub const UNPAUSE_CONTAINER: Tool = Tool {
     name: "docker_unpause_container",
     title: "Unpause a Docker container",
     description: "Thaws a paused container.",
-    grant: Grant::Manage,
     input_schema: container_only,
     output_schema: Some(changed_schema),
     annotations: SETS_STATE,
@@ -186,7 +177,6 @@ pub const REMOVE_CONTAINER: Tool = Tool {
     title: "Remove a Docker container",
     description: "Removes a stopped container (with `force`, a running one too, stopping it first). \
         Its writable layer is lost. The user may be asked to confirm first.",
-    grant: Grant::Manage,
     input_schema: || {
         object(
             json!({

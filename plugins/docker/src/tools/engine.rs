@@ -1,6 +1,6 @@
 //! The whole-engine tools: disk usage and events.
 
-use super::{Grant, LOOK, Tool};
+use super::{LOOK, Tool};
 use crate::format::{self, bytes, table};
 use crate::host::{DiskSpace, EngineEvent};
 use crate::params::{self, DEFAULT_SINCE, object};
@@ -17,7 +17,6 @@ pub const DISK_USAGE: Tool = Tool {
     title: "Docker disk usage",
     description: "How much disk space the engine's images, containers, volumes and build cache take \
         (the whole engine's, as counts and sizes).",
-    grant: Grant::Read,
     input_schema: || object(json!({}), &[]),
     output_schema: Some(disk_usage_schema),
     annotations: LOOK,
@@ -32,7 +31,6 @@ pub const EVENTS: Tool = Tool {
     description: "What happened on the engine (containers started, died, were killed for memory; images \
         pulled; volumes and networks created or destroyed) in a past time range, to objects in the \
         operator's scope: at most the 1000 most recent.",
-    grant: Grant::Read,
     input_schema: || {
         object(
             json!({

@@ -1,6 +1,6 @@
 //! The image tools: listing, inspecting, pulling, removing and pruning.
 
-use super::{DELETES, Grant, LOOK, SETS_STATE, Tool, inspected, list_schema, removal_schema, removed};
+use super::{DELETES, LOOK, SETS_STATE, Tool, inspected, list_schema, removal_schema, removed};
 use crate::format::{self, bytes, labels_json, listing};
 use crate::host::ImageSummary;
 use crate::params::{self, object};
@@ -16,7 +16,6 @@ pub const LIST_IMAGES: Tool = Tool {
     title: "List Docker images",
     description: "Lists the engine's images (those the operator's scope allows), optionally filtered. \
         One line each: tags, short id, size, when built.",
-    grant: Grant::Read,
     input_schema: || object(json!({"filters": params::filters_schema(FILTERS)}), &[]),
     output_schema: Some(|| list_schema("images", image_schema(), "The matching images.")),
     annotations: LOOK,
@@ -30,7 +29,6 @@ pub const INSPECT_IMAGE: Tool = Tool {
     title: "Inspect a Docker image",
     description: "The engine's full description of an image, as `docker image inspect` prints it: \
         configuration (entrypoint, command, environment, exposed ports), layers, architecture.",
-    grant: Grant::Read,
     input_schema: image_only,
     output_schema: None,
     annotations: LOOK,
@@ -44,7 +42,6 @@ pub const PULL_IMAGE: Tool = Tool {
     title: "Pull a Docker image",
     description: "Pulls an image from its registry (tag latest when the reference names none), reporting \
         the layers' progress; cancelling the call stops the pull. May run as a task.",
-    grant: Grant::Manage,
     input_schema: || {
         object(
             json!({"reference": params::target_schema(
@@ -67,7 +64,6 @@ pub const REMOVE_IMAGE: Tool = Tool {
     title: "Remove a Docker image",
     description: "Removes an image (untagging it, and deleting its layers once no tag is left). An image \
         containers use is refused unless `force`. The user may be asked to confirm first.",
-    grant: Grant::Manage,
     input_schema: || {
         object(
             json!({
@@ -93,7 +89,6 @@ pub const PRUNE_IMAGES: Tool = Tool {
     title: "Prune unused Docker images",
     description: "Removes the images no container uses: the dangling (untagged) ones, or with `all` every \
         unused one. The user may be asked to confirm first.",
-    grant: Grant::Manage,
     input_schema: || {
         object(
             json!({"all": {"type": "boolean", "default": false,

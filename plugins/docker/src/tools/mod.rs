@@ -12,65 +12,17 @@ mod volumes;
 use crate::format;
 use crate::host::{Access, Host, Removal};
 use crate::params::object;
-use plugin_kit::{Annotations, Args, Fail, Outcome, TaskSupport, ToolSpec};
+use plugin_kit::{Annotations, Fail, Outcome, ToolSpec};
 use serde_json::{Value, json};
 
-/// The grant a tool needs: it is listed only when the plugin holds it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Grant {
-    /// `docker-read`: the tool only looks.
-    Read,
-    /// `docker-manage`: the tool changes the engine's state.
-    Manage,
-}
+/// One docker tool: its description, and the function that runs a call. A
+/// tool that only reads (annotated read-only) is listed with `docker-read`,
+/// every other with `docker-manage`.
+pub type Tool = plugin_kit::Tool<dyn Host>;
 
-impl Grant {
-    /// Whether `access` includes this grant.
-    pub fn held(self, access: Access) -> bool {
-        match self {
-            Grant::Read => access.read,
-            Grant::Manage => access.manage,
-        }
-    }
-}
-
-/// One tool: its description, and the function that runs a call.
-pub struct Tool {
-    /// The tool's name, unique in [`TOOLS`].
-    pub name: &'static str,
-    /// A human-readable title.
-    pub title: &'static str,
-    /// What the tool does, for the model.
-    pub description: &'static str,
-    /// The grant the tool needs to be listed.
-    pub grant: Grant,
-    /// The JSON Schema of the arguments: the one declaration of the tool's
-    /// parameters, which calls are read against.
-    pub input_schema: fn() -> Value,
-    /// The JSON Schema of the structured result, if it has a fixed shape.
-    pub output_schema: Option<fn() -> Value>,
-    /// Behaviour hints.
-    pub annotations: Annotations,
-    /// Whether calls may run as MCP tasks; a call of a tool that allows them
-    /// asks to as it starts (`context.run-as-task`).
-    pub task_support: TaskSupport,
-    /// Runs a call whose arguments passed the input schema's parameter check.
-    pub run: fn(&dyn Host, &Args) -> Result<Outcome, Fail>,
-}
-
-impl Tool {
-    /// The tool's description, as `list-tools` returns it.
-    pub fn spec(&self) -> ToolSpec {
-        ToolSpec {
-            name: self.name,
-            title: self.title,
-            description: self.description.into(),
-            input_schema: (self.input_schema)(),
-            output_schema: self.output_schema.map(|schema| schema()),
-            annotations: self.annotations,
-            task_support: self.task_support,
-        }
-    }
+/// Whether the grants in `access` list `tool`.
+fn listed(tool: &Tool, access: Access) -> bool {
+    if tool.annotations.read_only { access.read } else { access.manage }
 }
 
 /// Every tool, in the order `list-tools` returns them: the read tools, then
@@ -105,7 +57,7 @@ pub const TOOLS: &[Tool] = &[
 
 /// The descriptions of the tools the grants in `access` allow.
 pub fn list(access: Access) -> Vec<ToolSpec> {
-    TOOLS.iter().filter(|t| t.grant.held(access)).map(Tool::spec).collect()
+    TOOLS.iter().filter(|t| listed(t, access)).map(Tool::spec).collect()
 }
 
 /// Calls tool `name` with `arguments` (a JSON object as text): `not-found`
@@ -113,13 +65,10 @@ pub fn list(access: Access) -> Vec<ToolSpec> {
 /// parameter; otherwise the result. The grants are the host's to enforce: a
 /// call beyond them fails there with `denied` naming the missing grant, and
 /// every host failure is returned as the host worded it.
-pub fn call(host: &dyn Host, name: &str, arguments: &str) -> Result<Outcome, Fail> {
-    let tool = find(name)?;
-    let args = Args::parse(arguments, &(tool.input_schema)())?;
-    if tool.task_support != TaskSupport::Forbidden {
+pub fn call(host: &(dyn Host + 'static), name: &str, arguments: &str) -> Result<Outcome, Fail> {
+    find(name)?.call(host, arguments, |host| {
         host.run_as_task();
-    }
-    (tool.run)(host, &args)
+    })
 }
 
 /// The tool called `name`, or `not-found`.
@@ -190,8 +139,8 @@ fn list_schema(key: &str, item: Value, description: &str) -> Value {
 
 /// The arguments of `tool` parsed from `json`, for tests of a tool's parsing.
 #[cfg(test)]
-fn args(tool: &Tool, json: &str) -> Result<Args, Fail> {
-    Args::parse(json, &(tool.input_schema)())
+fn args(tool: &Tool, json: &str) -> Result<plugin_kit::Args, Fail> {
+    plugin_kit::Args::parse(json, &(tool.input_schema)())
 }
 
 /// Asserts that `value`'s keys are exactly the properties `schema` declares
@@ -258,7 +207,7 @@ mod tests {
     #[test]
     fn read_tools_only_look_and_the_rest_need_manage() {
         for tool in TOOLS {
-            assert_eq!(tool.annotations == LOOK, tool.grant == Grant::Read, "{}", tool.name);
+            assert_eq!(tool.annotations == LOOK, tool.annotations.read_only, "{}", tool.name);
             assert!(tool.name.starts_with("docker_"), "{}", tool.name);
         }
     }
@@ -288,9 +237,12 @@ mod tests {
 
     #[test]
     fn only_pull_may_run_as_a_task() {
-        let optional: Vec<_> = TOOLS.iter().filter(|t| t.task_support != TaskSupport::Forbidden).collect();
+        let optional: Vec<_> = TOOLS.iter().filter(|t| t.task_support != plugin_kit::TaskSupport::Forbidden).collect();
         assert_eq!(optional.len(), 1);
-        assert_eq!((optional[0].name, optional[0].task_support), ("docker_pull_image", TaskSupport::Optional));
+        assert_eq!(
+            (optional[0].name, optional[0].task_support),
+            ("docker_pull_image", plugin_kit::TaskSupport::Optional)
+        );
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! The network tools: listing, inspecting, creating and removing.
 
-use super::{CREATES, DELETES, Grant, LOOK, Tool, inspected, list_schema, removal_schema, removed};
+use super::{CREATES, DELETES, LOOK, Tool, inspected, list_schema, removal_schema, removed};
 use crate::format::{self, labels_json, listing, yes_no};
 use crate::host::{NetworkSpec, NetworkSummary};
 use crate::params::{self, object};
@@ -16,7 +16,6 @@ pub const LIST_NETWORKS: Tool = Tool {
     title: "List Docker networks",
     description: "Lists the engine's networks (those the operator's scope allows), optionally filtered. \
         One line each: name, driver, scope, whether internal, short id.",
-    grant: Grant::Read,
     input_schema: || object(json!({"filters": params::filters_schema(FILTERS)}), &[]),
     output_schema: Some(|| list_schema("networks", network_schema(), "The matching networks.")),
     annotations: LOOK,
@@ -30,7 +29,6 @@ pub const INSPECT_NETWORK: Tool = Tool {
     title: "Inspect a Docker network",
     description: "The engine's full description of a network, as `docker network inspect` prints it: \
         subnets, gateway, options, connected containers.",
-    grant: Grant::Read,
     input_schema: network_only,
     output_schema: None,
     annotations: LOOK,
@@ -43,7 +41,6 @@ pub const CREATE_NETWORK: Tool = Tool {
     name: "docker_create_network",
     title: "Create a Docker network",
     description: "Creates a network. Creating one whose name is taken fails.",
-    grant: Grant::Manage,
     input_schema: || {
         object(
             json!({
@@ -84,7 +81,6 @@ pub const REMOVE_NETWORK: Tool = Tool {
     name: "docker_remove_network",
     title: "Remove a Docker network",
     description: "Removes a network no container is connected to.",
-    grant: Grant::Manage,
     input_schema: network_only,
     output_schema: Some(removal_schema),
     annotations: DELETES,

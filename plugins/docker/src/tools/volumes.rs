@@ -1,6 +1,6 @@
 //! The volume tools: listing, inspecting, creating and removing.
 
-use super::{CREATES, DELETES, Grant, LOOK, Tool, inspected, list_schema, removal_schema, removed};
+use super::{CREATES, DELETES, LOOK, Tool, inspected, list_schema, removal_schema, removed};
 use crate::format::{self, labels_json, listing};
 use crate::host::{VolumeSpec, VolumeSummary};
 use crate::params::{self, object};
@@ -16,7 +16,6 @@ pub const LIST_VOLUMES: Tool = Tool {
     title: "List Docker volumes",
     description: "Lists the engine's volumes (those the operator's scope allows), optionally filtered. \
         One line each: name, driver, when created, mountpoint.",
-    grant: Grant::Read,
     input_schema: || object(json!({"filters": params::filters_schema(FILTERS)}), &[]),
     output_schema: Some(|| list_schema("volumes", volume_schema(), "The matching volumes.")),
     annotations: LOOK,
@@ -29,7 +28,6 @@ pub const INSPECT_VOLUME: Tool = Tool {
     name: "docker_inspect_volume",
     title: "Inspect a Docker volume",
     description: "The engine's full description of a volume, as `docker volume inspect` prints it.",
-    grant: Grant::Read,
     input_schema: || object(json!({"name": name_param()}), &["name"]),
     output_schema: None,
     annotations: LOOK,
@@ -42,7 +40,6 @@ pub const CREATE_VOLUME: Tool = Tool {
     name: "docker_create_volume",
     title: "Create a Docker volume",
     description: "Creates a named volume. Creating one whose name is taken fails.",
-    grant: Grant::Manage,
     input_schema: || {
         object(
             json!({
@@ -69,7 +66,6 @@ pub const REMOVE_VOLUME: Tool = Tool {
     name: "docker_remove_volume",
     title: "Remove a Docker volume",
     description: "Removes a volume no container uses; its data is lost. The user may be asked to confirm first.",
-    grant: Grant::Manage,
     input_schema: || {
         object(
             json!({

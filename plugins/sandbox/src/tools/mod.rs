@@ -12,45 +12,10 @@ mod fake;
 mod files;
 
 use crate::host::Host;
-use plugin_kit::{Annotations, Args, Fail, Outcome, TaskSupport, ToolSpec};
-use serde_json::Value;
+use plugin_kit::{Annotations, Fail, Outcome, ToolSpec};
 
-/// One tool: its description, and the function that runs a call.
-pub struct Tool {
-    /// The tool's name, unique in [`TOOLS`].
-    pub name: &'static str,
-    /// A human-readable title.
-    pub title: &'static str,
-    /// What the tool does, for the model.
-    pub description: &'static str,
-    /// The JSON Schema of the arguments: the one declaration of the tool's
-    /// parameters, which calls are read against.
-    pub input_schema: fn() -> Value,
-    /// The JSON Schema of the structured result, if the tool returns one.
-    pub output_schema: Option<fn() -> Value>,
-    /// Behaviour hints.
-    pub annotations: Annotations,
-    /// Whether calls may run as MCP tasks; a call of a tool that allows them
-    /// asks to as it starts (`context.run-as-task`).
-    pub task_support: TaskSupport,
-    /// Runs a call whose arguments passed the input schema's parameter check.
-    pub run: fn(&dyn Host, &Args) -> Result<Outcome, Fail>,
-}
-
-impl Tool {
-    /// The tool's description, as `list-tools` returns it.
-    pub fn spec(&self) -> ToolSpec {
-        ToolSpec {
-            name: self.name,
-            title: self.title,
-            description: self.description.into(),
-            input_schema: (self.input_schema)(),
-            output_schema: self.output_schema.map(|schema| schema()),
-            annotations: self.annotations,
-            task_support: self.task_support,
-        }
-    }
-}
+/// One sandbox tool: its description, and the function that runs a call.
+pub type Tool = plugin_kit::Tool<dyn Host>;
 
 /// Every tool, in the order `list-tools` returns them.
 pub const TOOLS: &[Tool] = &[
@@ -73,15 +38,13 @@ pub fn list() -> Vec<ToolSpec> {
 /// Calls tool `name` with `arguments` (a JSON object as text): `not-found`
 /// for a tool the sandbox does not offer, `invalid-params` naming the bad
 /// parameter, host failures with what was being done; otherwise the result.
-pub fn call(host: &dyn Host, name: &str, arguments: &str) -> Result<Outcome, Fail> {
+pub fn call(host: &(dyn Host + 'static), name: &str, arguments: &str) -> Result<Outcome, Fail> {
     let Some(tool) = TOOLS.iter().find(|t| t.name == name) else {
         return Err(Fail::NotFound(format!("the sandbox has no tool {name:?}")));
     };
-    let args = Args::parse(arguments, &(tool.input_schema)())?;
-    if tool.task_support != TaskSupport::Forbidden {
+    tool.call(host, arguments, |host| {
         host.run_as_task();
-    }
-    (tool.run)(host, &args)
+    })
 }
 
 /// Read-only hints for tools that only look.
@@ -95,8 +58,8 @@ const REPLACES: Annotations =
 
 /// The arguments of `tool` parsed from `json`, for tests of a tool's parsing.
 #[cfg(test)]
-fn args(tool: &Tool, json: &str) -> Result<Args, Fail> {
-    Args::parse(json, &(tool.input_schema)())
+fn args(tool: &Tool, json: &str) -> Result<plugin_kit::Args, Fail> {
+    plugin_kit::Args::parse(json, &(tool.input_schema)())
 }
 
 #[cfg(test)]
@@ -127,10 +90,13 @@ mod tests {
 
     #[test]
     fn the_long_running_tools_alone_offer_to_run_as_tasks_and_ask_to_as_they_start() {
-        let optional: Vec<_> =
-            list().into_iter().filter(|t| t.task_support == TaskSupport::Optional).map(|t| t.name).collect();
+        let optional: Vec<_> = list()
+            .into_iter()
+            .filter(|t| t.task_support == plugin_kit::TaskSupport::Optional)
+            .map(|t| t.name)
+            .collect();
         assert_eq!(optional, ["execute_code", "execute_python_script", "add_dependencies"]);
-        assert!(list().iter().all(|t| t.task_support != TaskSupport::Required));
+        assert!(list().iter().all(|t| t.task_support != plugin_kit::TaskSupport::Required));
         let asks = |name: &str, arguments: &str| {
             let fake = Fake::default();
             let _ = call(&fake, name, arguments);
