@@ -289,6 +289,29 @@ def test_sandbox_through_the_socket_and_sigterm_during_a_call(tmp_path: Path):
     assert container not in managed(), "the host removed its sandbox container on the way out"
 
 
+def test_engine_management_never_reaches_the_container_portcullis_runs_in(tmp_path: Path):
+    config = tmp_path / "portcullis.toml"
+    config.write_text('[plugins.docker]\ngrants = ["docker-read", "docker-manage"]\n[docker_admin]\nconfirm = "never"\n')
+    readable_by_the_image(tmp_path, config)
+    name = f"portcullis-image-test-{uuid.uuid4().hex[:8]}"
+    pipe = Pipe(["docker", "run", "-i", "--rm", "--name", name, *HARDENED, *WITH_ENGINE,
+                 "-v", f"{tmp_path}:/config:ro", "-e", "CONFIG_FILE=/config/portcullis.toml", IMAGE])
+    try:
+        pipe.initialize()
+        me = docker("inspect", "-f", "{{.Id}}", name)
+        listed = pipe.call(1, "docker_list_containers", {"all": True})
+        assert not listed.get("isError"), listed
+        assert me not in [c["id"] for c in listed["structuredContent"]["containers"]], "the host's own container was listed"
+        for id, tool in enumerate(["docker_stop_container", "docker_remove_container"], start=2):
+            refused = pipe.call(id, tool, {"container": name})
+            assert refused.get("isError") and "no container" in text(refused), refused
+        assert docker("inspect", "-f", "{{.State.Running}}", name) == "true"
+        assert pipe.close() == 0, pipe.log()
+    finally:
+        pipe.proc.kill()
+        subprocess.run(["docker", "rm", "-f", name], capture_output=True)
+
+
 def test_without_the_socket_check_engine_says_what_is_missing():
     pipe = Pipe(["docker", "run", "-i", "--rm", *HARDENED, IMAGE])
     try:

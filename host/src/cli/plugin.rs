@@ -79,6 +79,10 @@ fn grants_needed(imports: &[String], exported: &[&str]) -> Vec<(&'static str, &'
         needed.push((Grant::Network.name(), "if it creates containers with a network"));
         needed.push((Grant::InstallNetwork.name(), "if it installs dependencies from the network"));
     }
+    if imports.iter().any(|i| i.starts_with("portcullis:plugin/docker-engine@")) {
+        needed.push((Grant::DockerRead.name(), "to read the Docker engine's containers, images, volumes and networks"));
+        needed.push((Grant::DockerManage.name(), "to change them (start, stop, remove, pull, create)"));
+    }
     if exported.contains(&"language-pack") {
         needed.push((
             Grant::LanguagePack.name(),
@@ -156,6 +160,7 @@ const WIT: &[(&str, &str)] = &[
     ("context.wit", include_str!("../../../wit/context.wit")),
     ("dependencies.wit", include_str!("../../../wit/dependencies.wit")),
     ("docker.wit", include_str!("../../../wit/docker.wit")),
+    ("docker-engine.wit", include_str!("../../../wit/docker-engine.wit")),
     ("events.wit", include_str!("../../../wit/events.wit")),
     ("log.wit", include_str!("../../../wit/log.wit")),
     ("packages.wit", include_str!("../../../wit/packages.wit")),
@@ -314,6 +319,9 @@ mod tests {
         let imports = vec!["portcullis:plugin/docker@0.2.0".to_string()];
         let names: Vec<_> = grants_needed(&imports, &["tools"]).into_iter().map(|(g, _)| g).collect();
         assert_eq!(names, ["docker", "network", "install-network"]);
+        let engine = vec!["portcullis:plugin/docker-engine@0.2.0".to_string()];
+        let names: Vec<_> = grants_needed(&engine, &["tools"]).into_iter().map(|(g, _)| g).collect();
+        assert_eq!(names, ["docker-read", "docker-manage"]);
         assert!(grants_needed(&[], &["tools"]).is_empty());
         assert_eq!(grants_needed(&[], &["language-pack"])[0].0, "language-pack");
     }
