@@ -27,10 +27,24 @@ impl PluginRuntime {
     /// Builds the engine (pooling allocator when the address space allows it)
     /// and links WASI and the Portcullis host imports.
     pub fn new(cache: CompileCache) -> Result<Self> {
-        let engine = pooled_engine().or_else(|e| {
-            tracing::warn!("pooling allocator unavailable ({e:#}); using on-demand allocation");
-            Ok::<_, anyhow::Error>(Engine::new(&base_config())?)
-        })?;
+        let engine = if reserving_address_space_is_slow() {
+            // Under an emulator such as qemu-user, reserving address space
+            // costs time in proportion to its size (seconds per TiB), so
+            // neither the pool's terabytes nor 4 GiB per linear memory can be
+            // afforded: memories reserve only what they use and are
+            // bounds-checked.
+            tracing::warn!(
+                "reserving address space is slow here (an emulator?); using on-demand allocation and bounds-checked memories"
+            );
+            let mut config = base_config();
+            config.memory_reservation(0).memory_guard_size(0).memory_reservation_for_growth(1 << 20);
+            Engine::new(&config)?
+        } else {
+            pooled_engine().or_else(|e| {
+                tracing::warn!("pooling allocator unavailable ({e:#}); using on-demand allocation");
+                Ok::<_, anyhow::Error>(Engine::new(&base_config())?)
+            })?
+        };
         let mut linker = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_async(&mut linker).map_err(anyhow::Error::from).context("linking WASI")?;
         super::host_api::link(&mut linker).map_err(anyhow::Error::from).context("linking host imports")?;
@@ -75,6 +89,33 @@ fn pooled_engine() -> Result<Engine> {
     let mut config = base_config();
     config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
     Ok(Engine::new(&config)?)
+}
+
+/// Whether reserving (not committing) address space takes time in proportion
+/// to its size, as under qemu-user: a kernel reserves 1 GiB in microseconds,
+/// an emulator in milliseconds.
+fn reserving_address_space_is_slow() -> bool {
+    const PROBE: usize = 1 << 30;
+    let started = std::time::Instant::now();
+    // SAFETY: an anonymous PROT_NONE mapping at an address the kernel
+    // chooses touches no existing memory; it is unmapped at once.
+    let reserved = unsafe {
+        libc::mmap(
+            std::ptr::null_mut(),
+            PROBE,
+            libc::PROT_NONE,
+            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE,
+            -1,
+            0,
+        )
+    };
+    let took = started.elapsed();
+    if reserved == libc::MAP_FAILED {
+        return false;
+    }
+    // SAFETY: `reserved` is the mapping of `PROBE` bytes made above.
+    unsafe { libc::munmap(reserved, PROBE) };
+    took > std::time::Duration::from_millis(2)
 }
 
 /// Advances the engine's epoch every [`EPOCH_TICK`] until dropped.
