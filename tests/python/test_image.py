@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO
+from conftest import REPO, wasm
 
 IMAGE = os.environ.get("PORTCULLIS_IMAGE", "portcullis:test")
 SANDBOX_IMAGE = "portcullis-test/python:3"
@@ -324,19 +324,38 @@ def test_without_the_socket_check_engine_says_what_is_missing():
         pipe.proc.kill()
 
 
-def test_arm64_binary_starts_under_qemu(tmp_path: Path):
+def test_arm64_binary_serves_a_plugin_under_qemu(tmp_path: Path):
     if not ARM64_BIN.exists():
-        pytest.fail(f"{ARM64_BIN} is missing: run scripts/test.sh, which cross-builds it")
+        pytest.fail(f"{ARM64_BIN} is missing: run scripts/test.sh with PORTCULLIS_TEST_ARM64=1, which cross-builds it")
     qemu = shutil.which("qemu-aarch64-static")
     if qemu is None:
         pytest.fail("qemu-aarch64-static is missing: run scripts/setup.sh")
     header = ARM64_BIN.read_bytes()[:20]
     assert header[:4] == b"\x7fELF" and int.from_bytes(header[18:20], "little") == ELF_MACHINE_AARCH64
+    plugins = tmp_path / "plugins"
+    plugins.mkdir()
+    shutil.copyfile(wasm("hello"), plugins / "hello.wasm")
     env = {
         "PATH": os.environ.get("PATH", ""),
+        "HOME": str(tmp_path),
         "PORTCULLIS_CACHE_DIR": str(tmp_path / "cache"),
         "PORTCULLIS_STATE_DIR": str(tmp_path / "state"),
+        "PORTCULLIS_BUNDLED_PLUGINS": "false",
         "DOCKER_HOST": "unix:///nonexistent.sock",
     }
     version = subprocess.run([qemu, str(ARM64_BIN), "--version"], capture_output=True, text=True, timeout=60, env=env)
     assert version.returncode == 0 and version.stdout.startswith("portcullis "), version
+    # Compiling the plugin is emulated too: give it time.
+    pipe = Pipe([qemu, str(ARM64_BIN), "serve", "--plugins", str(plugins)], env=env)
+    try:
+        pipe.initialize(timeout=180)
+        pipe.request(1, "tools/list")
+        tools = [t["name"] for t in pipe.response(1, timeout=60)["result"]["tools"]]
+        assert "hello" in tools, tools
+        greeting = pipe.call(2, "hello", {"name": "arm64"}, timeout=60)
+        assert not greeting.get("isError") and "arm64" in text(greeting), greeting
+        assert pipe.close(timeout=60) == 0, pipe.log()
+        pipe.assert_stdout_is_json_rpc()
+    finally:
+        pipe.proc.kill()
+    assert "an emulator" in pipe.log(), "expected the host to notice the emulated address space"
