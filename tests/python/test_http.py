@@ -339,6 +339,33 @@ async def test_elicitation_over_http_in_both_eras(portcullis_bin, plugin_dir, ca
             assert asked == ["What is your name?"]
 
 
+async def test_a_long_silent_call_keeps_its_session_and_an_idle_one_expires(portcullis_bin, plugin_dir, cache_dir):
+    """A session is idle only with nothing in flight: a user who takes longer
+    than `http.session_idle_secs` over an elicitation does not lose the call,
+    while a session with nothing in flight and no stream open expires."""
+    install(plugin_dir, "conformance")
+
+    async def slow_user(context, params):
+        await anyio.sleep(5)
+        return types.ElicitResult(action="accept", content={"username": "ada", "email": "ada@example.com"})
+
+    with http_server(portcullis_bin, plugin_dir, cache_dir, config="[http]\nsession_idle_secs = 2\n") as srv:
+        async with Client(srv.url, mode="legacy", elicitation_callback=slow_user) as client:
+            result = await client.call_tool("test_elicitation", {"message": "Who are you?"})
+            assert "ada@example.com" in text_of(result), text_of(result)
+        with httpx.Client(timeout=10) as http:
+            accept = {"Accept": "application/json, text/event-stream"}
+            opened = http.post(srv.url, json=initialize_body(), headers=accept)
+            session = {**accept, "Mcp-Session-Id": opened.headers["mcp-session-id"], "MCP-Protocol-Version": "2025-11-25"}
+            http.post(srv.url, json={"jsonrpc": "2.0", "method": "notifications/initialized"}, headers=session)
+            listed = http.post(srv.url, json={"jsonrpc": "2.0", "id": 2, "method": "tools/list"}, headers=session)
+            assert listed.status_code == 200, listed.text
+            time.sleep(4)
+            expired = http.post(srv.url, json={"jsonrpc": "2.0", "id": 3, "method": "tools/list"}, headers=session)
+            assert expired.status_code == 404, (expired.status_code, expired.text)
+        assert "ending an idle HTTP session" in srv.log
+
+
 # --- Security ----------------------------------------------------------------------------------
 
 

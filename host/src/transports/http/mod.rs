@@ -221,7 +221,7 @@ fn router(state: Arc<McpState>, config: &HttpConfig, guards: Guards, close_strea
     let session_state = state.clone();
     let streamable = StreamableHttpService::new(
         move || Ok(McpSession::new(session_state.clone())),
-        Arc::new(sessions::CappedSessions::new(config)),
+        sessions::CappedSessions::start(config),
         // Hosts and origins are checked by `origin` for every route.
         StreamableHttpServerConfig::default()
             .disable_allowed_hosts()

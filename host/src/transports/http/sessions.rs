@@ -3,11 +3,15 @@
 //! a call's log records on its own response stream (rmcp routes only its
 //! progress there), and resuming a stream after the client's
 //! `Last-Event-ID`. Idle sessions expire after `http.session_idle_secs`
-//! (five minutes), so abandoned ones free their place.
+//! (five minutes), so abandoned ones free their place; a session is idle
+//! only with no request in flight and no stream open, so a long silent call
+//! (an install, a pull, a user thinking over an elicitation) keeps its
+//! session. rmcp's own expiry counts only messages, so it is off.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex, Weak};
 use std::task::Poll;
+use std::time::{Duration, Instant};
 
 use futures::{Stream, StreamExt};
 use rmcp::model::{ClientJsonRpcMessage, ErrorCode, ErrorData, GetExtensions, ServerJsonRpcMessage};
@@ -27,6 +31,31 @@ pub struct CappedSessions {
     /// The principal of each authenticated session; entries of sessions that
     /// ended are dropped at the next initialize.
     owners: Mutex<HashMap<SessionId, Principal>>,
+    /// What each live session is doing, for expiring the idle ones.
+    activity: Arc<Mutex<HashMap<SessionId, Activity>>>,
+    /// How long a session may be idle (`http.session_idle_secs`).
+    idle: Duration,
+}
+
+/// A session's requests in flight and open streams, and when it last had any.
+struct Activity {
+    busy: usize,
+    last: Instant,
+}
+
+/// Holds a session busy until dropped (with the stream it is attached to).
+struct Busy {
+    activity: Arc<Mutex<HashMap<SessionId, Activity>>>,
+    id: SessionId,
+}
+
+impl Drop for Busy {
+    fn drop(&mut self) {
+        if let Some(session) = self.activity.lock().unwrap().get_mut(&self.id) {
+            session.busy = session.busy.saturating_sub(1);
+            session.last = Instant::now();
+        }
+    }
 }
 
 /// Why a session operation failed.
@@ -46,15 +75,48 @@ impl CappedSessions {
     /// A session manager that holds at most `http.max_sessions` sessions,
     /// and at most `http.max_sessions_per_principal` for one authenticated
     /// principal, and ends a session idle for `http.session_idle_secs`.
-    pub fn new(config: &HttpConfig) -> Self {
+    /// Must be called within a Tokio runtime: it starts the expiry task,
+    /// which ends with the manager.
+    pub fn start(config: &HttpConfig) -> Arc<Self> {
         let mut inner = LocalSessionManager::default();
-        inner.session_config.keep_alive = Some(config.session_idle);
-        Self {
+        inner.session_config.keep_alive = None;
+        let sessions = Arc::new(Self {
             inner,
             max: config.max_sessions,
             max_per_principal: config.max_sessions_per_principal,
             owners: Mutex::default(),
-        }
+            activity: Arc::default(),
+            idle: config.session_idle,
+        });
+        tokio::spawn(expire_idle(Arc::downgrade(&sessions)));
+        sessions
+    }
+
+    /// Marks session `id` as used now.
+    fn touch(&self, id: &SessionId) {
+        let mut activity = self.activity.lock().unwrap();
+        let session = activity.entry(id.clone()).or_insert(Activity { busy: 0, last: Instant::now() });
+        session.last = Instant::now();
+    }
+
+    /// Holds session `id` busy until the guard is dropped.
+    fn busy(&self, id: &SessionId) -> Busy {
+        let mut activity = self.activity.lock().unwrap();
+        let session = activity.entry(id.clone()).or_insert(Activity { busy: 0, last: Instant::now() });
+        session.busy += 1;
+        Busy { activity: self.activity.clone(), id: id.clone() }
+    }
+
+    /// The sessions idle for `idle` or longer; forgets those rmcp no longer holds.
+    async fn idle_sessions(&self) -> Vec<SessionId> {
+        let live = self.inner.sessions.read().await;
+        let mut activity = self.activity.lock().unwrap();
+        activity.retain(|id, _| live.contains_key(id));
+        activity
+            .iter()
+            .filter(|(_, a)| a.busy == 0 && a.last.elapsed() >= self.idle)
+            .map(|(id, _)| id.clone())
+            .collect()
     }
 
     /// Records `id` as a session of the principal that initializes it, unless
@@ -100,7 +162,9 @@ impl SessionManager for CappedSessions {
             tracing::warn!(live, "refusing a new HTTP session: `http.max_sessions` reached");
             return Err(CappedError::Full(self.max));
         }
-        Ok(self.inner.create_session().await?)
+        let (id, transport) = self.inner.create_session().await?;
+        self.touch(&id);
+        Ok((id, transport))
     }
 
     async fn initialize_session(
@@ -120,6 +184,7 @@ impl SessionManager for CappedSessions {
     }
 
     async fn close_session(&self, id: &SessionId) -> Result<(), Self::Error> {
+        self.activity.lock().unwrap().remove(id);
         Ok(self.inner.close_session(id).await?)
     }
 
@@ -132,10 +197,12 @@ impl SessionManager for CappedSessions {
         if let ClientJsonRpcMessage::Request(request) = &mut message {
             request.request.extensions_mut().insert(call_stream);
         }
-        Ok(notes_first(notes, self.inner.create_stream(id, message).await?))
+        let busy = self.busy(id);
+        Ok(holding(busy, notes_first(notes, self.inner.create_stream(id, message).await?)))
     }
 
     async fn accept_message(&self, id: &SessionId, message: ClientJsonRpcMessage) -> Result<(), Self::Error> {
+        self.touch(id);
         Ok(self.inner.accept_message(id, message).await?)
     }
 
@@ -143,7 +210,8 @@ impl SessionManager for CappedSessions {
         &self,
         id: &SessionId,
     ) -> Result<impl Stream<Item = ServerSseMessage> + Send + Sync + 'static, Self::Error> {
-        Ok(self.inner.create_standalone_stream(id).await?)
+        let busy = self.busy(id);
+        Ok(holding(busy, self.inner.create_standalone_stream(id).await?))
     }
 
     async fn resume(
@@ -151,8 +219,39 @@ impl SessionManager for CappedSessions {
         id: &SessionId,
         last_event_id: String,
     ) -> Result<impl Stream<Item = ServerSseMessage> + Send + Sync + 'static, Self::Error> {
-        Ok(self.inner.resume(id, next_event_id(&last_event_id)).await?)
+        let busy = self.busy(id);
+        Ok(holding(busy, self.inner.resume(id, next_event_id(&last_event_id)).await?))
     }
+}
+
+/// Ends the sessions that are idle, checking a few times per idle period,
+/// until the manager is dropped.
+async fn expire_idle(sessions: Weak<CappedSessions>) {
+    let every = match sessions.upgrade() {
+        Some(sessions) => (sessions.idle / 4).clamp(Duration::from_millis(100), Duration::from_secs(5)),
+        None => return,
+    };
+    loop {
+        tokio::time::sleep(every).await;
+        let Some(sessions) = sessions.upgrade() else { return };
+        for id in sessions.idle_sessions().await {
+            tracing::info!(session = %id, idle_secs = sessions.idle.as_secs(), "ending an idle HTTP session");
+            if let Err(e) = sessions.close_session(&id).await {
+                tracing::warn!(session = %id, "could not end an idle session: {e}");
+            }
+        }
+    }
+}
+
+/// `stream`, holding its session busy until it ends or is dropped.
+fn holding(
+    busy: Busy,
+    stream: impl Stream<Item = ServerSseMessage> + Send + Sync + 'static,
+) -> impl Stream<Item = ServerSseMessage> + Send + Sync + 'static {
+    stream.map(move |message| {
+        let _held = &busy;
+        message
+    })
 }
 
 /// `replies` with the call's own notifications merged in, each as soon as
