@@ -10,7 +10,8 @@ set -euo pipefail
 
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$REPO_ROOT"
-log() { printf '[test] %s\n' "$*" >&2; }
+# Each line says how long the run has taken, so a slow stage shows in CI's log.
+log() { printf '[test %dm%02ds] %s\n' $((SECONDS / 60)) $((SECONDS % 60)) "$*" >&2; }
 
 log "set-up"
 scripts/setup.sh
