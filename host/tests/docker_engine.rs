@@ -70,6 +70,19 @@ async fn each_call_needs_its_grant_and_a_denial_names_it() {
 }
 
 #[tokio::test]
+async fn an_anonymous_http_client_may_not_manage_the_engine_by_default() {
+    engine().await;
+    let service = Capability::new(config());
+    let mut anonymous = caller("anonymous", &[Grant::DockerRead, Grant::DockerManage]);
+    anonymous.call.principal = portcullis::caller::Principal::anonymous();
+    let mut call = EngineCall { caller: &anonymous, service: Some(&service) };
+    match call.list_containers(true, vec![]).await.unwrap() {
+        Err(Failure::Denied(why)) => assert!(why.contains("docker_admin.principals"), "{why}"),
+        other => panic!("an anonymous client listed the engine's containers: {other:?}"),
+    }
+}
+
+#[tokio::test]
 async fn the_sandboxs_containers_are_never_reached() {
     engine().await;
     let service = &Capability::new(config());

@@ -11,6 +11,7 @@ use crate::docker::{Confirm, DockerAdminConfig, Pattern, Rules};
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct DockerAdminFile {
+    principals: Option<Vec<String>>,
     confirm: Option<String>,
     logs_cap_bytes: Option<usize>,
     containers: Option<RulesFile>,
@@ -51,6 +52,9 @@ impl RulesFile {
 impl DockerAdminFile {
     /// Applies the section over `admin`.
     pub(super) fn apply(self, admin: &mut DockerAdminConfig) -> Result<(), ConfigError> {
+        if let Some(principals) = self.principals {
+            admin.principals = principals;
+        }
         if let Some(mode) = self.confirm {
             admin.confirm = Confirm::ALL.into_iter().find(|c| c.name() == mode).ok_or_else(|| {
                 ConfigError(format!("`docker_admin.confirm` is `{mode}`; write \"never\", \"elicit\" or \"require\""))
@@ -100,6 +104,8 @@ mod tests {
         assert_eq!(admin.containers.deny, vec![Pattern::Label { key: "tier".into(), value: Some("db".into()) }]);
         assert_eq!(admin.images.allow, Rules::default().allow);
         assert_eq!(admin.volumes, Rules::default());
+        let everyone = applied("principals = [\"*\"]").unwrap();
+        assert!(everyone.admit_principal(&crate::caller::Principal::anonymous()).is_ok());
     }
 
     #[test]

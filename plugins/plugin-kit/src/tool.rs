@@ -65,7 +65,7 @@ pub struct ToolSpec {
     pub title: &'static str,
     /// What the tool does, for the model.
     pub description: String,
-    /// JSON Schema of the arguments; [`Args`](crate::Args) reads calls against it.
+    /// JSON Schema of the arguments; [`Args`] reads calls against it.
     pub input_schema: Value,
     /// JSON Schema of the structured result, if the tool returns one.
     pub output_schema: Option<Value>,

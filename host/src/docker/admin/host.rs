@@ -1,7 +1,8 @@
 //! The host side of the `docker-engine` import. Every call checks, in this
 //! order: its grant (`docker-read` to read, `docker-manage` to change), that
-//! the host has Docker, the object's scope (see [`EngineAdmin`]), and for a
-//! destructive call the user's confirmation; only then does the engine act.
+//! the host has Docker, that the calling principal may manage the engine
+//! (`docker_admin.principals`), the object's scope (see [`EngineAdmin`]), and
+//! for a destructive call the user's confirmation; only then does the engine act.
 
 use wasmtime::component::HasData;
 
@@ -36,13 +37,16 @@ pub struct EngineCall<'a> {
 }
 
 impl EngineCall<'_> {
-    /// Engine management, if the caller holds `grant` and the host has Docker.
+    /// Engine management, if the caller holds `grant`, the host has Docker
+    /// and the principal may manage the engine.
     async fn admin(&self, grant: Grant) -> Result<EngineAdmin<'_>, Failure> {
         self.caller.require(grant).map_err(Failure::Denied)?;
         let service = self.service.ok_or_else(|| {
             Failure::Failed("Docker is not enabled in this host ([docker] enabled = false in portcullis.toml)".into())
         })?;
-        Ok(service.admin().await?)
+        let admin = service.admin().await?;
+        admin.config.admit_principal(&self.caller.call.principal).map_err(Failure::Denied)?;
+        Ok(admin)
     }
 
     /// Asks the user before `action` on `target`, as the operator chose.
