@@ -4,7 +4,7 @@
 //! these to check how the pack is wired to them.
 
 use crate::validate::SHELL_METACHARACTERS;
-use crate::{Fail, NameCheck, PackSpec};
+use crate::{Fail, NameCheck, PackSpec, ToolSpec};
 
 /// The text of an `invalid-params` failure; panics on any other result.
 pub fn invalid<T: std::fmt::Debug>(result: Result<T, Fail>) -> String {
@@ -56,4 +56,24 @@ pub fn assert_os_pack(pack: &PackSpec) {
     assert!(invalid(pack.plan_install(manager, &[], None)).contains("no packages"));
     let msg = invalid(pack.plan_install(manager, &["curl".into(), "$(reboot)".into()], None));
     assert!(msg.contains("\"$(reboot)\"") && msg.contains("`$`"), "{msg}");
+}
+
+/// Asserts that every tool is described, and that its input and output
+/// schemas are closed objects whose every property is described and whose
+/// required properties exist.
+pub fn assert_tools_described(tools: &[ToolSpec]) {
+    for tool in tools {
+        assert!(!tool.description.is_empty(), "{} has no description", tool.name);
+        for schema in std::iter::once(&tool.input_schema).chain(tool.output_schema.iter()) {
+            assert_eq!(schema["type"], "object", "{}", tool.name);
+            assert_eq!(schema["additionalProperties"], false, "{}", tool.name);
+            for (name, property) in schema["properties"].as_object().unwrap() {
+                let description = property["description"].as_str().unwrap_or_default();
+                assert!(!description.is_empty(), "{}.{name} has no description", tool.name);
+            }
+            for required in schema["required"].as_array().unwrap() {
+                assert!(schema["properties"].get(required.as_str().unwrap()).is_some(), "{}: {required}", tool.name);
+            }
+        }
+    }
 }

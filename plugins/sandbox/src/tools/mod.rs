@@ -136,24 +136,7 @@ mod tests {
 
     #[test]
     fn every_parameter_and_output_field_is_described() {
-        for tool in list() {
-            assert!(!tool.description.is_empty());
-            for schema in std::iter::once(&tool.input_schema).chain(tool.output_schema.iter()) {
-                assert_eq!(schema["type"], "object", "{}", tool.name);
-                assert_eq!(schema["additionalProperties"], false, "{}", tool.name);
-                for (name, property) in schema["properties"].as_object().unwrap() {
-                    let description = property["description"].as_str().unwrap_or_default();
-                    assert!(!description.is_empty(), "{}.{name} has no description", tool.name);
-                }
-                for required in schema["required"].as_array().unwrap() {
-                    assert!(
-                        schema["properties"].get(required.as_str().unwrap()).is_some(),
-                        "{}: {required}",
-                        tool.name
-                    );
-                }
-            }
-        }
+        plugin_kit::testing::assert_tools_described(&list());
     }
 
     #[test]
