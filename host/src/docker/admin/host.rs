@@ -44,9 +44,8 @@ impl EngineCall<'_> {
         let service = self.service.ok_or_else(|| {
             Failure::Failed("Docker is not enabled in this host ([docker] enabled = false in portcullis.toml)".into())
         })?;
-        let admin = service.admin().await?;
-        admin.config.admit_principal(&self.caller.call.principal).map_err(Failure::Denied)?;
-        Ok(admin)
+        service.config.admin.admit_principal(&self.caller.call.principal).map_err(Failure::Denied)?;
+        Ok(service.admin().await?)
     }
 
     /// Asks the user before `action` on `target`, as the operator chose.

@@ -92,7 +92,8 @@ fn check_reference(kind: Kind, text: &str) -> Result<(), Error> {
         || text.chars().any(|c| c.is_whitespace() || c.is_control() || matches!(c, '?' | '#' | '%' | '\\'))
     {
         return Err(Error::InvalidParams(format!(
-            "`{text}` is not a {noun} id, name or reference (letters, digits and `._-:/@`, at most 512 characters)"
+            "`{text}` is not {} {noun} id, name or reference (letters, digits and `._-:/@`, at most 512 characters)",
+            if noun.starts_with('i') { "an" } else { "a" }
         )));
     }
     Ok(())
