@@ -113,6 +113,10 @@ pub trait ClientLink: Send + Sync {
     fn log(&self, level: Level, logger: String, message: String) -> BoxFuture<'_, ()>;
     /// Sends a progress notification if the request carried a progress token.
     fn progress(&self, progress: f64, total: Option<f64>, message: Option<String>) -> BoxFuture<'_, ()>;
+    /// Takes output of a command the call runs, as it arrives (it reaches
+    /// the client as log records too). A task keeps its newest part as its
+    /// status message; other links ignore it.
+    fn output(&self, _text: &str) {}
     /// Asks the user for input.
     fn elicit(&self, request: ElicitRequest) -> BoxFuture<'_, Result<ElicitResponse, ClientRequestError>>;
     /// Asks the client's model for a completion.

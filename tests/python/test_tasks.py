@@ -9,13 +9,17 @@ Docker; the sandbox tests need the test images (scripts/test-images.sh).
 
 from __future__ import annotations
 
+import json
+import queue
 import subprocess
+import sys
+import threading
 import time
 
 import httpx
 import pytest
 
-from conftest import install
+from conftest import REPO, install
 from test_http import answer_of, http_server
 
 ALICE = "alice-key-0123456789abcdef"
@@ -40,7 +44,8 @@ class Caller:
         self.key = key
         self.capabilities = {"elicitation": {}, **({"extensions": {TASKS: {}}} if tasks else {})}
 
-    def request(self, method: str, params: dict, timeout: float = 60) -> dict:
+    def envelope(self, method: str, params: dict) -> tuple[dict, dict]:
+        """The body and headers of a request."""
         meta = {
             "io.modelcontextprotocol/protocolVersion": "2026-07-28",
             "io.modelcontextprotocol/clientCapabilities": self.capabilities,
@@ -55,11 +60,19 @@ class Caller:
         name = params.get("name") or params.get("taskId")
         if name:
             headers["Mcp-Name"] = name
+        return body, headers
+
+    def request(self, method: str, params: dict, timeout: float = 60) -> dict:
+        body, headers = self.envelope(method, params)
         with httpx.Client(timeout=timeout) as http:
             answer = answer_of(http.post(self.url, json=body, headers=headers))
         if "error" in answer:
             raise RpcError(answer["error"])
         return answer["result"]
+
+    def listen(self) -> "Listener":
+        """A `subscriptions/listen` stream of this principal, read in the background."""
+        return Listener(*self.envelope("subscriptions/listen", {"notifications": {"toolsListChanged": True}}), self.url)
 
     def call(self, tool: str, **arguments) -> dict:
         return self.request("tools/call", {"name": tool, "arguments": arguments})
@@ -74,6 +87,46 @@ class Caller:
             if until(task) or time.monotonic() > deadline:
                 return task
             time.sleep(0.2)
+
+
+class Listener:
+    """The messages of one open `subscriptions/listen` stream, as they come."""
+
+    def __init__(self, body: dict, headers: dict, url: str):
+        self.messages: queue.Queue[dict] = queue.Queue()
+        self.http = httpx.Client(timeout=httpx.Timeout(5, read=None))
+        self.thread = threading.Thread(target=self.read, args=(url, body, headers), daemon=True)
+        self.thread.start()
+        acknowledged = self.next(lambda m: m.get("method") == "notifications/subscriptions/acknowledged")
+        assert acknowledged, "the listen stream was not acknowledged"
+
+    def read(self, url: str, body: dict, headers: dict) -> None:
+        try:
+            with self.http.stream("POST", url, json=body, headers=headers) as response:
+                for line in response.iter_lines():
+                    if line.startswith("data:") and line[5:].strip():
+                        self.messages.put(json.loads(line[5:]))
+        except httpx.HTTPError:
+            pass
+
+    def next(self, wanted, timeout: float = 15) -> dict | None:
+        """The next message that `wanted` accepts, skipping others; None after `timeout`."""
+        deadline = time.monotonic() + timeout
+        while (left := deadline - time.monotonic()) > 0:
+            try:
+                message = self.messages.get(timeout=left)
+            except queue.Empty:
+                return None
+            if wanted(message):
+                return message
+        return None
+
+    def close(self) -> None:
+        self.http.close()
+
+
+def task_notice(task_id: str, status: str):
+    return lambda m: m.get("method") == "notifications/tasks" and m["params"].get("taskId") == task_id and m["params"].get("status") == status
 
 
 def refused(code: int, call) -> RpcError:
@@ -155,6 +208,71 @@ def test_progress_is_readable_while_a_task_runs(portcullis_bin, conformance, cac
         assert seen["status"] == "working" and seen["statusMessage"].endswith("of 4 s"), seen
         done = alice.wait(task_id)
         assert done["status"] == "completed" and "statusMessage" not in done, done
+
+
+def test_listeners_hear_of_their_own_principals_tasks_only(portcullis_bin, conformance, cache_dir):
+    with http_server(portcullis_bin, conformance, cache_dir, config=KEYS) as srv:
+        alice, bob = Caller(srv.url, ALICE), Caller(srv.url, BOB)
+        alices, bobs = alice.listen(), bob.listen()
+        try:
+            task_id = alice.call("slow_compute", seconds=1, label="heard")["taskId"]
+            working = alices.next(task_notice(task_id, "working"))
+            assert working and working["params"]["_meta"]["io.modelcontextprotocol/subscriptionId"] == 1, working
+            completed = alices.next(task_notice(task_id, "completed"))
+            assert completed, "no notifications/tasks for the completed task"
+            assert completed["params"]["result"]["content"][0]["text"] == "computed heard", completed
+            assert bobs.next(lambda m: m.get("method") == "notifications/tasks", timeout=1) is None, "Bob heard of Alice's task"
+            bobs_task = bob.call("slow_compute", seconds=0, label="bob's")["taskId"]
+            assert bobs.next(task_notice(bobs_task, "completed")), "Bob hears of his own"
+        finally:
+            alices.close()
+            bobs.close()
+        # A listener that does not speak the extension hears of no task.
+        plain = Caller(srv.url, ALICE, tasks=False).listen()
+        try:
+            alice.call("slow_compute", seconds=0, label="unheard")
+            assert plain.next(lambda m: m.get("method") == "notifications/tasks", timeout=1) is None
+        finally:
+            plain.close()
+
+
+FIXTURE = REPO / "tests" / "fixtures" / "upstream" / "everything_server.py"
+
+
+def test_a_slow_upstream_call_becomes_a_task_and_a_quick_one_answers_in_its_request(portcullis_bin, plugin_dir, cache_dir):
+    config = KEYS + f"""
+[tasks]
+detach_after_ms = 300
+[servers.fixture]
+command = ["{sys.executable}", "{FIXTURE}"]
+startup_timeout_secs = 20
+"""
+    with http_server(portcullis_bin, plugin_dir, cache_dir, config=config) as srv:
+        alice = Caller(srv.url, ALICE)
+        deadline = time.monotonic() + 30
+        while "fixture__slow" not in {t["name"] for t in alice.request("tools/list", {})["tools"]}:
+            assert time.monotonic() < deadline, "the upstream server did not start"
+            time.sleep(0.2)
+        quick = alice.call("fixture__echo", text="at once")
+        assert quick["resultType"] == "complete" and quick["content"][0]["text"] == "at once", quick
+        task = alice.call("fixture__slow", seconds=3, steps=3)
+        assert task["resultType"] == "task", task
+        stepping = alice.wait(task["taskId"], until=lambda t: "step" in t.get("statusMessage", ""), timeout=10)
+        assert stepping["status"] == "working", stepping
+        done = alice.wait(task["taskId"])
+        assert done["status"] == "completed" and done["result"]["content"][0]["text"] == "slept 3s in 3 steps", done
+        refused(-32602, lambda: Caller(srv.url, BOB).get(task["taskId"]))
+
+        # Cancelling the task cancels the upstream's request.
+        cut = alice.call("fixture__slow", seconds=60, steps=60)["taskId"]
+        alice.wait(cut, until=lambda t: "step 2/" in t.get("statusMessage", ""), timeout=10)
+        alice.request("tasks/cancel", {"taskId": cut})
+        logs = f"{srv.base}/api/v1/servers/fixture/logs"
+        deadline = time.monotonic() + 10
+        while not any("slow: cancelled at step" in line for line in httpx.get(logs).json()["lines"]):
+            assert time.monotonic() < deadline, httpx.get(logs).json()["lines"]
+            time.sleep(0.2)
+        assert alice.get(cut)["status"] == "cancelled"
 
 
 def test_bad_task_requests_are_refused_and_change_nothing(portcullis_bin, conformance, cache_dir):
@@ -251,6 +369,19 @@ def test_execute_code_as_a_task_outlives_its_connection(portcullis_bin, plugin_d
         assert done["status"] == "completed", done
         assert done["result"]["structuredContent"]["stdout"].strip() == "done", done["result"]
         assert time.monotonic() - started >= 20
+        alice.call("cleanup_container", container_id=container, remove_volumes=True)
+
+
+def test_a_tasks_status_message_shows_its_exec_output_so_far(portcullis_bin, plugin_dir, cache_dir, sandbox_config):
+    with sandbox_server(portcullis_bin, plugin_dir, cache_dir, sandbox_config) as srv:
+        alice = Caller(srv.url, ALICE)
+        container = create_container(alice)
+        command = "for i in 1 2 3; do echo step $i; sleep 1; done; echo oops >&2; sleep 60"
+        task_id = alice.call("execute_code", container_id=container, command=command, timeout=120)["taskId"]
+        seen = alice.wait(task_id, until=lambda t: "oops" in t.get("statusMessage", ""), timeout=30)
+        assert seen["status"] == "working", seen
+        assert seen["statusMessage"] == "step 1\nstep 2\nstep 3\noops\n", seen
+        alice.request("tasks/cancel", {"taskId": task_id})
         alice.call("cleanup_container", container_id=container, remove_volumes=True)
 
 

@@ -1,5 +1,6 @@
 //! `[tasks]`: tool calls that run as MCP tasks: how long their results are
-//! kept and how many one principal may have running.
+//! kept, how many one principal may have running, and how long a call may
+//! run in its request before it becomes one.
 
 use std::time::Duration;
 
@@ -17,11 +18,16 @@ pub struct TasksConfig {
     /// at once (`tasks.max_running_per_principal`, default 16); a call that
     /// asks to run as a task beyond it runs in its request instead.
     pub max_running: usize,
+    /// How long a call to a tool that supports tasks runs in its request
+    /// before it becomes a task without asking (`tasks.detach_after_ms`,
+    /// default 2 s), when the client speaks the tasks extension. Calls to
+    /// upstream servers become tasks this way.
+    pub detach_after: Duration,
 }
 
 impl Default for TasksConfig {
     fn default() -> Self {
-        Self { result_ttl: Duration::from_secs(3600), max_running: 16 }
+        Self { result_ttl: Duration::from_secs(3600), max_running: 16, detach_after: Duration::from_secs(2) }
     }
 }
 
@@ -31,10 +37,11 @@ impl Default for TasksConfig {
 pub(super) struct TasksFile {
     result_ttl_secs: Option<u64>,
     max_running_per_principal: Option<usize>,
+    detach_after_ms: Option<u64>,
 }
 
 impl TasksFile {
-    /// Applies the section over `tasks`; zero for either is refused.
+    /// Applies the section over `tasks`; zero for any is refused.
     pub(super) fn apply(self, tasks: &mut TasksConfig) -> Result<(), ConfigError> {
         if let Some(secs) = self.result_ttl_secs {
             if secs == 0 {
@@ -47,6 +54,12 @@ impl TasksFile {
                 return Err(ConfigError("`tasks.max_running_per_principal` must be greater than zero".into()));
             }
             tasks.max_running = n;
+        }
+        if let Some(ms) = self.detach_after_ms {
+            if ms == 0 {
+                return Err(ConfigError("`tasks.detach_after_ms` must be greater than zero".into()));
+            }
+            tasks.detach_after = Duration::from_millis(ms);
         }
         Ok(())
     }
@@ -66,10 +79,16 @@ mod tests {
     #[test]
     fn the_section_sets_both_keys_and_refuses_zero_and_unknown_keys() {
         assert_eq!(applied("").unwrap(), TasksConfig::default());
-        let tasks = applied("result_ttl_secs = 60\nmax_running_per_principal = 2").unwrap();
-        assert_eq!(tasks, TasksConfig { result_ttl: Duration::from_secs(60), max_running: 2 });
+        let tasks = applied("result_ttl_secs = 60\nmax_running_per_principal = 2\ndetach_after_ms = 250").unwrap();
+        let expected = TasksConfig {
+            result_ttl: Duration::from_secs(60),
+            max_running: 2,
+            detach_after: Duration::from_millis(250),
+        };
+        assert_eq!(tasks, expected);
         assert!(applied("result_ttl_secs = 0").unwrap_err().0.contains("tasks.result_ttl_secs"));
         assert!(applied("max_running_per_principal = 0").unwrap_err().0.contains("max_running_per_principal"));
+        assert!(applied("detach_after_ms = 0").unwrap_err().0.contains("tasks.detach_after_ms"));
         assert!(applied("ttl = 5").is_err());
     }
 }

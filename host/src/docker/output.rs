@@ -162,7 +162,8 @@ fn parse_marker(line: &[u8]) -> Option<u32> {
 
 /// Streams output to the client, coalesced so a chatty command cannot flood
 /// it: the output kept since the last send goes out as one log record per
-/// stream (`info` for stdout, `warning` for stderr, logger `exec`), with a
+/// stream (`info` for stdout, `warning` for stderr, logger `exec`), and to
+/// the link's [`output`](ClientLink::output) (a task's status message), with a
 /// progress notification (bytes so far, the last line as its message), at
 /// most every [`PROGRESS_INTERVAL`] or once [`LOG_RECORD_MAX`] bytes are
 /// pending, and whatever is left when the output ends.
@@ -206,6 +207,7 @@ impl Notifier {
         for (stream, level) in [(Stream::Stdout, Level::Info), (Stream::Stderr, Level::Warning)] {
             let text = std::mem::take(&mut self.pending[stream as usize]);
             if !text.is_empty() {
+                self.link.output(&text);
                 self.link.log(level, "exec".into(), text).await;
             }
         }

@@ -251,6 +251,12 @@ impl RequestLink {
         asked
     }
 
+    /// Makes the call run as `task` from now on, whether it asked or not:
+    /// progress and output go to the task.
+    pub fn become_task(&self, task: TaskHandle) {
+        *self.task.lock().unwrap() = TaskState::Running(task);
+    }
+
     /// The answers the call was given so far.
     pub fn answers(&self) -> InputResponses {
         match &self.mode {
@@ -374,6 +380,12 @@ impl ClientLink for RequestLink {
             let _ = peer.notify_progress(param).await;
         }
         .boxed()
+    }
+
+    fn output(&self, text: &str) {
+        if let TaskState::Running(task) = &*self.task.lock().unwrap() {
+            task.output(text);
+        }
     }
 
     fn run_as_task(&self) -> BoxFuture<'_, bool> {

@@ -651,9 +651,19 @@ impl ServerHandler for McpSession {
     async fn listen(&self, ctx: SubscriptionContext) -> Result<(), ErrorData> {
         let changes = self.state.services.registry.subscribe();
         let stop = self.alive.child_token();
+        let request = ctx.request_context();
+        let tasks = async {
+            if request.client_capabilities().is_some_and(|c| c.supports_tasks()) {
+                let (owner, peer, id) = (self.principal(request), request.peer.clone(), request.id.clone());
+                changes::forward_tasks_to_listener(self.state.tasks.changes(), owner, peer, id).await;
+            } else {
+                std::future::pending().await
+            }
+        };
         tokio::select! {
             _ = ctx.cancelled() => {}
             _ = changes::forward_to_listener(changes, ctx.sink(), stop) => {}
+            _ = tasks => {}
         }
         Ok(())
     }

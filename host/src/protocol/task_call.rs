@@ -1,8 +1,10 @@
 //! A `tools/call` that may run as a task (SEP-2663): the call starts in its
-//! request; when its plugin asks to run as a task (`context.run-as-task`) the
-//! host opens a task in the [`Tasks`](super::tasks::Tasks) book, answers the
-//! request with the task's handle, and lets the call run on, detached from the
-//! request and its connection. Requests for input it makes from then on park
+//! request; when its plugin asks to run as a task (`context.run-as-task`), or
+//! when it is still running after `tasks.detach_after_ms` (how calls to
+//! upstream servers become tasks), the host opens a task in the
+//! [`Tasks`](super::tasks::Tasks) book, answers the request with the task's
+//! handle, and lets the call run on, detached from the request and its
+//! connection. Requests for input it makes from then on park
 //! the task; once the client has answered them all (`tasks/update`), the call
 //! runs again from the start with every answer, as input-required round trips
 //! do. Cancelling the task cancels its call (and so its exec).
@@ -46,7 +48,7 @@ pub(super) async fn call_tool(
     link: Arc<RequestLink>,
     request_cancelled: CancellationToken,
 ) -> Result<CallToolResponse, ErrorData> {
-    let asked = link.offer_task();
+    let mut asked = link.offer_task();
     let cancel = CancellationToken::new();
     call.cancel = cancel.clone();
     let owner = call.principal.clone();
@@ -54,7 +56,8 @@ pub(super) async fn call_tool(
     let mut running = run(state.clone(), route, resume.clone(), call, link.clone());
     let reply = tokio::select! {
         (response, _) = &mut running => return response,
-        Ok(reply) = asked => reply,
+        Ok(reply) = &mut asked => Some(reply),
+        () = tokio::time::sleep(state.tasks().detach_after()) => asked.try_recv().ok(),
         _ = request_cancelled.cancelled() => {
             cancel.cancel();
             return running.await.0;
@@ -63,13 +66,18 @@ pub(super) async fn call_tool(
     match state.tasks().open(&owner, cancel, resume) {
         Ok(task) => {
             let handle = TaskHandle::new(state.tasks().clone(), task.task_id.clone());
-            let _ = reply.send(Some(handle.clone()));
+            link.become_task(handle.clone());
+            if let Some(reply) = reply {
+                let _ = reply.send(Some(handle.clone()));
+            }
             tokio::spawn(settle(state.clone(), handle, link, running));
             Ok(CallToolResponse::Task(CreateTaskResult::new(task)))
         }
         Err(why) => {
             tracing::info!(principal = %owner, "call runs in its request, not as a task: {why}");
-            let _ = reply.send(None);
+            if let Some(reply) = reply {
+                let _ = reply.send(None);
+            }
             running.await.0
         }
     }

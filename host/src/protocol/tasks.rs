@@ -8,6 +8,11 @@
 //! Every change is written to the state database too, in order and off the
 //! caller's path, so that a restarted host still knows its tasks: those that
 //! were running when it stopped are failed, saying so ([`Tasks::restore`]).
+//! Every change of a task's status or payload is also announced
+//! ([`Tasks::changes`]), for `notifications/tasks` on its owner's listening
+//! streams. While a task runs, its status message is what its call reported
+//! last: its latest progress message until the call's commands print output,
+//! then the newest [`OUTPUT_TAIL_MAX`] bytes of that output.
 //! How a call becomes a task and runs is `task_call`'s concern.
 
 use std::collections::HashMap;
@@ -20,7 +25,7 @@ use rmcp::model::{
 };
 use rmcp::task_manager::current_timestamp;
 use serde_json::Value;
-use tokio::sync::mpsc;
+use tokio::sync::{broadcast, mpsc};
 use tokio_util::sync::CancellationToken;
 
 use super::activity::CallOrigin;
@@ -32,6 +37,14 @@ use crate::state::{Outcome, StateDb, StoredTask};
 
 /// The suggested pause between two `tasks/get` of a running task.
 const POLL_INTERVAL_MS: u64 = 1_000;
+
+/// How much of a running task's output its status message shows: the newest
+/// bytes, from a line start where one is near.
+pub const OUTPUT_TAIL_MAX: usize = 4 << 10;
+
+/// How many announced changes a slow listener may fall behind by before it
+/// misses some (it can still poll `tasks/get`).
+const CHANGES_BACKLOG: usize = 256;
 
 /// What a task needs to run its call again once the client has answered
 /// the requests that parked it.
@@ -71,6 +84,8 @@ struct Entry {
     answers: InputResponses,
     /// When it ended, in milliseconds since the epoch.
     ended_ms: Option<i64>,
+    /// The newest output of its call's commands, at most [`OUTPUT_TAIL_MAX`].
+    output: String,
 }
 
 impl Entry {
@@ -100,6 +115,15 @@ impl Entry {
     }
 }
 
+/// A task's status or payload changed: what its owner's listeners are told.
+#[derive(Debug, Clone)]
+pub struct TaskChange {
+    /// The owner's principal id.
+    pub owner: String,
+    /// The task as `tasks/get` shows it now.
+    pub task: DetailedTask,
+}
+
 /// A change for the state database.
 enum Write {
     Put(StoredTask),
@@ -111,6 +135,7 @@ pub struct Tasks {
     config: TasksConfig,
     entries: Mutex<HashMap<String, Entry>>,
     journal: mpsc::UnboundedSender<Write>,
+    changes: broadcast::Sender<TaskChange>,
 }
 
 fn unknown(id: &str) -> ErrorData {
@@ -130,7 +155,20 @@ impl Tasks {
                 };
             }
         });
-        Self { config, entries: Mutex::new(HashMap::new()), journal }
+        let (changes, _) = broadcast::channel(CHANGES_BACKLOG);
+        Self { config, entries: Mutex::new(HashMap::new()), journal, changes }
+    }
+
+    /// The changes of every task from now on, whoever owns it: a listener
+    /// passes on only its principal's.
+    pub fn changes(&self) -> broadcast::Receiver<TaskChange> {
+        self.changes.subscribe()
+    }
+
+    /// How long a call to a tool that supports tasks may run in its request
+    /// before it becomes a task without asking (`tasks.detach_after_ms`).
+    pub(super) fn detach_after(&self) -> std::time::Duration {
+        self.config.detach_after
     }
 
     /// Takes in the tasks a previous run of the host left in the state
@@ -153,6 +191,7 @@ impl Tasks {
                 resume: None,
                 answers: InputResponses::new(),
                 ended_ms: row.ended_at_ms,
+                output: String::new(),
             };
             if !entry.payload.status().is_terminal() {
                 entry.payload = failed(ErrorData::internal_error(
@@ -172,6 +211,13 @@ impl Tasks {
     /// Writes `entry` to the state database.
     fn save(&self, entry: &Entry) {
         let _ = self.journal.send(Write::Put(entry.stored()));
+    }
+
+    /// Records that `entry`'s status or payload changed: saves it and
+    /// announces it to listeners.
+    fn changed(&self, entry: &Entry) {
+        self.save(entry);
+        let _ = self.changes.send(TaskChange { owner: entry.owner.clone(), task: entry.detailed() });
     }
 
     /// How long an ended task is kept, in milliseconds (the tasks' `ttlMs`).
@@ -225,8 +271,9 @@ impl Tasks {
             resume: Some(resume),
             answers: InputResponses::new(),
             ended_ms: None,
+            output: String::new(),
         };
-        self.save(&entry);
+        self.changed(&entry);
         entries.insert(id, entry);
         Ok(task)
     }
@@ -247,7 +294,7 @@ impl Tasks {
             entry.payload = TaskPayload::Cancelled;
             entry.touch();
             entry.cancel.cancel();
-            self.save(entry);
+            self.changed(entry);
         }
         Ok(())
     }
@@ -286,22 +333,38 @@ impl Tasks {
         if waiting {
             if answered {
                 entry.touch();
-                self.save(entry);
+                self.changed(entry);
             }
             return Ok(None);
         }
         entry.payload = TaskPayload::Working;
         entry.touch();
-        self.save(entry);
+        self.changed(entry);
         Ok(Some(Rerun { resume, answers: entry.answers.clone(), cancel: entry.cancel.clone() }))
     }
 
-    /// Shows `message` as the status message of running task `id`.
+    /// Shows `message` as the status message of running task `id`, unless
+    /// its call's commands have printed output, which shows instead.
     pub(super) fn report(&self, id: &str, message: String) {
         if let Some(entry) = self.entries.lock().unwrap().get_mut(id)
             && !entry.payload.status().is_terminal()
+            && entry.output.is_empty()
         {
             entry.task.status_message = Some(message);
+            entry.touch();
+        }
+    }
+
+    /// Adds `text`, output of a command of running task `id`'s call, to the
+    /// output its status message shows.
+    pub(super) fn output(&self, id: &str, text: &str) {
+        if let Some(entry) = self.entries.lock().unwrap().get_mut(id)
+            && !entry.payload.status().is_terminal()
+            && !text.is_empty()
+        {
+            entry.output.push_str(text);
+            keep_tail(&mut entry.output, OUTPUT_TAIL_MAX);
+            entry.task.status_message = Some(entry.output.clone());
             entry.touch();
         }
     }
@@ -337,7 +400,7 @@ impl Tasks {
             Err(error) => failed(error),
         };
         entry.touch();
-        self.save(entry);
+        self.changed(entry);
     }
 }
 
@@ -349,6 +412,23 @@ fn check_answer(request: &InputRequest, answer: &Value) -> Result<(), String> {
         InputRequest::ListRoots(_) => convert::roots(answer).map(drop),
         _ => Err("this server cannot read answers to such a request".into()),
     }
+}
+
+/// Cuts `text` to at most `max` bytes, keeping its end: from a line start
+/// when one is in the first quarter of the part kept, else from a character
+/// boundary.
+fn keep_tail(text: &mut String, max: usize) {
+    if text.len() <= max {
+        return;
+    }
+    let mut cut = text.len() - max;
+    while !text.is_char_boundary(cut) {
+        cut += 1;
+    }
+    if let Some(newline) = text[cut..].find('\n').filter(|&at| at < max / 4) {
+        cut += newline + 1;
+    }
+    text.drain(..cut);
 }
 
 /// A failed task's payload: the error as JSON-RPC shapes it.
@@ -375,9 +455,14 @@ impl TaskHandle {
         &self.id
     }
 
-    /// Shows `message` as the task's status message.
+    /// Shows `message` as the task's status message (see [`Tasks::report`]).
     pub(super) fn report(&self, message: String) {
         self.tasks.report(&self.id, message);
+    }
+
+    /// Adds output of the call's commands to the task's status message.
+    pub(super) fn output(&self, text: &str) {
+        self.tasks.output(&self.id, text);
     }
 }
 
@@ -512,6 +597,56 @@ mod tests {
         std::thread::sleep(Duration::from_millis(5));
         assert_eq!(short.restore(stored), 1);
         assert!(short.get(&alice(), &ended).is_err(), "expired while the host was down");
+    }
+
+    #[tokio::test]
+    async fn a_running_tasks_message_is_its_progress_until_output_then_the_outputs_tail() {
+        let dir = tempfile::tempdir().unwrap();
+        let tasks = book(&dir, TasksConfig::default());
+        let id = tasks.open(&alice(), CancellationToken::new(), resume()).unwrap().task_id;
+        let message = |tasks: &Tasks| tasks.get(&alice(), &id).unwrap().task.status_message;
+        tasks.report(&id, "pulling python:3".into());
+        assert_eq!(message(&tasks).as_deref(), Some("pulling python:3"));
+        tasks.output(&id, "step 1\n");
+        tasks.output(&id, "step 2\n");
+        tasks.report(&id, "step 2".into());
+        assert_eq!(message(&tasks).as_deref(), Some("step 1\nstep 2\n"), "output outranks progress");
+        let long: String = (0..2000).map(|n| format!("line {n}\n")).collect();
+        tasks.output(&id, &long);
+        let shown = message(&tasks).unwrap();
+        assert!(shown.len() <= OUTPUT_TAIL_MAX && shown.ends_with("line 1999\n"), "{shown:?}");
+        assert!(shown.starts_with("line "), "cut at a line start: {:?}", &shown[..20]);
+        tasks.cancel(&alice(), &id).unwrap();
+        tasks.output(&id, "after the end\n");
+        assert_eq!(message(&tasks), None, "an ended task shows no progress");
+    }
+
+    #[test]
+    fn a_tail_is_cut_on_a_character_boundary_when_no_line_starts_near() {
+        let mut text = "é".repeat(10);
+        keep_tail(&mut text, 5);
+        assert_eq!(text, "éé");
+        let mut short = "short".to_string();
+        keep_tail(&mut short, 5);
+        assert_eq!(short, "short");
+    }
+
+    #[tokio::test]
+    async fn changes_of_status_and_payload_are_announced_with_their_owner() {
+        let dir = tempfile::tempdir().unwrap();
+        let tasks = book(&dir, TasksConfig::default());
+        let mut changes = tasks.changes();
+        let id = tasks.open(&alice(), CancellationToken::new(), resume()).unwrap().task_id;
+        tasks.report(&id, "progress is no change of status".into());
+        let done = CallToolResponse::Complete(CallToolResult::success(vec![ContentBlock::text("done")]));
+        tasks.settle(&id, Ok(done), Outcome::Ok, InputResponses::new());
+        let opened = changes.try_recv().unwrap();
+        assert_eq!((opened.owner.as_str(), opened.task.status()), ("key:alice", TaskStatus::Working));
+        let ended = changes.try_recv().unwrap();
+        assert_eq!(ended.task.status(), TaskStatus::Completed);
+        let TaskPayload::Completed { result } = ended.task.payload else { panic!() };
+        assert_eq!(result["content"][0]["text"], "done");
+        assert!(changes.try_recv().is_err(), "nothing else was announced");
     }
 
     /// The stored tasks, once the journal has written `count` of them.

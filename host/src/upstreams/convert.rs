@@ -38,9 +38,11 @@ pub fn tool(tool: &rmcp::model::Tool) -> tools::Tool {
             idempotent: hint("idempotentHint"),
             open_world: hint("openWorldHint"),
         }),
-        // The upstream's own tasks do not pass through (yet): its calls
-        // answer in their requests.
-        task_support: tools::TaskSupport::Forbidden,
+        // Upstream connections speak the `initialize` era, which has no
+        // SEP-2663 tasks; so a call the upstream takes long over becomes a
+        // task of this host (`tasks.detach_after_ms`), the upstream seeing an
+        // ordinary request that runs on.
+        task_support: tools::TaskSupport::Optional,
     }
 }
 
