@@ -277,6 +277,27 @@ def test_a_session_is_ended_from_the_sessions_page(host, browser):
         assert ended["provider"] == session and ended["outcome"] == "ok", ended
 
 
+def test_a_task_is_shown_and_cancelled_from_the_tasks_page(host, browser):
+    from test_tasks import Caller
+
+    caller = Caller(f"{host.base}/mcp", API_KEY)
+    # The upstream's slow call becomes a task once it has run for tasks.detach_after_ms.
+    task = caller.call("fixture__slow", seconds=60, steps=60)
+    assert task["resultType"] == "task", task
+    row = f'tr[data-task="{task["taskId"]}"]'
+    open_page(browser, "Tasks", row, "the task")
+    assert "key:API_KEY" in browser.find_element(By.CSS_SELECTOR, row).text
+    assert "fixture__slow" in browser.find_element(By.CSS_SELECTOR, row).text
+    shot(browser, "tasks")
+    browser.find_element(By.CSS_SELECTOR, f"{row} button.danger").click()
+    wait_for(browser, lambda d: d.find_elements(By.CSS_SELECTOR, ".flash.ok"), what="the flash message")
+    assert f"Cancelled task {task['taskId']}" in browser.find_element(By.CSS_SELECTOR, ".flash.ok").text
+    assert "cancelled" in browser.find_element(By.CSS_SELECTOR, row).text
+    assert not browser.find_elements(By.CSS_SELECTOR, f"{row} button.danger"), "an ended task has no cancel button"
+    assert caller.get(task["taskId"])["status"] == "cancelled"
+    assert csp_violations(browser) == []
+
+
 def test_the_containers_page_shows_the_containers_or_why_not(host, browser):
     open_page(browser, "Containers", "#containers, .notice", "the containers or the notice")
     text = browser.find_element(By.ID, "content").text

@@ -275,6 +275,37 @@ startup_timeout_secs = 20
         assert alice.get(cut)["status"] == "cancelled"
 
 
+def test_the_operator_lists_reads_and_cancels_any_principals_tasks(portcullis_bin, conformance, cache_dir):
+    admin_key = "admin-key-0123456789abcdef"
+    with http_server(portcullis_bin, conformance, cache_dir, config=KEYS, env={"ADMIN_API_KEY": admin_key}) as srv:
+        alice, bob = Caller(srv.url, ALICE), Caller(srv.url, BOB)
+        running = alice.call("slow_compute", seconds=60, label="long")["taskId"]
+        ended = bob.call("slow_compute", seconds=0, label="short")["taskId"]
+        assert bob.wait(ended)["status"] == "completed"
+        with httpx.Client(base_url=srv.base, headers={"Authorization": f"Bearer {admin_key}"}, timeout=10) as api:
+            assert httpx.get(f"{srv.base}/api/v1/tasks", headers={"Authorization": f"Bearer {ALICE}"}).status_code == 401
+            listed = {t["id"]: t for t in api.get("/api/v1/tasks").json()}
+            assert listed.keys() == {running, ended}, listed
+            assert listed[running]["owner"] == "key:alice" and listed[running]["tool"] == "slow_compute"
+            assert listed[running]["status"] == "working" and listed[ended]["status"] == "completed", listed
+            assert [t["id"] for t in api.get("/api/v1/tasks", params={"owner": "key:bob"}).json()] == [ended]
+            assert [t["id"] for t in api.get("/api/v1/tasks", params={"status": "working"}).json()] == [running]
+            assert api.get("/api/v1/tasks", params={"colour": "red"}).status_code == 400
+            detail = api.get(f"/api/v1/tasks/{ended}").json()
+            assert detail["task"]["result"]["content"][0]["text"] == "computed short", detail
+            assert api.get("/api/v1/tasks/no-such-task").status_code == 404
+
+            assert api.post(f"/api/v1/tasks/{running}/cancel").status_code == 204
+            assert alice.get(running)["status"] == "cancelled"
+            assert api.post(f"/api/v1/tasks/{running}/cancel").status_code == 409, "it has already ended"
+            assert api.post("/api/v1/tasks/no-such-task/cancel").status_code == 404
+            deadline = time.monotonic() + 10
+            while not (audited := api.get("/api/v1/activity", params={"tool": "task.cancel"}).json()["entries"]):
+                assert time.monotonic() < deadline, "the cancel is not in the activity log"
+                time.sleep(0.1)
+            assert audited[-1]["provider"] == running and audited[-1]["principal"] == "admin:ADMIN_API_KEY", audited
+
+
 def test_bad_task_requests_are_refused_and_change_nothing(portcullis_bin, conformance, cache_dir):
     with http_server(portcullis_bin, conformance, cache_dir, config=KEYS) as srv:
         alice = Caller(srv.url, ALICE)

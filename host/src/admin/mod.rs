@@ -2,7 +2,7 @@
 //! `{"error": {"code", "message"}}`, behind admin keys ([`auth`]) that are
 //! never MCP credentials. One module per resource: [`health`], [`servers`],
 //! plugins and tools ([`catalog`]), sessions and containers ([`sessions`]),
-//! [`activity`]; every change is recorded in the activity log ([`audit`]).
+//! [`tasks`], [`activity`]; every change is recorded in the activity log ([`audit`]).
 //! The OpenAPI 3.1 document at `/api/v1/openapi.json` is generated from the
 //! handlers' types ([`openapi`]).
 //!
@@ -18,6 +18,7 @@ pub mod health;
 pub mod openapi;
 pub mod servers;
 pub mod sessions;
+pub mod tasks;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -124,6 +125,9 @@ pub fn router(admin: Arc<AdminState>, auth: Arc<auth::AdminAuth>) -> Router {
         .route("/sessions/{id}", delete(sessions::end))
         .route("/containers", get(sessions::containers))
         .route("/containers/{id}", delete(sessions::remove_container))
+        .route("/tasks", get(tasks::list))
+        .route("/tasks/{id}", get(tasks::get))
+        .route("/tasks/{id}/cancel", post(tasks::cancel))
         .route("/activity", get(activity::list))
         .fallback(|| async {
             ApiError::new(

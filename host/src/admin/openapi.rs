@@ -5,17 +5,18 @@ use axum::Json;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{activity, catalog, health, servers, sessions};
+use super::{activity, catalog, health, servers, sessions, tasks};
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "Portcullis admin API", description = "Operate a Portcullis MCP host: servers, plugins, tools, sessions, containers and the activity log."),
+    info(title = "Portcullis admin API", description = "Operate a Portcullis MCP host: servers, plugins, tools, sessions, containers, tasks and the activity log."),
     paths(
         health::health, health::liveness,
         servers::list, servers::create, servers::get, servers::update, servers::delete,
         servers::start, servers::stop, servers::restart, servers::logs, servers::health, servers::call,
         catalog::list, catalog::reload, catalog::enable, catalog::disable, catalog::tools,
         sessions::list, sessions::end, sessions::containers, sessions::remove_container,
+        tasks::list, tasks::get, tasks::cancel,
         activity::list,
     ),
     components(schemas(super::error::ErrorBody)),

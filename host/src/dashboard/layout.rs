@@ -28,17 +28,20 @@ pub enum Nav {
     Sessions,
     /// Containers.
     Containers,
+    /// Tasks.
+    Tasks,
     /// The activity log.
     Activity,
 }
 
-const NAV: [(Nav, &str, &str); 7] = [
+const NAV: [(Nav, &str, &str); 8] = [
     (Nav::Overview, "/ui", "Overview"),
     (Nav::Plugins, "/ui/plugins", "Plugins"),
     (Nav::Servers, "/ui/servers", "Servers"),
     (Nav::Tools, "/ui/tools", "Tools"),
     (Nav::Sessions, "/ui/sessions", "Sessions"),
     (Nav::Containers, "/ui/containers", "Containers"),
+    (Nav::Tasks, "/ui/tasks", "Tasks"),
     (Nav::Activity, "/ui/activity", "Activity"),
 ];
 
@@ -140,8 +143,8 @@ pub fn action(session: &Session, action: &str, back: &str, label: &str, class: &
 /// A badge for a state or outcome, coloured by what it means.
 pub fn badge(state: &str) -> Markup {
     let tone = match state {
-        "running" | "ok" | "healthy" => "good",
-        "starting" | "restarting" | "cancelled" | "created" | "paused" => "warn",
+        "running" | "ok" | "healthy" | "completed" | "working" => "good",
+        "starting" | "restarting" | "cancelled" | "created" | "paused" | "input_required" => "warn",
         "failed" | "fault" | "tool_error" | "denied" | "timeout" | "dead" => "bad",
         _ => "idle",
     };

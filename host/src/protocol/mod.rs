@@ -25,3 +25,4 @@ pub use detached::Detached;
 pub use metrics::{Metrics, ServerFigures};
 pub use server::{McpSession, McpState};
 pub use sessions::SessionInfo;
+pub use tasks::{TaskDetail, TaskInfo};

@@ -24,6 +24,7 @@ use rmcp::model::{
     TaskPayload,
 };
 use rmcp::task_manager::current_timestamp;
+use serde::Serialize;
 use serde_json::Value;
 use tokio::sync::{broadcast, mpsc};
 use tokio_util::sync::CancellationToken;
@@ -74,6 +75,8 @@ pub(super) struct Rerun {
 struct Entry {
     /// The owner's principal id.
     owner: String,
+    /// The tool whose call it is.
+    tool: String,
     task: Task,
     payload: TaskPayload,
     cancel: CancellationToken,
@@ -111,8 +114,64 @@ impl Entry {
             owner: self.owner.clone(),
             task: serde_json::to_value(self.detailed()).unwrap_or_default(),
             ended_at_ms: self.ended_ms,
+            tool: self.tool.clone(),
         }
     }
+
+    fn info(&self) -> TaskInfo {
+        let status = serde_json::to_value(self.payload.status()).ok().and_then(|s| s.as_str().map(str::to_string));
+        TaskInfo {
+            id: self.task.task_id.clone(),
+            owner: self.owner.clone(),
+            tool: self.tool.clone(),
+            status: status.unwrap_or_default(),
+            status_message: self.task.status_message.clone(),
+            created_at: self.task.created_at.clone(),
+            last_updated_at: self.task.last_updated_at.clone(),
+        }
+    }
+
+    /// Stops it as `cancelled`, unless it already ended; whether it was running.
+    fn cancel(&mut self) -> bool {
+        if self.payload.status().is_terminal() {
+            return false;
+        }
+        self.payload = TaskPayload::Cancelled;
+        self.touch();
+        self.cancel.cancel();
+        true
+    }
+}
+
+/// A task as the operator sees it (the admin API and the dashboard).
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct TaskInfo {
+    /// Its id.
+    pub id: String,
+    /// The principal it belongs to.
+    pub owner: String,
+    /// The tool whose call it is (empty for a task saved before this was kept).
+    pub tool: String,
+    /// `working`, `input_required`, `completed`, `failed` or `cancelled`.
+    pub status: String,
+    /// What its call reported last, while it runs.
+    pub status_message: Option<String>,
+    /// When it was created (ISO 8601).
+    pub created_at: String,
+    /// When it last changed (ISO 8601).
+    pub last_updated_at: String,
+}
+
+/// A task with everything `tasks/get` shows its owner (result, error or
+/// input requests), for the operator.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct TaskDetail {
+    /// The summary.
+    #[serde(flatten)]
+    pub info: TaskInfo,
+    /// The task as `tasks/get` answers it.
+    #[schema(value_type = Object)]
+    pub task: Value,
 }
 
 /// A task's status or payload changed: what its owner's listeners are told.
@@ -185,6 +244,7 @@ impl Tasks {
             };
             let mut entry = Entry {
                 owner: row.owner,
+                tool: row.tool,
                 task: detailed.task,
                 payload: detailed.payload,
                 cancel: CancellationToken::new(),
@@ -265,6 +325,7 @@ impl Tasks {
             .with_poll_interval_ms(POLL_INTERVAL_MS);
         let entry = Entry {
             owner: owner.as_str().to_string(),
+            tool: resume.name.clone(),
             task: task.clone(),
             payload: TaskPayload::Working,
             cancel,
@@ -290,13 +351,40 @@ impl Tasks {
     pub fn cancel(&self, owner: &Principal, id: &str) -> Result<(), ErrorData> {
         let mut entries = self.entries.lock().unwrap();
         let entry = entries.get_mut(id).filter(|e| e.owned_by(owner)).ok_or_else(|| unknown(id))?;
-        if !entry.payload.status().is_terminal() {
-            entry.payload = TaskPayload::Cancelled;
-            entry.touch();
-            entry.cancel.cancel();
+        if entry.cancel() {
             self.changed(entry);
         }
         Ok(())
+    }
+
+    /// Every task kept, whoever owns it, the newest first: for the operator.
+    pub fn all(&self) -> Vec<TaskInfo> {
+        let mut entries = self.entries.lock().unwrap();
+        self.prune(&mut entries);
+        let mut all: Vec<TaskInfo> = entries.values().map(Entry::info).collect();
+        all.sort_by(|a, b| b.created_at.cmp(&a.created_at).then_with(|| a.id.cmp(&b.id)));
+        all
+    }
+
+    /// Task `id` in full, whoever owns it: for the operator.
+    pub fn inspect(&self, id: &str) -> Option<TaskDetail> {
+        let mut entries = self.entries.lock().unwrap();
+        self.prune(&mut entries);
+        entries
+            .get(id)
+            .map(|e| TaskDetail { info: e.info(), task: serde_json::to_value(e.detailed()).unwrap_or_default() })
+    }
+
+    /// Cancels task `id` whoever owns it (the operator's cancel); `None` if
+    /// there is no such task, else whether it was still running.
+    pub fn cancel_any(&self, id: &str) -> Option<bool> {
+        let mut entries = self.entries.lock().unwrap();
+        let entry = entries.get_mut(id)?;
+        let stopped = entry.cancel();
+        if stopped {
+            self.changed(entry);
+        }
+        Some(stopped)
     }
 
     /// Hands `responses` to task `id` of `owner`. Answers to requests the

@@ -64,6 +64,9 @@ pub struct StoredTask {
     pub task: serde_json::Value,
     /// When it ended, in milliseconds since the Unix epoch; `None` while it runs.
     pub ended_at_ms: Option<i64>,
+    /// The tool whose call it is, as the client named it (empty for a task
+    /// saved before the state database kept it).
+    pub tool: String,
 }
 
 /// One activity record: a tool call, or a change made through the admin API.

@@ -22,6 +22,7 @@ const MIGRATIONS: &[&str] = &[
          bytes_out INTEGER NOT NULL, arguments_sha256 TEXT NOT NULL, arguments TEXT, error TEXT);
      CREATE INDEX activity_at ON activity (at_ms);",
     "CREATE TABLE tasks (id TEXT PRIMARY KEY, owner TEXT NOT NULL, task TEXT NOT NULL, ended_at_ms INTEGER);",
+    "ALTER TABLE tasks ADD COLUMN tool TEXT NOT NULL DEFAULT '';",
 ];
 
 /// How long a statement waits for a lock another process holds.
@@ -264,7 +265,7 @@ impl Store for SqliteStore {
 
     fn tasks(&self) -> Result<Vec<StoredTask>, StateError> {
         self.with(|c| {
-            let mut statement = c.prepare("SELECT id, owner, task, ended_at_ms FROM tasks ORDER BY id")?;
+            let mut statement = c.prepare("SELECT id, owner, task, ended_at_ms, tool FROM tasks ORDER BY id")?;
             let rows = statement.query_map([], |row| {
                 let task: String = row.get(2)?;
                 Ok(StoredTask {
@@ -272,6 +273,7 @@ impl Store for SqliteStore {
                     owner: row.get(1)?,
                     task: serde_json::from_str(&task).map_err(|e| bad_json(2, e))?,
                     ended_at_ms: row.get(3)?,
+                    tool: row.get(4)?,
                 })
             })?;
             rows.collect()
@@ -281,9 +283,10 @@ impl Store for SqliteStore {
     fn put_task(&self, task: &StoredTask) -> Result<(), StateError> {
         self.with(|c| {
             c.execute(
-                "INSERT INTO tasks (id, owner, task, ended_at_ms) VALUES (?1, ?2, ?3, ?4) ON CONFLICT (id) DO UPDATE \
-                 SET owner = excluded.owner, task = excluded.task, ended_at_ms = excluded.ended_at_ms",
-                params![task.id, task.owner, task.task.to_string(), task.ended_at_ms],
+                "INSERT INTO tasks (id, owner, task, ended_at_ms, tool) VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (id) \
+                 DO UPDATE SET owner = excluded.owner, task = excluded.task, ended_at_ms = excluded.ended_at_ms, \
+                 tool = excluded.tool",
+                params![task.id, task.owner, task.task.to_string(), task.ended_at_ms, task.tool],
             )
             .map(drop)
         })
@@ -349,6 +352,7 @@ mod tests {
             owner: "key:alice".into(),
             task: serde_json::json!({"taskId": "t1", "status": "working"}),
             ended_at_ms: None,
+            tool: "slow".into(),
         };
         store.put_task(&task).unwrap();
         task.task["status"] = "completed".into();

@@ -11,6 +11,7 @@ pub mod overview;
 pub mod plugins;
 pub mod servers;
 pub mod sessions;
+pub mod tasks;
 pub mod tools;
 
 use std::sync::Arc;
