@@ -205,7 +205,9 @@ async fn serve(config: Config, transports: Transports) -> ExitCode {
     let mut running = FuturesUnordered::new();
     if let Some(server) = http {
         match server.local_addr() {
-            Ok(addr) => tracing::info!("serving MCP over HTTP at http://{addr}/mcp (legacy SSE at /sse)"),
+            Ok(addr) => {
+                tracing::info!("serving MCP over HTTP at {}://{addr}/mcp (legacy SSE at /sse)", server.scheme())
+            }
             Err(e) => tracing::warn!("serving MCP over HTTP on an address the OS will not name: {e}"),
         }
         let serve =

@@ -34,7 +34,7 @@ from conftest import install, text_of
 pytestmark = pytest.mark.anyio
 
 MODES = ["legacy", "2026-07-28"]
-LISTENING = re.compile(r"serving MCP over HTTP at (http://\S+/mcp)")
+LISTENING = re.compile(r"serving MCP over HTTP at (https?://\S+/mcp)")
 API_KEY = "test-key-0123456789abcdef"
 
 

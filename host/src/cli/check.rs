@@ -104,9 +104,14 @@ async fn check_health(args: HealthArgs, env: &dyn Environment) -> Vec<String> {
         }
         Err(e) => vec![format!("cannot start the plugin runtime: {e:#}")],
     };
-    let url = args.url.or_else(|| configured_listener(&config.http));
-    if let Some(url) = url {
-        match ready(&url).await {
+    // The host's own TLS listener is asked without checking its certificate,
+    // which names the public host, not this address; nothing secret is sent.
+    let url = match args.url {
+        Some(url) => Some((url, false)),
+        None => configured_listener(&config.http).map(|url| (url, config.http.tls.is_some())),
+    };
+    if let Some((url, own_certificate)) = url {
+        match ready(&url, own_certificate).await {
             Ok(()) => println!("http: {url}/readyz answered ready"),
             Err(e) => failures.push(e),
         }
@@ -161,9 +166,9 @@ pub(super) fn offline_loader(config: Config) -> anyhow::Result<Loader> {
     Ok(Loader::new(runtime, services, Arc::new(config), BTreeSet::new()))
 }
 
-/// The listener's URL when `[http] bind` (or HOST, PORT, HTTP_PORT) moved
-/// it from the default, which only `serve --http` uses; unspecified
-/// addresses (`0.0.0.0`, `::`) are asked on loopback.
+/// The listener's URL (`https` with `http.tls_cert`) when `[http] bind` (or
+/// HOST, PORT, HTTP_PORT) moved it from the default, which only `serve
+/// --http` uses; unspecified addresses (`0.0.0.0`, `::`) are asked on loopback.
 fn configured_listener(http: &HttpConfig) -> Option<String> {
     let mut addr = http.bind;
     if addr == HttpConfig::default().bind {
@@ -175,13 +180,19 @@ fn configured_listener(http: &HttpConfig) -> Option<String> {
             std::net::IpAddr::V6(_) => std::net::Ipv6Addr::LOCALHOST.into(),
         });
     }
-    Some(format!("http://{addr}"))
+    let scheme = if http.tls.is_some() { "https" } else { "http" };
+    Some(format!("{scheme}://{addr}"))
 }
 
-/// Asks `{url}/readyz`; an error says what answered, or that nothing did.
-async fn ready(url: &str) -> Result<(), String> {
+/// Asks `{url}/readyz`, accepting any certificate when `own_certificate`;
+/// an error says what answered, or that nothing did.
+async fn ready(url: &str, own_certificate: bool) -> Result<(), String> {
     let readyz = format!("{}/readyz", url.trim_end_matches('/'));
-    let client = reqwest::Client::builder().timeout(Duration::from_secs(5)).build().map_err(|e| e.to_string())?;
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(5))
+        .danger_accept_invalid_certs(own_certificate)
+        .build()
+        .map_err(|e| e.to_string())?;
     match client.get(&readyz).send().await {
         Ok(answer) if answer.status().is_success() => Ok(()),
         Ok(answer) => {
@@ -236,5 +247,8 @@ mod tests {
         assert_eq!(configured_listener(&HttpConfig::default()), None);
         let moved = HttpConfig { bind: "0.0.0.0:9000".parse().unwrap(), ..HttpConfig::default() };
         assert_eq!(configured_listener(&moved).as_deref(), Some("http://127.0.0.1:9000"));
+        let files = crate::config::TlsFiles { cert: "c.pem".into(), key: "k.pem".into() };
+        let tls = HttpConfig { tls: Some(files), ..moved };
+        assert_eq!(configured_listener(&tls).as_deref(), Some("https://127.0.0.1:9000"));
     }
 }

@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use serde::Deserialize;
@@ -50,6 +51,19 @@ pub struct HttpConfig {
     pub max_connections: usize,
     /// How long a client may take to send a request's headers.
     pub header_timeout: Duration,
+    /// TLS on the listener itself; `None` serves plain HTTP.
+    pub tls: Option<TlsFiles>,
+}
+
+/// `http.tls_cert` and `http.tls_key`: the PEM files of the listener's
+/// certificate chain (leaf first) and its private key, read at start and
+/// again whenever either changes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TlsFiles {
+    /// The certificate chain.
+    pub cert: PathBuf,
+    /// The private key (PKCS#8, PKCS#1 or SEC1).
+    pub key: PathBuf,
 }
 
 /// `[http.oauth]`: validate JWT access tokens issued by an existing
@@ -103,6 +117,7 @@ impl Default for HttpConfig {
             max_sessions_per_principal: 100,
             max_connections: 1024,
             header_timeout: Duration::from_secs(10),
+            tls: None,
         }
     }
 }
@@ -177,6 +192,8 @@ pub(super) struct HttpFile {
     max_sessions_per_principal: Option<u64>,
     max_connections: Option<u64>,
     header_timeout_secs: Option<u64>,
+    tls_cert: Option<PathBuf>,
+    tls_key: Option<PathBuf>,
 }
 
 /// `[http.oauth]` as written.
@@ -242,6 +259,12 @@ impl HttpFile {
         if let Some(secs) = self.header_timeout_secs {
             http.header_timeout = seconds("http.header_timeout_secs", secs)?;
         }
+        http.tls = match (self.tls_cert, self.tls_key) {
+            (Some(cert), Some(key)) => Some(TlsFiles { cert, key }),
+            (None, None) => None,
+            (Some(_), None) => return Err(ConfigError("`http.tls_cert` is set but `http.tls_key` is not".into())),
+            (None, Some(_)) => return Err(ConfigError("`http.tls_key` is set but `http.tls_cert` is not".into())),
+        };
         Ok(())
     }
 }
@@ -329,6 +352,8 @@ mod tests {
             ("[http]\nmax_connections = 0\n", vec![], "http.max_connections"),
             ("[http]\nheader_timeout_secs = 0\n", vec![], "http.header_timeout_secs"),
             ("[http.api_keys]\nshort = \"abc\"\n", vec![], "http.api_keys.short"),
+            ("[http]\ntls_cert = \"cert.pem\"\n", vec![], "http.tls_key"),
+            ("[http]\ntls_key = \"key.pem\"\n", vec![], "http.tls_cert"),
             (
                 "[http.oauth]\nissuer = \"example\"\naudience = \"a\"\njwks_url = \"https://x/jwks\"\n",
                 vec![],
@@ -342,6 +367,18 @@ mod tests {
             let err = load(text, env).unwrap_err().to_string();
             assert!(err.contains(key), "expected `{key}` in: {err}");
         }
+    }
+
+    #[test]
+    fn tls_takes_both_files() {
+        let http =
+            load("[http]\ntls_cert = \"/etc/portcullis/cert.pem\"\ntls_key = \"/etc/portcullis/key.pem\"\n", vec![]);
+        let tls = http.unwrap().tls.expect("TLS is on");
+        assert_eq!(
+            (tls.cert.to_str(), tls.key.to_str()),
+            (Some("/etc/portcullis/cert.pem"), Some("/etc/portcullis/key.pem"))
+        );
+        assert_eq!(load("", vec![]).unwrap().tls, None);
     }
 
     #[test]

@@ -69,7 +69,7 @@ pub async fn require(State(ui): State<Arc<Dashboard>>, request: Request, next: N
     request.extensions_mut().insert(session.clone());
     let mut response = next.run(request).await;
     if fresh {
-        response.headers_mut().append(header::SET_COOKIE, set_cookie(&session.id));
+        response.headers_mut().append(header::SET_COOKIE, set_cookie(&session.id, ui.secure_cookies));
     }
     response
 }

@@ -77,7 +77,7 @@ pub async fn submit(State(ui): State<Arc<Dashboard>>, headers: HeaderMap, Form(f
     tracing::info!(admin = %admin, "dashboard login");
     let session = ui.sessions.create(admin);
     let mut response = Redirect::to("/ui").into_response();
-    response.headers_mut().insert(header::SET_COOKIE, set_cookie(&session.id));
+    response.headers_mut().insert(header::SET_COOKIE, set_cookie(&session.id, ui.secure_cookies));
     response
 }
 
@@ -85,6 +85,6 @@ pub async fn submit(State(ui): State<Arc<Dashboard>>, headers: HeaderMap, Form(f
 pub async fn logout(Visit { ui, session }: Visit) -> Response {
     ui.sessions.end(&session.id);
     let mut response = Redirect::to("/ui/login").into_response();
-    response.headers_mut().insert(header::SET_COOKIE, clear_cookie());
+    response.headers_mut().insert(header::SET_COOKIE, clear_cookie(ui.secure_cookies));
     response
 }

@@ -14,7 +14,7 @@
 //! keys, whoever logs in with one ([`login`]; MCP keys never open it);
 //! without, everyone on a loopback-only listener (as `admin:local`) and
 //! no-one elsewhere. A login is a server-side session behind an `HttpOnly`,
-//! `SameSite=Strict` cookie ([`session`]); [`guard`] checks it and, on every
+//! `SameSite=Strict` cookie (`Secure` on a TLS listener) ([`session`]); [`guard`] checks it and, on every
 //! POST, the session's CSRF token and the request's origin. Every response
 //! carries a strict Content-Security-Policy ([`security_headers`]): the
 //! pages have no inline script or style, only the files of [`assets`],
@@ -52,6 +52,8 @@ pub struct Dashboard {
     pub sessions: Sessions,
     /// Fires at shutdown: live streams end.
     pub close: CancellationToken,
+    /// Whether the session cookie is `Secure` (the listener serves TLS).
+    pub secure_cookies: bool,
 }
 
 /// The Content-Security-Policy of every `/ui` response: only the
@@ -66,9 +68,10 @@ const SECURITY_HEADERS: [(header::HeaderName, &str); 4] = [
     (header::X_FRAME_OPTIONS, "DENY"),
 ];
 
-/// The `/ui` routes. `close` ends the live activity streams (at shutdown).
-pub fn router(admin: Arc<AdminState>, auth: Arc<AdminAuth>, close: CancellationToken) -> Router {
-    let ui = Arc::new(Dashboard { admin, auth, sessions: Sessions::default(), close });
+/// The `/ui` routes. `close` ends the live activity streams (at shutdown);
+/// `secure_cookies` marks the session cookie `Secure` (on a TLS listener).
+pub fn router(admin: Arc<AdminState>, auth: Arc<AdminAuth>, close: CancellationToken, secure_cookies: bool) -> Router {
+    let ui = Arc::new(Dashboard { admin, auth, sessions: Sessions::default(), close, secure_cookies });
     let guarded = Router::new()
         .route("/ui", get(pages::overview::page))
         .route("/ui/logout", post(login::logout))

@@ -124,15 +124,18 @@ pub fn cookie_id(headers: &HeaderMap) -> Option<&str> {
         .map(|(_, value)| value)
 }
 
-/// The `Set-Cookie` value that gives the browser session `id`.
-pub fn set_cookie(id: &str) -> HeaderValue {
-    HeaderValue::from_str(&format!("{COOKIE}={id}; Path=/ui; HttpOnly; SameSite=Strict"))
+/// The `Set-Cookie` value that gives the browser session `id`; `secure`
+/// (the listener serves TLS) keeps it off plain HTTP.
+pub fn set_cookie(id: &str, secure: bool) -> HeaderValue {
+    let secure = if secure { "; Secure" } else { "" };
+    HeaderValue::from_str(&format!("{COOKIE}={id}; Path=/ui; HttpOnly; SameSite=Strict{secure}"))
         .expect("a hex id is a valid header value")
 }
 
 /// The `Set-Cookie` value that makes the browser forget its session.
-pub fn clear_cookie() -> HeaderValue {
-    HeaderValue::from_str(&format!("{COOKIE}=; Path=/ui; HttpOnly; SameSite=Strict; Max-Age=0"))
+pub fn clear_cookie(secure: bool) -> HeaderValue {
+    let secure = if secure { "; Secure" } else { "" };
+    HeaderValue::from_str(&format!("{COOKIE}=; Path=/ui; HttpOnly; SameSite=Strict; Max-Age=0{secure}"))
         .expect("a valid header value")
 }
 
@@ -174,9 +177,10 @@ mod tests {
         let mut headers = HeaderMap::new();
         headers.insert(header::COOKIE, HeaderValue::from_static("a=1; portcullis_ui=abc; b=2"));
         assert_eq!(cookie_id(&headers), Some("abc"));
-        let cookie = set_cookie("abc");
+        let cookie = set_cookie("abc", false);
         let cookie = cookie.to_str().unwrap();
         assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict") && cookie.contains("Path=/ui"));
+        assert!(!cookie.contains("Secure") && set_cookie("abc", true).to_str().unwrap().ends_with("; Secure"));
         let sessions = Sessions::default();
         let s = sessions.create(Principal::admin("ops"));
         assert!(csrf_matches(&s, &s.csrf.clone()));

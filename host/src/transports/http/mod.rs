@@ -34,6 +34,7 @@ mod rest;
 mod sessions;
 mod shutdown;
 mod sse;
+mod tls;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -85,6 +86,7 @@ pub struct HttpServer {
     listener: TcpListener,
     config: HttpConfig,
     guards: Guards,
+    tls: Option<Arc<tls::Tls>>,
 }
 
 /// The guards of the MCP and REST routes, built from `[http]`. They share
@@ -153,19 +155,26 @@ impl HttpServer {
     /// clear start-up failure.
     pub async fn bind(config: HttpConfig) -> Result<HttpServer, StartError> {
         let guards = Guards::new(&config).map_err(StartError::Config)?;
+        let tls = load_tls(&config).map_err(StartError::Config)?.map(Arc::new);
         let addr = config.bind;
         let listener = TcpListener::bind(addr).await.map_err(|source| match source.kind() {
             std::io::ErrorKind::AddrInUse => StartError::InUse { addr },
             _ => StartError::Listen { addr, source },
         })?;
         warn_if_exposed(&config);
-        Ok(HttpServer { listener, config, guards })
+        Ok(HttpServer { listener, config, guards, tls })
     }
 
     /// Checks the `[http]` settings as [`HttpServer::bind`] does, without
     /// binding (for `portcullis config check` and `portcullis health`).
     pub fn check(config: &HttpConfig) -> Result<()> {
-        Guards::new(config).map(drop)
+        Guards::new(config)?;
+        load_tls(config).map(drop)
+    }
+
+    /// `https` when the listener serves TLS, else `http`.
+    pub fn scheme(&self) -> &'static str {
+        if self.tls.is_some() { "https" } else { "http" }
     }
 
     /// The address actually bound (the port is chosen by the OS for port 0).
@@ -188,9 +197,14 @@ impl HttpServer {
         let (max_connections, header_timeout) = (self.config.max_connections, self.config.header_timeout);
         let admin = admin_routes(admin, &self.config, &self.guards, close_streams.clone());
         let app = router(state, &self.config, self.guards, close_streams).merge(admin);
-        connections::serve(self.listener, app, max_connections, header_timeout, stop_accepting).await;
+        connections::serve(self.listener, app, self.tls, max_connections, header_timeout, stop_accepting).await;
         Ok(())
     }
+}
+
+/// The listener's TLS, if `[http]` turns it on; an error names the file at fault.
+fn load_tls(config: &HttpConfig) -> Result<Option<tls::Tls>> {
+    config.tls.as_ref().map(tls::Tls::load).transpose().map_err(anyhow::Error::msg)
 }
 
 /// Warns about a listener other machines can reach that lacks authentication
@@ -264,7 +278,7 @@ fn admin_routes(
     close_streams: CancellationToken,
 ) -> Router {
     let auth = Arc::new(admin.auth(config.bind.ip().is_loopback()));
-    let dashboard = crate::dashboard::router(admin.clone(), auth.clone(), close_streams);
+    let dashboard = crate::dashboard::router(admin.clone(), auth.clone(), close_streams, config.tls.is_some());
     crate::admin::router(admin, auth)
         .merge(dashboard)
         .layer(DefaultBodyLimit::max(config.max_body_bytes))
