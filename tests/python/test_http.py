@@ -418,6 +418,24 @@ async def test_guessing_keys_ends_in_429(portcullis_bin, plugin_dir, cache_dir):
         assert httpx.get(f"{srv.base}/healthz").status_code == 200
 
 
+@pytest.mark.parametrize("trusted", [True, False])
+async def test_forwarded_headers_count_only_from_trusted_proxies(portcullis_bin, plugin_dir, cache_dir, trusted):
+    config = '[http]\ntrusted_proxies = ["127.0.0.0/8"]\n' if trusted else None
+    with http_server(portcullis_bin, plugin_dir, cache_dir, config=config, env={"API_KEY": API_KEY}) as srv:
+        def guess(client: str, n: int) -> int:
+            headers = {"Authorization": f"Bearer guess-{n:04}-0123456789abcdef", "X-Forwarded-For": client}
+            return post_initialize(srv.url, **headers).status_code
+
+        document = httpx.get(f"{srv.base}/rest/openapi.json", headers={"X-Forwarded-Proto": "https"}).json()
+        scheme = "https" if trusted else "http"
+        assert document["servers"][0]["url"].startswith(f"{scheme}://"), document
+        statuses = [guess("203.0.113.5", n) for n in range(21)]
+        assert statuses == [401] * 20 + [429], statuses
+        # Another client behind the proxy has its own budget, unless the proxy is not trusted:
+        # then the header is the caller's word, and every request counts against the proxy's address.
+        assert guess("203.0.113.6", 99) == (401 if trusted else 429)
+
+
 async def test_rate_limit_answers_429_with_retry_after(portcullis_bin, plugin_dir, cache_dir):
     env = {"RATE_LIMIT_REQUESTS": "3", "RATE_LIMIT_WINDOW": "60000"}
     with http_server(portcullis_bin, plugin_dir, cache_dir, env=env) as srv:

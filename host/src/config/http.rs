@@ -2,10 +2,11 @@
 //! (allowed hosts and origins, API keys, OAuth, rate limits, body and time caps).
 
 use std::collections::BTreeMap;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::time::Duration;
 
+use ipnet::IpNet;
 use serde::Deserialize;
 
 use super::{ConfigError, Environment};
@@ -53,6 +54,9 @@ pub struct HttpConfig {
     pub header_timeout: Duration,
     /// TLS on the listener itself; `None` serves plain HTTP.
     pub tls: Option<TlsFiles>,
+    /// Reverse proxies whose `X-Forwarded-For` and `X-Forwarded-Proto`
+    /// count; from any other address they are ignored. Empty by default.
+    pub trusted_proxies: Vec<IpNet>,
 }
 
 /// `http.tls_cert` and `http.tls_key`: the PEM files of the listener's
@@ -118,6 +122,7 @@ impl Default for HttpConfig {
             max_connections: 1024,
             header_timeout: Duration::from_secs(10),
             tls: None,
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -194,6 +199,7 @@ pub(super) struct HttpFile {
     header_timeout_secs: Option<u64>,
     tls_cert: Option<PathBuf>,
     tls_key: Option<PathBuf>,
+    trusted_proxies: Option<Vec<String>>,
 }
 
 /// `[http.oauth]` as written.
@@ -265,6 +271,12 @@ impl HttpFile {
             (Some(_), None) => return Err(ConfigError("`http.tls_cert` is set but `http.tls_key` is not".into())),
             (None, Some(_)) => return Err(ConfigError("`http.tls_key` is set but `http.tls_cert` is not".into())),
         };
+        if let Some(proxies) = self.trusted_proxies {
+            http.trusted_proxies = proxies
+                .iter()
+                .map(|entry| parse_proxy(entry).map_err(|why| ConfigError(format!("`http.trusted_proxies`: {why}"))))
+                .collect::<Result<_, _>>()?;
+        }
         Ok(())
     }
 }
@@ -299,6 +311,15 @@ impl OAuthFile {
         let resource = self.resource.unwrap_or_else(|| self.audience.clone());
         Ok(OAuthConfig { issuer: self.issuer, audience: self.audience, jwks_url: self.jwks_url, resource })
     }
+}
+
+/// Parses a `http.trusted_proxies` entry: an address or a network in CIDR form.
+pub fn parse_proxy(entry: &str) -> Result<IpNet, String> {
+    let entry = entry.trim();
+    entry
+        .parse::<IpNet>()
+        .or_else(|_| entry.parse::<IpAddr>().map(IpNet::from))
+        .map_err(|_| format!("`{entry}` is neither an IP address nor a network such as `10.0.0.0/8`"))
 }
 
 /// Parses a listen address (`127.0.0.1:8808`, `[::]:8808`, `0.0.0.0:0`);
@@ -354,6 +375,7 @@ mod tests {
             ("[http.api_keys]\nshort = \"abc\"\n", vec![], "http.api_keys.short"),
             ("[http]\ntls_cert = \"cert.pem\"\n", vec![], "http.tls_key"),
             ("[http]\ntls_key = \"key.pem\"\n", vec![], "http.tls_cert"),
+            ("[http]\ntrusted_proxies = [\"proxy.internal\"]\n", vec![], "proxy.internal"),
             (
                 "[http.oauth]\nissuer = \"example\"\naudience = \"a\"\njwks_url = \"https://x/jwks\"\n",
                 vec![],
@@ -367,6 +389,14 @@ mod tests {
             let err = load(text, env).unwrap_err().to_string();
             assert!(err.contains(key), "expected `{key}` in: {err}");
         }
+    }
+
+    #[test]
+    fn trusted_proxies_are_addresses_or_networks() {
+        let http = load("[http]\ntrusted_proxies = [\"10.0.0.0/8\", \"127.0.0.1\", \"::1\"]\n", vec![]).unwrap();
+        let shown: Vec<String> = http.trusted_proxies.iter().map(ToString::to_string).collect();
+        assert_eq!(shown, ["10.0.0.0/8", "127.0.0.1/32", "::1/128"]);
+        assert!(load("", vec![]).unwrap().trusted_proxies.is_empty());
     }
 
     #[test]

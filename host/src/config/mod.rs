@@ -18,7 +18,7 @@ use crate::caller::{Grant, Limits, PluginPolicy};
 
 pub use admin::AdminConfig;
 pub use file::ConfigFile;
-pub use http::{HttpConfig, OAuthConfig, RateLimit, TlsFiles, parse_bind};
+pub use http::{HttpConfig, OAuthConfig, RateLimit, TlsFiles, parse_bind, parse_proxy};
 pub use tasks::TasksConfig;
 
 /// A configuration problem, reported with exit code 1.

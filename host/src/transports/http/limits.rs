@@ -12,6 +12,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::Response;
 
+use super::forwarded::ClientAddr;
 use super::reject;
 use crate::caller::Principal;
 use crate::config::RateLimit;
@@ -95,11 +96,15 @@ impl RateLimiter {
 /// requests are refused with 429 (key guessing), whatever the rate limit.
 pub const AUTH_FAILURES: RateLimit = RateLimit { requests: 20, window: Duration::from_secs(60) };
 
-/// The client's IP address, as the listener saw it.
+/// The client's IP address: the listener's peer, or the client behind a
+/// trusted proxy ([`ClientAddr`]).
 fn peer(request: &Request) -> String {
-    match request.extensions().get::<ConnectInfo<SocketAddr>>() {
-        Some(ConnectInfo(peer)) => peer.ip().to_string(),
-        None => "unknown".into(),
+    match request.extensions().get::<ClientAddr>() {
+        Some(ClientAddr(client)) => client.to_string(),
+        None => match request.extensions().get::<ConnectInfo<SocketAddr>>() {
+            Some(ConnectInfo(peer)) => peer.ip().to_string(),
+            None => "unknown".into(),
+        },
     }
 }
 

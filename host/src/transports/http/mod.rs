@@ -26,6 +26,7 @@
 
 mod auth;
 mod connections;
+mod forwarded;
 mod headers;
 mod limits;
 mod ops;
@@ -196,7 +197,10 @@ impl HttpServer {
         self.guards.auth.prefetch_keys();
         let (max_connections, header_timeout) = (self.config.max_connections, self.config.header_timeout);
         let admin = admin_routes(admin, &self.config, &self.guards, close_streams.clone());
-        let app = router(state, &self.config, self.guards, close_streams).merge(admin);
+        let forwarding = Arc::new(forwarded::Forwarding::new(self.config.trusted_proxies.clone(), self.tls.is_some()));
+        let app = router(state, &self.config, self.guards, close_streams)
+            .merge(admin)
+            .layer(from_fn_with_state(forwarding, forwarded::resolve));
         connections::serve(self.listener, app, self.tls, max_connections, header_timeout, stop_accepting).await;
         Ok(())
     }

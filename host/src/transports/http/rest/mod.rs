@@ -40,6 +40,7 @@ use rmcp::model::{CallToolResponse, CallToolResult, ContentBlock, JsonObject};
 use serde_json::{Value, json};
 use tokio_util::sync::CancellationToken;
 
+use super::forwarded::Scheme;
 use super::{Credentials, Guards, limits, reject};
 use crate::caller::{CallContext, Principal};
 use crate::config::HttpConfig;
@@ -106,16 +107,14 @@ impl Rest {
     }
 
     /// The base URL readers reach this host at: the configured one, else the
-    /// request's `Host` (with `X-Forwarded-Proto` from a reverse proxy).
-    fn base_url(&self, headers: &HeaderMap) -> Option<String> {
+    /// request's `Host` with the scheme the client used (`X-Forwarded-Proto`
+    /// counts from a trusted proxy only: [`Scheme`]).
+    fn base_url(&self, headers: &HeaderMap, scheme: Option<Scheme>) -> Option<String> {
         if let Some(url) = &self.public_url {
             return Some(url.clone());
         }
         let host = headers.get(header::HOST)?.to_str().ok()?;
-        let scheme = match headers.get("x-forwarded-proto").and_then(|v| v.to_str().ok()) {
-            Some(proto) if proto.eq_ignore_ascii_case("https") => "https",
-            _ => "http",
-        };
+        let Scheme(scheme) = scheme.unwrap_or(Scheme("http"));
         Some(format!("{scheme}://{host}"))
     }
 }
@@ -137,10 +136,11 @@ fn caller(principal: Option<Extension<Principal>>) -> Principal {
 async fn document(
     State(rest): State<Arc<Rest>>,
     principal: Option<Extension<Principal>>,
+    scheme: Option<Extension<Scheme>>,
     headers: HeaderMap,
 ) -> Response {
     let mut document = Value::clone(&rest.document(&caller(principal)));
-    if let Some(url) = rest.base_url(&headers) {
+    if let Some(url) = rest.base_url(&headers, scheme.map(|Extension(scheme)| scheme)) {
         document["servers"] = json!([{ "url": url }]);
     }
     axum::Json(document).into_response()
