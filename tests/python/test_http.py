@@ -418,6 +418,50 @@ async def test_guessing_keys_ends_in_429(portcullis_bin, plugin_dir, cache_dir):
         assert httpx.get(f"{srv.base}/healthz").status_code == 200
 
 
+async def test_a_key_limited_to_read_gets_403_insufficient_scope_for_a_write_tool(portcullis_bin, plugin_dir, cache_dir):
+    install(plugin_dir, "hello")
+    install(plugin_dir, "hello", as_name="greeter")
+    reader, writer, full = "reader-key-0123456789abcdef", "writer-key-0123456789abcdef", "full-key-0123456789abcdef00"
+    config = f"""
+[http.api_keys]
+reader = "{reader}"
+writer = "{writer}"
+full = "{full}"
+[http.api_key_scopes]
+reader = ["mcp:read"]
+writer = ["mcp:read", "mcp:write"]
+[http.tool_scopes]
+"greeter__*" = "mcp:read"
+"""
+    with http_server(portcullis_bin, plugin_dir, cache_dir, config=config) as srv:
+        def call(key: str, tool: str) -> httpx.Response:
+            headers, body = modern_call(tool, {"name": "Ada"})
+            return httpx.post(srv.url, json=body, headers={**headers, "Authorization": f"Bearer {key}"}, timeout=30)
+
+        # hello__hello has no read-only hint, so it needs mcp:write; the override makes greeter's read.
+        refused = call(reader, "hello__hello")
+        assert refused.status_code == 403, (refused.status_code, refused.text)
+        challenge = refused.headers["www-authenticate"]
+        assert 'error="insufficient_scope"' in challenge and 'scope="mcp:write"' in challenge, challenge
+        assert refused.json()["error"] == "insufficient_scope" and "mcp:write" in refused.json()["error_description"]
+        assert "Hello, Ada!" in call(reader, "greeter__hello").text
+        assert "Hello, Ada!" in call(writer, "hello__hello").text
+        assert "Hello, Ada!" in call(full, "hello__hello").text, "a key with no scopes listed is not limited"
+        # Listing is not a call: the reader sees every tool, so it knows what to ask for.
+        headers, body = modern_call("x", {})
+        body.update(method="tools/list", params={"_meta": body["params"]["_meta"]})
+        headers.update({"Mcp-Method": "tools/list", "Authorization": f"Bearer {reader}"})
+        headers.pop("Mcp-Name")
+        listed = answer_of(httpx.post(srv.url, json=body, headers=headers))
+        assert {"hello__hello", "greeter__hello"} <= {t["name"] for t in listed["result"]["tools"]}, listed
+        # The REST plane and the 2025-11-25 era check the same.
+        rest = httpx.post(f"{srv.base}/rest/tools/hello__hello", json={"name": "Ada"}, headers={"Authorization": f"Bearer {reader}"})
+        assert rest.status_code == 403 and 'scope="mcp:write"' in rest.headers["www-authenticate"], rest.text
+        session = RawSession(srv.url, Authorization=f"Bearer {reader}")
+        legacy = session.post({"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": {"name": "hello__hello", "arguments": {"name": "Ada"}}})
+        assert legacy.status_code == 403, (legacy.status_code, legacy.text)
+
+
 @pytest.mark.parametrize("trusted", [True, False])
 async def test_forwarded_headers_count_only_from_trusted_proxies(portcullis_bin, plugin_dir, cache_dir, trusted):
     config = '[http]\ntrusted_proxies = ["127.0.0.0/8"]\n' if trusted else None
@@ -619,6 +663,24 @@ async def test_oauth_resource_server_checks_jwts(portcullis_bin, plugin_dir, cac
 
         async with client_with_token(srv.url, token(key), "2026-07-28") as client:
             assert text_of(await client.call_tool("hello", {"name": "JWT"})) == "Hello, JWT!"
+
+
+async def test_with_require_scopes_a_tokens_scope_claim_limits_its_calls(portcullis_bin, plugin_dir, cache_dir, jwks):
+    key, jwks_url = jwks
+    install(plugin_dir, "hello")
+    config = f'[http.oauth]\nissuer = "{ISSUER}"\naudience = "{AUDIENCE}"\njwks_url = "{jwks_url}"\nrequire_scopes = true\n'
+    with http_server(portcullis_bin, plugin_dir, cache_dir, config=config) as srv:
+        def call(bearer: str) -> httpx.Response:
+            headers, body = modern_call("hello", {"name": "JWT"})
+            return httpx.post(srv.url, json=body, headers={**headers, "Authorization": f"Bearer {bearer}"}, timeout=30)
+
+        for claims in ({"scope": "mcp:read"}, {}, {"scp": ["mcp:read"]}):
+            refused = call(token(key, **claims))
+            assert refused.status_code == 403, (claims, refused.status_code, refused.text)
+            challenge = refused.headers["www-authenticate"]
+            assert 'scope="mcp:write"' in challenge and 'resource_metadata="https://mcp.test/' in challenge, challenge
+        for claims in ({"scope": "mcp:read mcp:write"}, {"scp": "mcp:write"}):
+            assert "Hello, JWT!" in call(token(key, **claims)).text, claims
 
 
 # --- Operations --------------------------------------------------------------------------------

@@ -29,6 +29,13 @@ pub struct HttpConfig {
     /// Bearer API keys by name; the name identifies the client in logs and
     /// rate limits.
     pub api_keys: BTreeMap<String, String>,
+    /// The scopes an API key is restricted to, by key name
+    /// (`[http.api_key_scopes]`); a key not listed may call every tool.
+    pub api_key_scopes: BTreeMap<String, Vec<String>>,
+    /// The scope a tool needs, by tool-name pattern (`[http.tool_scopes]`,
+    /// `*` any run of characters), over the default: `mcp:read` for tools
+    /// marked read-only, `mcp:write` for the rest.
+    pub tool_scopes: BTreeMap<String, String>,
     /// OAuth 2.1 resource-server mode, for deployments behind an
     /// authorization server.
     pub oauth: Option<OAuthConfig>,
@@ -83,6 +90,10 @@ pub struct OAuthConfig {
     /// This server's resource identifier (its public `/mcp` URL), announced in
     /// the protected-resource metadata; defaults to the audience.
     pub resource: String,
+    /// Whether a token's `scope` (or `scp`) claim limits the tools it may
+    /// call (`require_scopes`, default off: the issuer may know nothing of
+    /// MCP scopes).
+    pub require_scopes: bool,
 }
 
 /// At most `requests` per `window` for each client.
@@ -112,6 +123,8 @@ impl Default for HttpConfig {
                 .collect(),
             cors_origins: Vec::new(),
             api_keys: BTreeMap::new(),
+            api_key_scopes: BTreeMap::new(),
+            tool_scopes: BTreeMap::new(),
             oauth: None,
             rate_limit: None,
             max_body_bytes: 4 << 20,
@@ -187,6 +200,8 @@ pub(super) struct HttpFile {
     allowed_origins: Option<Vec<String>>,
     cors_origins: Option<Vec<String>>,
     api_keys: Option<BTreeMap<String, String>>,
+    api_key_scopes: Option<BTreeMap<String, Vec<String>>>,
+    tool_scopes: Option<BTreeMap<String, String>>,
     oauth: Option<OAuthFile>,
     rate_limit_requests: Option<u32>,
     rate_limit_window_ms: Option<u64>,
@@ -210,6 +225,8 @@ struct OAuthFile {
     audience: String,
     jwks_url: String,
     resource: Option<String>,
+    #[serde(default)]
+    require_scopes: bool,
 }
 
 impl HttpFile {
@@ -232,6 +249,18 @@ impl HttpFile {
                 return Err(ConfigError(format!("`http.api_keys.{name}` is too short: use at least 16 characters")));
             }
             http.api_keys = keys;
+        }
+        if let Some(scopes) = self.api_key_scopes {
+            for (name, granted) in &scopes {
+                check_scopes(&format!("http.api_key_scopes.{name}"), granted.iter())?;
+            }
+            http.api_key_scopes = scopes;
+        }
+        if let Some(scopes) = self.tool_scopes {
+            for (pattern, scope) in &scopes {
+                check_scopes(&format!("http.tool_scopes.\"{pattern}\""), std::iter::once(scope))?;
+            }
+            http.tool_scopes = scopes;
         }
         if let Some(oauth) = self.oauth {
             http.oauth = Some(oauth.validate()?);
@@ -281,6 +310,18 @@ impl HttpFile {
     }
 }
 
+/// Scope names are OAuth scope tokens (RFC 6749, section 3.3): visible
+/// ASCII without spaces, quotes or backslashes.
+fn check_scopes<'a>(key: &str, scopes: impl Iterator<Item = &'a String>) -> Result<(), ConfigError> {
+    for scope in scopes {
+        let valid = !scope.is_empty() && scope.chars().all(|c| c.is_ascii_graphic() && c != '"' && c != '\\');
+        if !valid {
+            return Err(ConfigError(format!("`{key}`: `{scope}` is not a scope name (such as `mcp:read`)")));
+        }
+    }
+    Ok(())
+}
+
 /// A duration setting in seconds: at least one.
 fn seconds(key: &str, secs: u64) -> Result<Duration, ConfigError> {
     match secs {
@@ -309,7 +350,14 @@ impl OAuthFile {
             return Err(ConfigError("`http.oauth.audience` must not be empty".into()));
         }
         let resource = self.resource.unwrap_or_else(|| self.audience.clone());
-        Ok(OAuthConfig { issuer: self.issuer, audience: self.audience, jwks_url: self.jwks_url, resource })
+        let require_scopes = self.require_scopes;
+        Ok(OAuthConfig {
+            issuer: self.issuer,
+            audience: self.audience,
+            jwks_url: self.jwks_url,
+            resource,
+            require_scopes,
+        })
     }
 }
 
@@ -376,6 +424,8 @@ mod tests {
             ("[http]\ntls_cert = \"cert.pem\"\n", vec![], "http.tls_key"),
             ("[http]\ntls_key = \"key.pem\"\n", vec![], "http.tls_cert"),
             ("[http]\ntrusted_proxies = [\"proxy.internal\"]\n", vec![], "proxy.internal"),
+            ("[http.api_key_scopes]\nci = [\"mcp read\"]\n", vec![], "http.api_key_scopes.ci"),
+            ("[http.tool_scopes]\n\"git__*\" = \"\"\n", vec![], "http.tool_scopes"),
             (
                 "[http.oauth]\nissuer = \"example\"\naudience = \"a\"\njwks_url = \"https://x/jwks\"\n",
                 vec![],

@@ -4,12 +4,15 @@
 //! them). With neither configured, requests pass unauthenticated.
 //!
 //! A refused request gets 401 with a `WWW-Authenticate: Bearer` challenge
-//! that, in OAuth mode, points at the resource metadata.
+//! that, in OAuth mode, points at the resource metadata. A credential limited
+//! to some scopes carries them on in the request ([`Granted`]), for the scope
+//! check of each call (`scopes`).
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 use axum::Router;
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -24,6 +27,7 @@ use serde_json::{Value, json};
 use tokio::sync::Mutex;
 
 use super::reject;
+use super::scopes::Granted;
 use crate::auth::{KeyRing, bearer};
 use crate::caller::Principal;
 use crate::config::{HttpConfig, OAuthConfig};
@@ -31,6 +35,8 @@ use crate::config::{HttpConfig, OAuthConfig};
 /// Checks credentials: the configured API keys, then (in OAuth mode) JWTs.
 pub struct Authenticator {
     keys: KeyRing,
+    /// The scopes of the keys limited to some, by key name.
+    key_scopes: BTreeMap<String, Granted>,
     oauth: Option<OAuth>,
 }
 
@@ -64,11 +70,15 @@ const KEYS_TTL: Duration = Duration::from_secs(600);
 const REFETCH_AFTER: Duration = Duration::from_secs(30);
 
 /// Middleware: lets authenticated requests through with their [`Principal`]
-/// in the extensions; refuses the others.
+/// (and [`Granted`], for a credential limited to scopes) in the extensions;
+/// refuses the others.
 pub async fn require(State(auth): State<Arc<Authenticator>>, mut request: Request, next: Next) -> Response {
     match auth.authenticate(request.headers()).await {
-        Ok(Some(principal)) => {
+        Ok(Some((principal, granted))) => {
             request.extensions_mut().insert(principal);
+            if let Some(granted) = granted {
+                request.extensions_mut().insert(granted);
+            }
             next.run(request).await
         }
         Ok(None) => next.run(request).await,
@@ -123,8 +133,16 @@ impl Authenticator {
     /// An authenticator for the configured API keys and OAuth issuer.
     pub fn new(config: &HttpConfig) -> Result<Self> {
         let keys = KeyRing::new(&config.api_keys);
+        if let Some(name) = config.api_key_scopes.keys().find(|name| !config.api_keys.contains_key(*name)) {
+            bail!("`http.api_key_scopes.{name}` names no key of `[http.api_keys]` (nor API_KEY)");
+        }
+        let key_scopes = config
+            .api_key_scopes
+            .iter()
+            .map(|(name, scopes)| (name.clone(), Granted(scopes.iter().cloned().collect())))
+            .collect();
         let oauth = config.oauth.clone().map(OAuth::new).transpose()?;
-        Ok(Self { keys, oauth })
+        Ok(Self { keys, key_scopes, oauth })
     }
 
     /// In OAuth mode, fetches the issuer's keys in the background, so that a
@@ -141,9 +159,9 @@ impl Authenticator {
         });
     }
 
-    /// The principal behind the request's credentials; `None` when no
-    /// authentication is configured.
-    async fn authenticate(&self, headers: &HeaderMap) -> Result<Option<Principal>, Refusal> {
+    /// The principal behind the request's credentials, with the scopes it is
+    /// limited to if it is; `None` when no authentication is configured.
+    async fn authenticate(&self, headers: &HeaderMap) -> Result<Option<(Principal, Option<Granted>)>, Refusal> {
         if self.keys.is_empty() && self.oauth.is_none() {
             return Ok(None);
         }
@@ -152,7 +170,7 @@ impl Authenticator {
             invalid_token: false,
         })?;
         if let Some(name) = self.keys.name_of(token) {
-            return Ok(Some(Principal::api_key(name)));
+            return Ok(Some((Principal::api_key(name), self.key_scopes.get(name).cloned())));
         }
         match &self.oauth {
             Some(oauth) => oauth.verify(token).await.map(Some),
@@ -160,13 +178,27 @@ impl Authenticator {
         }
     }
 
-    /// The `WWW-Authenticate` value, with an `invalid_token` error when the
-    /// client sent a token that did not pass.
-    fn challenge(&self, invalid_token: Option<&str>) -> HeaderValue {
+    /// The start of every `WWW-Authenticate` value: the scheme, the realm
+    /// and, in OAuth mode, the resource metadata.
+    fn bearer_challenge(&self) -> String {
         let mut value = String::from("Bearer realm=\"portcullis\"");
         if let Some(oauth) = &self.oauth {
             value.push_str(&format!(", resource_metadata=\"{}\"", oauth.metadata_url));
         }
+        value
+    }
+
+    /// The `WWW-Authenticate` value of a call refused for lacking `scope`
+    /// (a scope name from the configuration: visible ASCII, no quotes).
+    pub fn insufficient_scope(&self, scope: &str) -> HeaderValue {
+        let value = format!("{}, error=\"insufficient_scope\", scope=\"{scope}\"", self.bearer_challenge());
+        HeaderValue::from_str(&value).expect("built from visible ASCII")
+    }
+
+    /// The `WWW-Authenticate` value, with an `invalid_token` error when the
+    /// client sent a token that did not pass.
+    fn challenge(&self, invalid_token: Option<&str>) -> HeaderValue {
+        let mut value = self.bearer_challenge();
         if let Some(why) = invalid_token {
             let why: String =
                 why.chars().filter(|c| c.is_ascii_graphic() || *c == ' ').filter(|c| *c != '"' && *c != '\\').collect();
@@ -182,6 +214,24 @@ impl Authenticator {
 struct Claims {
     sub: Option<String>,
     client_id: Option<String>,
+    /// Space-separated scopes (RFC 9068).
+    scope: Option<String>,
+    /// Scopes as some issuers write them: a list, or space-separated.
+    scp: Option<Value>,
+}
+
+impl Claims {
+    /// The scopes the token grants, from `scope` or else `scp`.
+    fn granted(&self) -> Granted {
+        match (&self.scope, &self.scp) {
+            (Some(scope), _) => Granted::parse(scope),
+            (None, Some(Value::String(scp))) => Granted::parse(scp),
+            (None, Some(Value::Array(scp))) => {
+                Granted(scp.iter().filter_map(Value::as_str).map(str::to_string).collect())
+            }
+            _ => Granted(Default::default()),
+        }
+    }
 }
 
 impl OAuth {
@@ -195,8 +245,8 @@ impl OAuth {
     }
 
     /// Checks a JWT's signature (with the issuer's key named by its `kid`),
-    /// issuer, audience and expiry.
-    async fn verify(&self, token: &str) -> Result<Principal, Refusal> {
+    /// issuer, audience and expiry; with `require_scopes`, its scopes come too.
+    async fn verify(&self, token: &str) -> Result<(Principal, Option<Granted>), Refusal> {
         let invalid = |why: String| Refusal::Unauthorized { why, invalid_token: true };
         let header = jsonwebtoken::decode_header(token)
             .map_err(|e| invalid(format!("the token is neither a valid API key nor a JWT ({e})")))?;
@@ -223,8 +273,9 @@ impl OAuth {
                 _ => format!("the token is not valid: {e}"),
             })
         })?;
+        let granted = self.config.require_scopes.then(|| claims.claims.granted());
         let who = claims.claims.sub.or(claims.claims.client_id).unwrap_or_else(|| "anonymous".into());
-        Ok(Principal::token(&self.config.issuer, &who))
+        Ok((Principal::token(&self.config.issuer, &who), granted))
     }
 
     /// The issuer's key named `kid` (or its only key when the token names
@@ -285,9 +336,7 @@ fn metadata_url(resource: &str) -> Result<String> {
     let uri: axum::http::Uri =
         resource.parse().with_context(|| format!("`http.oauth.resource` is not a URL: `{resource}`"))?;
     let (Some(scheme), Some(authority)) = (uri.scheme_str(), uri.authority()) else {
-        anyhow::bail!(
-            "`http.oauth.resource` must be an absolute URL such as `https://mcp.example.com/mcp`, not `{resource}`"
-        );
+        bail!("`http.oauth.resource` must be an absolute URL such as `https://mcp.example.com/mcp`, not `{resource}`");
     };
     let path = uri.path().trim_end_matches('/');
     Ok(format!("{scheme}://{authority}/.well-known/oauth-protected-resource{path}"))
@@ -312,11 +361,25 @@ mod tests {
     async fn api_keys_name_their_principal() {
         let auth = authenticator(&[("ci", "0123456789abcdef"), ("ops", "fedcba9876543210")]);
         let principal = auth.authenticate(&with_auth("Bearer fedcba9876543210")).await.ok().flatten();
-        assert_eq!(principal, Some(Principal::api_key("ops")));
+        assert_eq!(principal, Some((Principal::api_key("ops"), None)));
         assert!(auth.authenticate(&with_auth("bearer 0123456789abcdef")).await.is_ok());
         for refused in [with_auth("Bearer 0123456789abcdeF"), with_auth("Basic 0123456789abcdef"), HeaderMap::new()] {
             assert!(matches!(auth.authenticate(&refused).await, Err(Refusal::Unauthorized { .. })));
         }
+    }
+
+    #[tokio::test]
+    async fn a_key_limited_to_scopes_carries_them_and_a_scope_for_no_key_is_refused() {
+        let api_keys = [("ci".to_string(), "0123456789abcdef".to_string())].into();
+        let api_key_scopes = [("ci".to_string(), vec!["mcp:read".to_string()])].into();
+        let auth = Authenticator::new(&HttpConfig { api_keys, api_key_scopes, ..HttpConfig::default() }).unwrap();
+        let (_, granted) = auth.authenticate(&with_auth("Bearer 0123456789abcdef")).await.ok().flatten().unwrap();
+        assert_eq!(granted, Some(Granted(["mcp:read".to_string()].into())));
+        let api_key_scopes = [("ghost".to_string(), vec!["mcp:read".to_string()])].into();
+        let error = Authenticator::new(&HttpConfig { api_key_scopes, ..HttpConfig::default() }).err().unwrap();
+        assert!(error.to_string().contains("http.api_key_scopes.ghost"), "{error}");
+        let challenge = auth.insufficient_scope("mcp:write");
+        assert_eq!(challenge, "Bearer realm=\"portcullis\", error=\"insufficient_scope\", scope=\"mcp:write\"");
     }
 
     #[tokio::test]

@@ -32,6 +32,7 @@ mod limits;
 mod ops;
 mod origin;
 mod rest;
+mod scopes;
 mod sessions;
 mod shutdown;
 mod sse;
@@ -101,6 +102,7 @@ struct Guards {
     cors: CorsLayer,
     max_body_bytes: usize,
     request_timeout: Duration,
+    tool_scopes: scopes::ToolScopes,
 }
 
 /// Whether a guarded route needs credentials (when authentication is
@@ -124,6 +126,17 @@ impl Guards {
             cors: cors(config)?,
             max_body_bytes: config.max_body_bytes,
             request_timeout: config.request_timeout,
+            tool_scopes: scopes::ToolScopes::new(config),
+        })
+    }
+
+    /// The scope check of tool calls over `state`'s tools.
+    fn scope_guard(&self, state: &Arc<McpState>) -> Arc<scopes::ScopeGuard> {
+        Arc::new(scopes::ScopeGuard {
+            scopes: self.tool_scopes.clone(),
+            state: state.clone(),
+            auth: self.auth.clone(),
+            max_body_bytes: self.max_body_bytes,
         })
     }
 
@@ -252,7 +265,8 @@ fn router(state: Arc<McpState>, config: &HttpConfig, guards: Guards, close_strea
     let mcp = Router::new()
         .route_service("/mcp", streamable)
         .layer(from_fn_with_state(config.max_body_bytes, headers::name_notifications))
-        .merge(sse::routes(state.clone(), close_streams));
+        .merge(sse::routes(state.clone(), close_streams))
+        .layer(from_fn_with_state(guards.scope_guard(&state), scopes::check_calls));
     let mcp = guards.wrap(mcp, &state, Credentials::Required);
     let rest = rest::routes(state.clone(), config, &guards);
     let metrics = Router::new()

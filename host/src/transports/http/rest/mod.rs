@@ -41,6 +41,7 @@ use serde_json::{Value, json};
 use tokio_util::sync::CancellationToken;
 
 use super::forwarded::Scheme;
+use super::scopes::{Granted, ScopeGuard};
 use super::{Credentials, Guards, limits, reject};
 use crate::caller::{CallContext, Principal};
 use crate::config::HttpConfig;
@@ -52,7 +53,7 @@ const PLANE: &str = "REST (`/rest/tools`)";
 
 /// The REST plane's routes, each behind the MCP routes' guards.
 pub(super) fn routes(state: Arc<McpState>, config: &HttpConfig, guards: &Guards) -> Router {
-    let rest = Arc::new(Rest::new(state.clone(), config));
+    let rest = Arc::new(Rest::new(state.clone(), config, guards.scope_guard(&state)));
     let calls = Router::new().route("/rest/tools/{name}", post(call)).with_state(rest.clone());
     let document = Router::new().route("/rest/openapi.json", get(document)).with_state(rest);
     guards.wrap(calls, &state, Credentials::Required).merge(guards.wrap(document, &state, Credentials::Optional))
@@ -67,6 +68,8 @@ struct Rest {
     bearer: bool,
     max_body_bytes: usize,
     documents: Mutex<Option<Documents>>,
+    /// The scope check of calls.
+    scopes: Arc<ScopeGuard>,
 }
 
 /// The documents of one registry snapshot.
@@ -79,13 +82,14 @@ struct Documents {
 }
 
 impl Rest {
-    fn new(mcp: Arc<McpState>, config: &HttpConfig) -> Self {
+    fn new(mcp: Arc<McpState>, config: &HttpConfig, scopes: Arc<ScopeGuard>) -> Self {
         Self {
             mcp,
             public_url: public_url(config),
             bearer: !config.api_keys.is_empty() || config.oauth.is_some(),
             max_body_bytes: config.max_body_bytes,
             documents: Mutex::default(),
+            scopes,
         }
     }
 
@@ -151,6 +155,7 @@ async fn call(
     State(rest): State<Arc<Rest>>,
     Path(name): Path<String>,
     principal: Option<Extension<Principal>>,
+    granted: Option<Extension<Granted>>,
     deadline: Option<Extension<ResponseDeadline>>,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
@@ -159,6 +164,11 @@ async fn call(
         let why = format!("there is no tool `{name}`; GET /rest/openapi.json lists the tools you may call");
         return reject(StatusCode::NOT_FOUND, "not_found", why);
     };
+    if let Some(Extension(granted)) = granted
+        && let Some(scope) = rest.scopes.missing(&principal, &granted, &name)
+    {
+        return rest.scopes.refusal(&name, &scope);
+    }
     let arguments = match body {
         Ok(body) => match arguments(&body) {
             Ok(arguments) => arguments,
@@ -241,6 +251,7 @@ mod tests {
                 audience: "aud".into(),
                 jwks_url: "https://issuer/jwks".into(),
                 resource: resource.into(),
+                require_scopes: false,
             }),
             ..HttpConfig::default()
         };
