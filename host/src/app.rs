@@ -68,6 +68,9 @@ impl App {
             policy: PolicyChain::new(config.docker.operator_policy()),
             docker,
         });
+        if config.chatgpt_search_fetch {
+            services.registry.insert_server(Arc::new(crate::chatgpt::SearchFetch::default()));
+        }
         let upstreams = Upstreams::start(config.servers.clone(), &services).with_max_servers(config.max_servers);
         let loader = Arc::new(Loader::new(runtime, services.clone(), config.clone(), disabled.into_iter().collect()));
         let loaded = loader.load_all().await;

@@ -17,6 +17,7 @@
 //! transports, admin       stdio, Streamable HTTP, legacy SSE, tools over REST; the admin REST API
 //! auth                    credentials shared by the planes (named keys)
 //! protocol                the MCP surface over the registry (one McpSession)
+//! chatgpt                 the host's own `search` and `fetch` over the resources
 //! plugins                 runtime, loading, limits, hot reload, registry, imports
 //! config                  portcullis.toml and the environment, gathering each
 //!                         capability's own settings (docker::DockerConfig)
@@ -35,6 +36,7 @@ pub mod admin;
 pub mod app;
 pub mod auth;
 pub mod caller;
+pub mod chatgpt;
 pub mod cli;
 pub mod config;
 pub mod dashboard;

@@ -70,7 +70,7 @@ pub struct ToolView {
     pub name: String,
     /// The plugin or server that serves it.
     pub provider: String,
-    /// `plugin` or `server`.
+    /// `plugin`, `server`, or `host` (the host's own `search` and `fetch`).
     pub provider_kind: &'static str,
     /// What it does.
     pub description: String,
@@ -184,6 +184,7 @@ impl AdminState {
                 provider_kind: match route.provider.kind() {
                     ProviderKind::Plugin => "plugin",
                     ProviderKind::Server => "server",
+                    ProviderKind::Host => "host",
                 },
                 description: route.tool.description.clone(),
                 input_schema: serde_json::from_str(&route.tool.input_schema).unwrap_or(Value::Null),

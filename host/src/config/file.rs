@@ -43,6 +43,8 @@ pub struct ConfigFile {
     admin: super::admin::AdminFile,
     #[serde(default)]
     tasks: super::tasks::TasksFile,
+    #[serde(default)]
+    chatgpt: super::chatgpt::ChatGptFile,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -244,6 +246,7 @@ impl ConfigFile {
         self.activity.apply(&mut config.activity)?;
         self.admin.apply(&mut config.admin)?;
         self.tasks.apply(&mut config.tasks)?;
+        config.chatgpt_search_fetch = self.chatgpt.search_fetch(config.chatgpt_search_fetch);
         for (name, server) in self.servers {
             config.servers.push(server.resolve(&name, config.servers_startup_timeout).map_err(ConfigError)?);
         }

@@ -4,6 +4,7 @@
 
 mod admin;
 mod aliases;
+mod chatgpt;
 mod docker_admin;
 mod file;
 mod http;
@@ -70,6 +71,9 @@ pub struct Config {
     pub admin: AdminConfig,
     /// `[tasks]`: how long task results are kept, how many may run.
     pub tasks: TasksConfig,
+    /// `[chatgpt] search_fetch`: whether the host offers ChatGPT's `search`
+    /// and `fetch` tools over the published resources.
+    pub chatgpt_search_fetch: bool,
 }
 
 /// What `[plugins.<name>]` says about one plugin.
@@ -108,6 +112,7 @@ impl Default for Config {
             activity: crate::state::ActivityConfig::default(),
             admin: AdminConfig::default(),
             tasks: TasksConfig::default(),
+            chatgpt_search_fetch: false,
         }
     }
 }

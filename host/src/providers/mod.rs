@@ -38,6 +38,8 @@ pub enum ProviderKind {
     Plugin,
     /// An upstream MCP server.
     Server,
+    /// The host itself (ChatGPT's `search` and `fetch`).
+    Host,
 }
 
 /// Something that serves MCP capabilities. Every method may be called

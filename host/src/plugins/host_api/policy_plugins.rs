@@ -65,7 +65,9 @@ impl HostServices {
             provider: route.provider.name().to_string(),
             provider_kind: match route.provider.kind() {
                 providers::ProviderKind::Plugin => ProviderKind::Plugin,
-                providers::ProviderKind::Server => ProviderKind::Server,
+                // The contract knows plugins and servers: the host's own tools
+                // (`search`, `fetch`) show as a server named after them.
+                providers::ProviderKind::Server | providers::ProviderKind::Host => ProviderKind::Server,
             },
             tool: route.tool.name.clone(),
             public_name: public_name.to_string(),
