@@ -58,7 +58,7 @@ impl Forwarding {
         // The nearest hop first: the first one we do not trust is the client;
         // if we trust them all, the farthest is.
         let client = hops.iter().rev().find(|hop| !self.trusts(**hop)).or(hops.first()).copied().unwrap_or(peer);
-        let forwarded = headers.get_all("x-forwarded-proto").iter().filter_map(|v| v.to_str().ok()).last();
+        let forwarded = headers.get_all("x-forwarded-proto").iter().filter_map(|v| v.to_str().ok()).next_back();
         let scheme = match forwarded.and_then(|v| v.rsplit(',').next()).map(str::trim) {
             Some(proto) if proto.eq_ignore_ascii_case("https") => "https",
             Some(proto) if proto.eq_ignore_ascii_case("http") => "http",
