@@ -63,6 +63,9 @@ pub(super) async fn call_tool(
             return running.await.0;
         }
     };
+    // An ask that comes later is answered "no" (its channel is gone), rather
+    // than waiting for a reply that would never come.
+    drop(asked);
     match state.tasks().open(&owner, cancel, resume) {
         Ok(task) => {
             let handle = TaskHandle::new(state.tasks().clone(), task.task_id.clone());
