@@ -10,8 +10,14 @@ set -euo pipefail
 
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$REPO_ROOT"
-# Each line says how long the run has taken, so a slow stage shows in CI's log.
-log() { printf '[test %dm%02ds] %s\n' $((SECONDS / 60)) $((SECONDS % 60)) "$*" >&2; }
+# Each line says how long the run has taken, so a slow stage shows in CI's log,
+# and how much disk is left, since a CI machine once ran out of it mid-build.
+log() {
+    printf '[test %dm%02ds, %s free] %s\n' $((SECONDS / 60)) $((SECONDS % 60)) \
+        "$(df -h --output=avail . | tail -n 1 | tr -d ' ')" "$*" >&2
+}
+# A fresh clone gains nothing from incremental compilation but its disk use.
+if [[ -n ${CI:-} ]]; then export CARGO_INCREMENTAL=0; fi
 
 log "set-up"
 scripts/setup.sh
