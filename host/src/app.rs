@@ -11,6 +11,7 @@ use tokio_util::sync::CancellationToken;
 use crate::admin::AdminState;
 use crate::config::Config;
 use crate::docker::DockerService;
+use crate::oauth::AuthorizationServer;
 use crate::plugins::{CompileCache, HostServices, Loader, PluginRuntime};
 use crate::policy::PolicyChain;
 use crate::protocol::McpState;
@@ -27,6 +28,8 @@ pub struct App {
     pub mcp: Arc<McpState>,
     /// The admin API's state.
     pub admin: Arc<AdminState>,
+    /// The built-in authorization server (`[oauth_server]`), when on.
+    pub oauth: Option<Arc<AuthorizationServer>>,
     /// Fires on shutdown; background tasks stop.
     pub shutdown: CancellationToken,
 }
@@ -82,6 +85,14 @@ impl App {
             }
             tokio::spawn(crate::plugins::watch(dir.clone(), loader.clone(), shutdown.clone()));
         }
+        let oauth = match config.oauth_server.clone() {
+            Some(oauth) => {
+                let server = AuthorizationServer::start(oauth, state.clone()).await?;
+                server.start_sweeper(shutdown.clone());
+                Some(server)
+            }
+            None => None,
+        };
         let stored_tasks = state.run(|s| s.tasks()).await?;
         let mcp = McpState::new(services, upstreams, state, config.tasks.clone());
         let interrupted = mcp.tasks().restore(stored_tasks);
@@ -89,7 +100,7 @@ impl App {
             tracing::warn!(tasks = interrupted, "tasks that were running when the host stopped are now failed");
         }
         let admin = AdminState::start(mcp.clone(), loader, &config.admin).await?;
-        Ok(App { mcp, admin, shutdown })
+        Ok(App { mcp, admin, oauth, shutdown })
     }
 
     /// Stops background work and releases what this instance owns: every

@@ -41,6 +41,7 @@ pub mod cli;
 pub mod config;
 pub mod dashboard;
 pub mod docker;
+pub mod oauth;
 pub mod plugins;
 pub mod policy;
 pub mod protocol;

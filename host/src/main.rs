@@ -80,6 +80,24 @@ enum Command {
         #[command(subcommand)]
         command: portcullis::cli::plugin::PluginCommand,
     },
+    /// The authorization server's users (`[oauth_server]`): add, list, remove.
+    Users {
+        /// Where the state database is.
+        #[command(flatten)]
+        state: portcullis::cli::accounts::StateArgs,
+        /// What to do.
+        #[command(subcommand)]
+        command: portcullis::cli::accounts::UsersCommand,
+    },
+    /// The authorization server's signing keys.
+    Oauth {
+        /// Where the state database is.
+        #[command(flatten)]
+        state: portcullis::cli::accounts::StateArgs,
+        /// What to do.
+        #[command(subcommand)]
+        command: portcullis::cli::accounts::OAuthCommand,
+    },
     #[command(flatten)]
     Ops(portcullis::cli::Command),
 }
@@ -97,6 +115,8 @@ fn main() -> ExitCode {
         Command::Health(args) => return portcullis::cli::check::health(args),
         Command::Config { command } => return portcullis::cli::check::config_check(command),
         Command::Plugin { command } => return portcullis::cli::plugin::run(command),
+        Command::Users { state, command } => return portcullis::cli::accounts::users(state, command),
+        Command::Oauth { state, command } => return portcullis::cli::accounts::oauth(state, command),
     };
     let mut config = match Config::load(config.as_deref(), &ProcessEnv) {
         Ok(config) => config,
@@ -210,8 +230,13 @@ async fn serve(config: Config, transports: Transports) -> ExitCode {
             }
             Err(e) => tracing::warn!("serving MCP over HTTP on an address the OS will not name: {e}"),
         }
-        let serve =
-            server.serve(app.mcp.clone(), app.admin.clone(), stop_accepting.clone(), app.shutdown.child_token());
+        let serve = server.serve(
+            app.mcp.clone(),
+            app.admin.clone(),
+            app.oauth.clone(),
+            stop_accepting.clone(),
+            app.shutdown.child_token(),
+        );
         running.push(named("HTTP", tokio::spawn(serve)));
     }
     if transports.stdio {

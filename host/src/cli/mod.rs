@@ -14,6 +14,7 @@
 //! error, a server that did not start, a tool error, an unhealthy server),
 //! 2 the command line is wrong or no admin API answered at the URL.
 
+pub mod accounts;
 mod activity;
 pub mod check;
 pub mod client;

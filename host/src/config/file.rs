@@ -45,6 +45,7 @@ pub struct ConfigFile {
     tasks: super::tasks::TasksFile,
     #[serde(default)]
     chatgpt: super::chatgpt::ChatGptFile,
+    oauth_server: Option<super::oauth_server::OAuthServerFile>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -247,6 +248,9 @@ impl ConfigFile {
         self.admin.apply(&mut config.admin)?;
         self.tasks.apply(&mut config.tasks)?;
         config.chatgpt_search_fetch = self.chatgpt.search_fetch(config.chatgpt_search_fetch);
+        if let Some(oauth_server) = self.oauth_server {
+            oauth_server.apply(&mut config.oauth_server)?;
+        }
         for (name, server) in self.servers {
             config.servers.push(server.resolve(&name, config.servers_startup_timeout).map_err(ConfigError)?);
         }

@@ -8,6 +8,7 @@ mod chatgpt;
 mod docker_admin;
 mod file;
 mod http;
+mod oauth_server;
 mod state;
 mod tasks;
 
@@ -20,6 +21,7 @@ use crate::caller::{Grant, Limits, PluginPolicy};
 pub use admin::AdminConfig;
 pub use file::ConfigFile;
 pub use http::{HttpConfig, OAuthConfig, RateLimit, TlsFiles, parse_bind, parse_proxy};
+pub use oauth_server::{ClientConfig, OAuthServerConfig, SCOPES};
 pub use tasks::TasksConfig;
 
 /// A configuration problem, reported with exit code 1.
@@ -74,6 +76,8 @@ pub struct Config {
     /// `[chatgpt] search_fetch`: whether the host offers ChatGPT's `search`
     /// and `fetch` tools over the published resources.
     pub chatgpt_search_fetch: bool,
+    /// `[oauth_server]`: the built-in authorization server, when on.
+    pub oauth_server: Option<OAuthServerConfig>,
 }
 
 /// What `[plugins.<name>]` says about one plugin.
@@ -113,6 +117,7 @@ impl Default for Config {
             admin: AdminConfig::default(),
             tasks: TasksConfig::default(),
             chatgpt_search_fetch: false,
+            oauth_server: None,
         }
     }
 }
@@ -178,6 +183,7 @@ impl Config {
         if let Some(problem) = config.apply_env(env).into_iter().next() {
             return Err(problem);
         }
+        config.serve_own_tokens()?;
         config.check_server_count()?;
         Ok(config)
     }
@@ -204,6 +210,7 @@ impl Config {
             }
         }
         problems.extend(config.apply_env(env));
+        problems.extend(config.serve_own_tokens().err());
         problems.extend(config.load_servers_file().err());
         problems.extend(config.log_filter().err());
         (config, problems)
@@ -229,6 +236,12 @@ impl Config {
         let mut copy = self.clone();
         for key in copy.http.api_keys.values_mut().chain(copy.admin.keys.values_mut()) {
             *key = REDACTED.into();
+        }
+        if let Some(server) = &mut copy.oauth_server {
+            let secrets = server.clients.values_mut().filter_map(|c| c.secret.as_mut());
+            for secret in secrets.chain(server.admin_password.as_mut()) {
+                *secret = REDACTED.into();
+            }
         }
         copy
     }
@@ -265,6 +278,7 @@ impl Config {
         }
         problems.extend(self.http.apply_env(env).err());
         problems.extend(self.admin.apply_env(env).err());
+        problems.extend(OAuthServerConfig::apply_env(&mut self.oauth_server, env).err());
         if let Some(dir) = env.var("PORTCULLIS_STATE_DIR") {
             self.state_dir = Some(dir.into());
         }
@@ -272,6 +286,39 @@ impl Config {
             self.servers_file = Some(path.into());
         }
         problems
+    }
+
+    /// With the built-in authorization server on, makes `/mcp` accept its
+    /// tokens (resource-server mode for its issuer and resource, scopes
+    /// required) and lets its public URL through the Host and Origin checks.
+    /// `[http.oauth]` (another issuer) cannot be combined with it.
+    fn serve_own_tokens(&mut self) -> Result<(), ConfigError> {
+        let Some(server) = &self.oauth_server else { return Ok(()) };
+        if self.http.oauth.as_ref().is_some_and(|oauth| oauth.issuer != server.issuer) {
+            return Err(ConfigError(
+                "`[http.oauth]` (tokens from another issuer) and `[oauth_server]` (this host issues them) cannot both be set; remove one".into(),
+            ));
+        }
+        self.http.oauth = Some(OAuthConfig {
+            issuer: server.issuer.clone(),
+            audience: server.resource.clone(),
+            jwks_url: format!("{}/.well-known/jwks.json", server.issuer),
+            resource: server.resource.clone(),
+            require_scopes: true,
+        });
+        let url: ::http::Uri =
+            server.issuer.parse().map_err(|_| ConfigError("`oauth_server.issuer` is not a URL".into()))?;
+        if let Some(authority) = url.authority() {
+            let host = authority.host().to_string();
+            if !self.http.allowed_hosts.contains(&host) && !self.http.allowed_hosts.iter().any(|h| h == "*") {
+                self.http.allowed_hosts.push(host);
+            }
+            let origin = format!("{}://{authority}", url.scheme_str().unwrap_or("https"));
+            if !self.http.allowed_origins.contains(&origin) {
+                self.http.allowed_origins.push(origin);
+            }
+        }
+        Ok(())
     }
 
     /// Adds the servers of `servers_file`, if set, to `servers`; a name that

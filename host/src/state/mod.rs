@@ -69,6 +69,21 @@ pub struct StoredTask {
     pub tool: String,
 }
 
+/// A record of the authorization server (a client, a code, a grant, a key,
+/// a user, …): the owning module keeps its shape in `body`, under a `kind`
+/// and an `id` unique within it. An expired record reads as absent.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StoredRecord {
+    /// What it is (`client`, `code`, …).
+    pub kind: String,
+    /// Its id within the kind.
+    pub id: String,
+    /// Its content, as JSON.
+    pub body: serde_json::Value,
+    /// When it expires, in milliseconds since the Unix epoch; `None` never.
+    pub expires_at_ms: Option<i64>,
+}
+
 /// One activity record: a tool call, or a change made through the admin API.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ActivityEntry {
@@ -163,6 +178,16 @@ pub trait Store: Send + Sync + 'static {
     fn put_task(&self, task: &StoredTask) -> Result<(), StateError>;
     /// Forgets these tasks.
     fn delete_tasks(&self, ids: &[String]) -> Result<(), StateError>;
+    /// Adds or replaces a record.
+    fn put_record(&self, record: &StoredRecord) -> Result<(), StateError>;
+    /// The record `kind`/`id`, unless it is missing or expired at `now_ms`.
+    fn record(&self, kind: &str, id: &str, now_ms: i64) -> Result<Option<StoredRecord>, StateError>;
+    /// Every record of `kind` not expired at `now_ms`, by id.
+    fn records(&self, kind: &str, now_ms: i64) -> Result<Vec<StoredRecord>, StateError>;
+    /// Removes a record; whether it was there.
+    fn delete_record(&self, kind: &str, id: &str) -> Result<bool, StateError>;
+    /// Removes every record expired at `now_ms`; how many went.
+    fn prune_records(&self, now_ms: i64) -> Result<u64, StateError>;
 }
 
 /// The state of one host: its store, its activity log, and the counters of

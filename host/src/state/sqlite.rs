@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use rusqlite::{Connection, OptionalExtension, params, params_from_iter};
 
-use super::{ActivityEntry, ActivityFilter, StateError, Store, StoredServer, StoredTask};
+use super::{ActivityEntry, ActivityFilter, StateError, Store, StoredRecord, StoredServer, StoredTask};
 
 /// The schema, one step per version: step `i` takes `user_version` from `i`
 /// to `i + 1`. Append only; never edit a step that has shipped.
@@ -23,6 +23,9 @@ const MIGRATIONS: &[&str] = &[
      CREATE INDEX activity_at ON activity (at_ms);",
     "CREATE TABLE tasks (id TEXT PRIMARY KEY, owner TEXT NOT NULL, task TEXT NOT NULL, ended_at_ms INTEGER);",
     "ALTER TABLE tasks ADD COLUMN tool TEXT NOT NULL DEFAULT '';",
+    "CREATE TABLE records (kind TEXT NOT NULL, id TEXT NOT NULL, body TEXT NOT NULL, expires_at_ms INTEGER,
+         PRIMARY KEY (kind, id));
+     CREATE INDEX records_expiry ON records (expires_at_ms);",
 ];
 
 /// How long a statement waits for a lock another process holds.
@@ -111,6 +114,16 @@ const ACTIVITY_COLUMNS: &str = "id, at_ms, kind, principal, session, transport, 
 /// A JSON column that does not parse.
 fn bad_json(column: usize, error: serde_json::Error) -> rusqlite::Error {
     rusqlite::Error::FromSqlConversionFailure(column, rusqlite::types::Type::Text, error.into())
+}
+
+fn record_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<StoredRecord> {
+    let body: String = row.get(2)?;
+    Ok(StoredRecord {
+        kind: row.get(0)?,
+        id: row.get(1)?,
+        body: serde_json::from_str(&body).map_err(|e| bad_json(2, e))?,
+        expires_at_ms: row.get(3)?,
+    })
 }
 
 fn activity_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<ActivityEntry> {
@@ -301,6 +314,48 @@ impl Store for SqliteStore {
             transaction.commit()
         })
     }
+
+    fn put_record(&self, record: &StoredRecord) -> Result<(), StateError> {
+        self.with(|c| {
+            c.execute(
+                "INSERT INTO records (kind, id, body, expires_at_ms) VALUES (?1, ?2, ?3, ?4) ON CONFLICT (kind, id) \
+                 DO UPDATE SET body = excluded.body, expires_at_ms = excluded.expires_at_ms",
+                params![record.kind, record.id, record.body.to_string(), record.expires_at_ms],
+            )
+            .map(drop)
+        })
+    }
+
+    fn record(&self, kind: &str, id: &str, now_ms: i64) -> Result<Option<StoredRecord>, StateError> {
+        self.with(|c| {
+            c.query_row(
+                "SELECT kind, id, body, expires_at_ms FROM records WHERE kind = ?1 AND id = ?2 \
+                 AND (expires_at_ms IS NULL OR expires_at_ms > ?3)",
+                params![kind, id, now_ms],
+                record_row,
+            )
+            .optional()
+        })
+    }
+
+    fn records(&self, kind: &str, now_ms: i64) -> Result<Vec<StoredRecord>, StateError> {
+        self.with(|c| {
+            let mut statement = c.prepare(
+                "SELECT kind, id, body, expires_at_ms FROM records WHERE kind = ?1 \
+                 AND (expires_at_ms IS NULL OR expires_at_ms > ?2) ORDER BY id",
+            )?;
+            let rows = statement.query_map(params![kind, now_ms], record_row)?;
+            rows.collect()
+        })
+    }
+
+    fn delete_record(&self, kind: &str, id: &str) -> Result<bool, StateError> {
+        self.with(|c| c.execute("DELETE FROM records WHERE kind = ?1 AND id = ?2", [kind, id]).map(|n| n > 0))
+    }
+
+    fn prune_records(&self, now_ms: i64) -> Result<u64, StateError> {
+        self.with(|c| c.execute("DELETE FROM records WHERE expires_at_ms <= ?1", [now_ms]).map(|n| n as u64))
+    }
 }
 
 #[cfg(test)]
@@ -323,6 +378,30 @@ mod tests {
         assert_eq!(store.disabled_plugins().unwrap(), vec!["faulty".to_string()]);
         assert!(store.delete_server("git").unwrap());
         assert!(!store.delete_server("git").unwrap());
+    }
+
+    #[test]
+    fn records_expire_and_persist_across_opens() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("portcullis.db");
+        let store = SqliteStore::open(&file).unwrap();
+        let record = |id: &str, expires_at_ms| StoredRecord {
+            kind: "client".into(),
+            id: id.into(),
+            body: serde_json::json!({"name": id}),
+            expires_at_ms,
+        };
+        store.put_record(&record("a", None)).unwrap();
+        store.put_record(&record("b", Some(100))).unwrap();
+        drop(store);
+        let store = SqliteStore::open(&file).unwrap();
+        assert_eq!(store.record("client", "b", 99).unwrap(), Some(record("b", Some(100))));
+        assert_eq!(store.record("client", "b", 100).unwrap(), None, "expired at its time");
+        assert_eq!(store.record("code", "a", 0).unwrap(), None, "kinds are apart");
+        assert_eq!(store.records("client", 100).unwrap(), vec![record("a", None)]);
+        assert_eq!(store.prune_records(100).unwrap(), 1);
+        assert!(store.delete_record("client", "a").unwrap());
+        assert!(!store.delete_record("client", "a").unwrap());
     }
 
     #[test]

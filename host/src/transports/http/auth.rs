@@ -31,6 +31,7 @@ use super::scopes::Granted;
 use crate::auth::{KeyRing, bearer};
 use crate::caller::Principal;
 use crate::config::{HttpConfig, OAuthConfig};
+use crate::oauth::AuthorizationServer;
 
 /// Checks credentials: the configured API keys, then (in OAuth mode) JWTs.
 pub struct Authenticator {
@@ -40,9 +41,12 @@ pub struct Authenticator {
     oauth: Option<OAuth>,
 }
 
-/// OAuth resource-server mode: the issuer's settings and its cached keys.
+/// OAuth resource-server mode: the issuer's settings and its cached keys,
+/// or the host's own authorization server, which checks its tokens itself.
 struct OAuth {
     config: OAuthConfig,
+    /// The built-in authorization server, when it is the issuer.
+    local: Option<Arc<AuthorizationServer>>,
     /// Where the resource metadata is published (RFC 9728, section 3.1).
     metadata_url: String,
     http: reqwest::Client,
@@ -145,10 +149,19 @@ impl Authenticator {
         Ok(Self { keys, key_scopes, oauth })
     }
 
+    /// Tokens are checked by `server`, the host's own authorization server
+    /// (the configuration made it the OAuth issuer), revocations included.
+    pub fn with_authorization_server(mut self, server: Arc<AuthorizationServer>) -> Self {
+        if let Some(oauth) = &mut self.oauth {
+            oauth.local = Some(server);
+        }
+        self
+    }
+
     /// In OAuth mode, fetches the issuer's keys in the background, so that a
     /// wrong `jwks_url` shows in the log at start-up.
     pub fn prefetch_keys(self: &Arc<Self>) {
-        if self.oauth.is_none() {
+        if self.oauth.as_ref().is_none_or(|oauth| oauth.local.is_some()) {
             return;
         }
         let auth = self.clone();
@@ -241,13 +254,17 @@ impl OAuth {
             .build()
             .context("cannot create the HTTP client that fetches the issuer's keys")?;
         let metadata_url = metadata_url(&config.resource)?;
-        Ok(Self { config, metadata_url, http, keys: Mutex::default() })
+        Ok(Self { config, local: None, metadata_url, http, keys: Mutex::default() })
     }
 
     /// Checks a JWT's signature (with the issuer's key named by its `kid`),
     /// issuer, audience and expiry; with `require_scopes`, its scopes come too.
     async fn verify(&self, token: &str) -> Result<(Principal, Option<Granted>), Refusal> {
         let invalid = |why: String| Refusal::Unauthorized { why, invalid_token: true };
+        if let Some(server) = &self.local {
+            let claims = server.verify(token).await.map_err(invalid)?;
+            return Ok((Principal::token(&self.config.issuer, &claims.sub), Some(Granted::parse(&claims.scope))));
+        }
         let header = jsonwebtoken::decode_header(token)
             .map_err(|e| invalid(format!("the token is neither a valid API key nor a JWT ({e})")))?;
         if AlgorithmFamily::Hmac == header.alg.family() {

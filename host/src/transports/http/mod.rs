@@ -57,6 +57,7 @@ use tower_http::cors::{AllowOrigin, CorsLayer};
 
 use crate::admin::AdminState;
 use crate::config::HttpConfig;
+use crate::oauth::AuthorizationServer;
 use crate::protocol::{McpSession, McpState};
 
 /// Why the HTTP transport could not start.
@@ -114,6 +115,9 @@ enum Credentials {
     /// Open without credentials; credentials that are sent are checked (401
     /// when wrong) and name the principal.
     Optional,
+    /// Not looked at: the routes check credentials of their own kind (the
+    /// authorization server's client authentication).
+    Own,
 }
 
 impl Guards {
@@ -155,6 +159,7 @@ impl Guards {
         let routes = match credentials {
             Credentials::Required => routes.layer(from_fn_with_state(self.auth.clone(), auth::require)),
             Credentials::Optional => routes.layer(from_fn_with_state(self.auth.clone(), auth::identify)),
+            Credentials::Own => routes,
         };
         routes
             .layer(from_fn_with_state(self.auth_failures.clone(), limits::limit_auth_failures))
@@ -200,18 +205,26 @@ impl HttpServer {
     /// After `stop_accepting`, no new connection is accepted, but requests
     /// in flight finish; `close_streams` then ends the long-lived streams
     /// (the GET streams, legacy SSE sessions, subscriptions) and the sessions.
+    ///
+    /// With `issuer` (the built-in authorization server), its routes are
+    /// served too and `/mcp` accepts the tokens it issues.
     pub async fn serve(
-        self,
+        mut self,
         state: Arc<McpState>,
         admin: Arc<AdminState>,
+        issuer: Option<Arc<AuthorizationServer>>,
         stop_accepting: CancellationToken,
         close_streams: CancellationToken,
     ) -> Result<()> {
+        if let Some(server) = &issuer {
+            let auth = auth::Authenticator::new(&self.config)?.with_authorization_server(server.clone());
+            self.guards.auth = Arc::new(auth);
+        }
         self.guards.auth.prefetch_keys();
         let (max_connections, header_timeout) = (self.config.max_connections, self.config.header_timeout);
         let admin = admin_routes(admin, &self.config, &self.guards, close_streams.clone());
         let forwarding = Arc::new(forwarded::Forwarding::new(self.config.trusted_proxies.clone(), self.tls.is_some()));
-        let app = router(state, &self.config, self.guards, close_streams)
+        let app = router(state, &self.config, self.guards, issuer, close_streams)
             .merge(admin)
             .layer(from_fn_with_state(forwarding, forwarded::resolve));
         connections::serve(self.listener, app, self.tls, max_connections, header_timeout, stop_accepting).await;
@@ -248,7 +261,13 @@ fn warn_if_exposed(config: &HttpConfig) {
 const MCP_HEADERS: [&str; 6] =
     ["mcp-session-id", "mcp-protocol-version", "mcp-method", "mcp-name", "last-event-id", "authorization"];
 
-fn router(state: Arc<McpState>, config: &HttpConfig, guards: Guards, close_streams: CancellationToken) -> Router {
+fn router(
+    state: Arc<McpState>,
+    config: &HttpConfig,
+    guards: Guards,
+    issuer: Option<Arc<AuthorizationServer>>,
+    close_streams: CancellationToken,
+) -> Router {
     let session_state = state.clone();
     let streamable = StreamableHttpService::new(
         move || Ok(McpSession::new(session_state.clone())),
@@ -275,12 +294,16 @@ fn router(state: Arc<McpState>, config: &HttpConfig, guards: Guards, close_strea
         .layer(from_fn_with_state(guards.auth_failures.clone(), limits::limit_auth_failures))
         .layer(from_fn_with_state(guards.origins.clone(), origin::check))
         .with_state(state.clone());
+    let authorization = match issuer {
+        Some(server) => guards.wrap(server.routes(), &state, Credentials::Own),
+        None => Router::new(),
+    };
     let open = Router::new()
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
         .with_state(state)
         .merge(auth::metadata_routes(guards.auth));
-    mcp.merge(rest).merge(metrics).merge(open)
+    mcp.merge(rest).merge(metrics).merge(open).merge(authorization)
 }
 
 /// The admin API (`/api/v1`, with its own admin-key guard), `/health` and
