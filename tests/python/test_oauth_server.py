@@ -379,7 +379,13 @@ def test_users_are_added_by_the_cli_and_sign_in(portcullis_bin, plugin_dir, cach
     assert listed.stdout.split() == ["alice"], listed
     with oauth_host(portcullis_bin, plugin_dir, cache_dir) as srv:
         client_id = register(srv)["client_id"]
-        _, challenge = pkce()
+        verifier, challenge = pkce()
         answer = Browser(user="alice", password="alice's password").authorize(authorization_url(srv, client_id, challenge))
         assert answer.status_code == 303 and "code=" in answer.headers["location"], answer.text
+        code = parse_qs(urlparse(answer.headers["location"]).query)["code"][0]
+        issued = exchange(srv, client_id, code, verifier).json()
+        assert jwt.decode(issued["access_token"], options={"verify_signature": False})["sub"] == "alice"
+        removed = subprocess.run([str(portcullis_bin), "users", "remove", "alice"], capture_output=True, text=True, env=env, timeout=60)
+        assert removed.returncode == 0, removed.stderr
+        assert refresh(srv, client_id, issued["refresh_token"]).json()["error"] == "invalid_grant", "a removed user's grant ends"
         assert "alice's password" not in srv.log

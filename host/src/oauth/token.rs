@@ -23,7 +23,7 @@ use subtle::ConstantTimeEq;
 
 use super::authorize::Code;
 use super::clients::Client;
-use super::{AccessClaims, AuthorizationServer, OAuthError, digest, now_ms, random_token, records};
+use super::{AccessClaims, AuthorizationServer, OAuthError, digest, now_ms, random_token, records, users};
 
 /// The token and revocation endpoints' form fields.
 #[derive(Debug, Default, Deserialize)]
@@ -228,6 +228,11 @@ async fn refresh(
     let lookup = entry.grant.clone();
     let grant: Option<Grant> = server.state.run(move |s| records::get(s, records::GRANT, &lookup)).await?;
     let grant = grant.ok_or_else(|| OAuthError::invalid_grant("the grant behind this refresh token was revoked"))?;
+    let user = grant.user.clone();
+    if !server.state.run(move |s| users::exists(s, &user)).await? {
+        server.revoke_grant(&entry.grant, "its user was removed").await?;
+        return Err(OAuthError::invalid_grant("the user of this grant no longer exists"));
+    }
     if let Some(superseded) = entry.superseded_ms
         && now_ms() - superseded > server.config.refresh_grace.as_millis() as i64
     {

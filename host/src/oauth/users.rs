@@ -79,6 +79,11 @@ pub fn remove(store: &dyn Store, name: &str) -> Result<bool, StateError> {
     store.delete_record(records::USER, name)
 }
 
+/// Whether user `name` exists.
+pub fn exists(store: &dyn Store, name: &str) -> Result<bool, StateError> {
+    Ok(store.record(records::USER, name, super::now_ms())?.is_some())
+}
+
 /// Every user, by name.
 pub fn list(store: &dyn Store) -> Result<Vec<UserInfo>, StateError> {
     let users: Vec<(String, StoredUser)> = records::all(store, records::USER)?;
