@@ -51,7 +51,7 @@ pub enum OAuthCommand {
 
 /// Runs a `portcullis users` command: 0 done, 1 failed.
 pub fn users(state: StateArgs, command: UsersCommand) -> ExitCode {
-    finish(open(&state).and_then(|store| match command {
+    super::print_outcome(open(&state).and_then(|store| match command {
         UsersCommand::Add { name } => {
             let password = read_password(&name)?;
             let created = users::set(&store, &name, &password)?;
@@ -73,7 +73,7 @@ pub fn users(state: StateArgs, command: UsersCommand) -> ExitCode {
 
 /// Runs a `portcullis oauth` command: 0 done, 1 failed.
 pub fn oauth(state: StateArgs, command: OAuthCommand) -> ExitCode {
-    finish(open(&state).and_then(|store| match command {
+    super::print_outcome(open(&state).and_then(|store| match command {
         OAuthCommand::RotateKey => {
             let kid = keys::rotate(&store).map_err(anyhow::Error::msg)?;
             Ok(format!("new signing key `{kid}`\n"))
@@ -87,19 +87,6 @@ fn open(state: &StateArgs) -> anyhow::Result<SqliteStore> {
         .state_dir
         .ok_or_else(|| anyhow::anyhow!("no state directory: set PORTCULLIS_STATE_DIR or `state_dir`"))?;
     Ok(SqliteStore::open(&dir.join(crate::state::DB_FILE))?)
-}
-
-fn finish(result: anyhow::Result<String>) -> ExitCode {
-    match result {
-        Ok(out) => {
-            print!("{out}");
-            ExitCode::SUCCESS
-        }
-        Err(e) => {
-            eprintln!("portcullis: {e:#}");
-            ExitCode::from(1)
-        }
-    }
 }
 
 /// A password from stdin: prompted for (twice, without echo) on a terminal,

@@ -34,6 +34,21 @@ use crate::state::activity::now_ms;
 use client::{CliError, Client};
 use table::Table;
 
+/// Prints what a local command produced and exits 0, or its error on
+/// stderr and exits 1.
+pub(crate) fn print_outcome(result: anyhow::Result<String>) -> ExitCode {
+    match result {
+        Ok(out) => {
+            print!("{out}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("portcullis: {e:#}");
+            ExitCode::from(1)
+        }
+    }
+}
+
 /// The operator's commands, flattened into `portcullis`'s.
 #[derive(Subcommand, Debug)]
 pub enum Command {

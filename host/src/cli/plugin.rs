@@ -43,16 +43,7 @@ pub fn run(command: PluginCommand) -> ExitCode {
         PluginCommand::Inspect { file, json } => inspect(&file, json),
         PluginCommand::New { name, dir } => new(&name, dir.as_deref().unwrap_or(Path::new("."))),
     };
-    match result {
-        Ok(out) => {
-            print!("{out}");
-            ExitCode::SUCCESS
-        }
-        Err(e) => {
-            eprintln!("portcullis: {e:#}");
-            ExitCode::from(1)
-        }
-    }
+    super::print_outcome(result)
 }
 
 /// What `plugin inspect` prints for `file`.

@@ -26,6 +26,7 @@ use subtle::ConstantTimeEq;
 use super::clients::Client;
 use super::{AuthorizationServer, correlation_id, digest, now_ms, random_token, records, users};
 use crate::dashboard::layout::bare;
+use crate::dashboard::session::cookie_value;
 
 /// How long a sign-in may take, from the request to the consent.
 const FLOW_TTL: Duration = Duration::from_secs(600);
@@ -387,15 +388,7 @@ fn redirect(
 }
 
 fn cookie(headers: &HeaderMap) -> Option<String> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == BROWSER_COOKIE)
-        .map(|(_, value)| value.to_string())
-        .filter(|value| !value.is_empty())
+    cookie_value(headers, BROWSER_COOKIE).filter(|value| !value.is_empty()).map(String::from)
 }
 
 /// An HTML page that no other site may frame or cache.

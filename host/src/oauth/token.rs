@@ -197,16 +197,8 @@ async fn exchange_code(
         .state
         .write("a used authorization code", move |s| records::put(s, records::CODE, &code_id, &entry, Some(expires)))
         .await?;
-    let answer = issue(server, &grant_id, &grant, None).await?;
+    let answer = issue(server, &grant_id, &grant, None, "token").await?;
     server.clients.touch(&server.state, &client).await?;
-    tracing::info!(
-        correlation = grant.correlation,
-        step = "token",
-        user = grant.user,
-        client_id = client.id,
-        grant = grant_id,
-        "oauth: tokens issued"
-    );
     Ok(answer)
 }
 
@@ -262,25 +254,17 @@ async fn refresh(
             })
             .await?;
     }
-    let answer = issue(server, &grant_id, &grant, scopes).await?;
-    tracing::info!(
-        correlation = grant.correlation,
-        step = "refresh",
-        user = grant.user,
-        client_id = client.id,
-        grant = grant_id,
-        "oauth: tokens refreshed"
-    );
-    Ok(answer)
+    issue(server, &grant_id, &grant, scopes, "refresh").await
 }
 
 /// A new access token and refresh token for `grant` (narrowed to `scopes`
-/// when given), and the grant's lifetime extended.
+/// when given), and the grant's lifetime extended; logged as `step`.
 async fn issue(
     server: &AuthorizationServer,
     grant_id: &str,
     grant: &Grant,
     scopes: Option<Vec<String>>,
+    step: &'static str,
 ) -> Result<serde_json::Value, OAuthError> {
     let scopes = scopes.unwrap_or_else(|| grant.scopes.clone()).join(" ");
     let now = now_ms() / 1000;
@@ -311,6 +295,14 @@ async fn issue(
             records::put(s, records::REFRESH, &refresh_id, &refresh, Some(expires))
         })
         .await?;
+    tracing::info!(
+        correlation = grant.correlation,
+        step,
+        user = grant.user,
+        client_id = grant.client_id,
+        grant = grant_id,
+        "oauth: tokens issued"
+    );
     Ok(json!({
         "access_token": access,
         "token_type": "Bearer",
