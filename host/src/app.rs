@@ -99,7 +99,7 @@ impl App {
         if interrupted > 0 {
             tracing::warn!(tasks = interrupted, "tasks that were running when the host stopped are now failed");
         }
-        let admin = AdminState::start(mcp.clone(), loader, &config.admin).await?;
+        let admin = AdminState::start(mcp.clone(), loader, &config.admin, oauth.clone()).await?;
         Ok(App { mcp, admin, oauth, shutdown })
     }
 

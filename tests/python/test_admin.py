@@ -307,7 +307,8 @@ def test_the_openapi_document_is_valid_3_1_and_lists_every_route(portcullis_bin,
             "/api/v1/plugins/{name}/reload", "/api/v1/plugins/{name}/enable", "/api/v1/plugins/{name}/disable",
             "/api/v1/tools", "/api/v1/sessions", "/api/v1/sessions/{id}", "/api/v1/containers",
             "/api/v1/containers/{id}", "/api/v1/activity", "/api/v1/tasks", "/api/v1/tasks/{id}",
-            "/api/v1/tasks/{id}/cancel",
+            "/api/v1/tasks/{id}/cancel", "/api/v1/oauth/users", "/api/v1/oauth/users/{name}",
+            "/api/v1/oauth/clients", "/api/v1/oauth/clients/{id}", "/api/v1/oauth/grants", "/api/v1/oauth/grants/{id}",
         ]:
             assert path in doc["paths"], path
 

@@ -33,6 +33,7 @@ from mcp.shared._httpx_utils import create_mcp_http_client
 from mcp.shared.auth import AuthorizationCodeResult, OAuthClientInformationFull, OAuthClientMetadata
 
 from conftest import install, text_of
+from test_admin import wait_activity
 from test_http import http_server
 from test_tls import CertificateAuthority
 
@@ -389,3 +390,46 @@ def test_users_are_added_by_the_cli_and_sign_in(portcullis_bin, plugin_dir, cach
         assert removed.returncode == 0, removed.stderr
         assert refresh(srv, client_id, issued["refresh_token"]).json()["error"] == "invalid_grant", "a removed user's grant ends"
         assert "alice's password" not in srv.log
+
+
+async def test_users_are_principals_and_the_operator_lists_and_revokes_users_clients_and_grants(portcullis_bin, plugin_dir, cache_dir):
+    admin_key = "admin-key-0123456789abcdef"
+    with oauth_host(portcullis_bin, plugin_dir, cache_dir, env={"ADMIN_API_KEY": admin_key}) as srv:
+        api = httpx.Client(base_url=srv.issuer, headers={"Authorization": f"Bearer {admin_key}"}, timeout=30)
+        client_id = register(srv)["client_id"]
+        verifier, challenge = pkce()
+        token = exchange(srv, client_id, code_for(srv, client_id, challenge), verifier).json()["access_token"]
+        async with create_mcp_http_client(headers={"Authorization": f"Bearer {token}"}) as http:
+            async with Client(streamable_http_client(srv.url, http_client=http), mode="legacy") as client:
+                assert text_of(await client.call_tool("hello", {"name": "me"})) == "Hello, me!"
+        calls = wait_activity(api, tool="hello")
+        assert [c["principal"] for c in calls] == [f"oauth:{srv.issuer}#admin"], calls
+
+        # An access token is not an admin key.
+        assert httpx.get(f"{srv.issuer}/api/v1/oauth/grants", headers={"Authorization": f"Bearer {token}"}).status_code == 401
+        grants = api.get("/api/v1/oauth/grants").json()
+        assert [(g["user"], g["client_id"]) for g in grants] == [("admin", client_id)], grants
+        clients = api.get("/api/v1/oauth/clients").json()
+        assert [(c["client_id"], c["source"], c["used"]) for c in clients] == [(client_id, "registered", True)]
+        assert "secret" not in json.dumps(clients)
+
+        login = httpx.post(f"{srv.issuer}/ui/login", data={"key": admin_key})
+        page = httpx.get(f"{srv.issuer}/ui/oauth", cookies=login.cookies)
+        assert page.status_code == 200 and client_id in page.text and grants[0]["id"] in page.text, page.text
+
+        assert api.delete(f"/api/v1/oauth/grants/{grants[0]['id']}").status_code == 204
+        assert mcp_status(srv.url, token).status_code == 401, "a revoked grant's token stops at once"
+        assert api.delete(f"/api/v1/oauth/grants/{grants[0]['id']}").status_code == 404
+
+        assert api.post("/api/v1/oauth/users", json={"name": "bob", "password": "bob's password"}).status_code == 201
+        assert api.post("/api/v1/oauth/users", json={"name": "bob", "password": "short"}).status_code == 400
+        assert sorted(u["name"] for u in api.get("/api/v1/oauth/users").json()) == ["admin", "bob"]
+        token = exchange(srv, client_id, code_for(srv, client_id, challenge), verifier).json()["access_token"]
+        assert api.delete(f"/api/v1/oauth/clients/{client_id}").status_code == 204
+        assert mcp_status(srv.url, token).status_code == 401, "a removed client's token stops at once"
+        assert exchange(srv, client_id, "x", verifier).json()["error"] == "invalid_client"
+        assert api.delete("/api/v1/oauth/users/bob").status_code == 204
+        deadline = time.monotonic() + 10
+        while not {"grant.revoke", "user.set", "client.remove", "user.remove"} <= {e["tool"] for e in wait_activity(api, transport="admin")}:
+            assert time.monotonic() < deadline, wait_activity(api, transport="admin")
+            time.sleep(0.1)

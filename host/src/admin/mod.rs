@@ -15,6 +15,7 @@ pub mod auth;
 pub mod catalog;
 pub mod error;
 pub mod health;
+pub mod oauth;
 pub mod openapi;
 pub mod servers;
 pub mod sessions;
@@ -50,6 +51,8 @@ pub struct AdminState {
     /// Servers created through the API, by name; the lock also orders changes to servers.
     api_servers: tokio::sync::Mutex<BTreeMap<String, ServerBody>>,
     started: Instant,
+    /// The built-in authorization server, when on.
+    oauth: Option<Arc<crate::oauth::AuthorizationServer>>,
 }
 
 impl AdminState {
@@ -60,6 +63,7 @@ impl AdminState {
         mcp: Arc<McpState>,
         loader: Arc<Loader>,
         config: &AdminConfig,
+        oauth: Option<Arc<crate::oauth::AuthorizationServer>>,
     ) -> anyhow::Result<Arc<AdminState>> {
         let stored = mcp.state().run(|s| s.servers()).await?;
         let mut bodies = BTreeMap::new();
@@ -83,6 +87,7 @@ impl AdminState {
             allow_host_commands: config.allow_host_commands,
             api_servers: tokio::sync::Mutex::new(bodies),
             started: Instant::now(),
+            oauth,
         }))
     }
 
@@ -129,6 +134,12 @@ pub fn router(admin: Arc<AdminState>, auth: Arc<auth::AdminAuth>) -> Router {
         .route("/tasks/{id}", get(tasks::get))
         .route("/tasks/{id}/cancel", post(tasks::cancel))
         .route("/activity", get(activity::list))
+        .route("/oauth/users", get(oauth::users).post(oauth::add_user))
+        .route("/oauth/users/{name}", delete(oauth::remove_user))
+        .route("/oauth/clients", get(oauth::clients))
+        .route("/oauth/clients/{id}", delete(oauth::remove_client))
+        .route("/oauth/grants", get(oauth::grants))
+        .route("/oauth/grants/{id}", delete(oauth::revoke_grant))
         .fallback(|| async {
             ApiError::new(
                 StatusCode::NOT_FOUND,

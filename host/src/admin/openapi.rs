@@ -5,11 +5,11 @@ use axum::Json;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{activity, catalog, health, servers, sessions, tasks};
+use super::{activity, catalog, health, oauth, servers, sessions, tasks};
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "Portcullis admin API", description = "Operate a Portcullis MCP host: servers, plugins, tools, sessions, containers, tasks and the activity log."),
+    info(title = "Portcullis admin API", description = "Operate a Portcullis MCP host: servers, plugins, tools, sessions, containers, tasks, the activity log, and the built-in authorization server's users, clients and grants."),
     paths(
         health::health, health::liveness,
         servers::list, servers::create, servers::get, servers::update, servers::delete,
@@ -18,6 +18,8 @@ use super::{activity, catalog, health, servers, sessions, tasks};
         sessions::list, sessions::end, sessions::containers, sessions::remove_container,
         tasks::list, tasks::get, tasks::cancel,
         activity::list,
+        oauth::users, oauth::add_user, oauth::remove_user, oauth::clients, oauth::remove_client,
+        oauth::grants, oauth::revoke_grant,
     ),
     components(schemas(super::error::ErrorBody)),
     modifiers(&AdminKey),

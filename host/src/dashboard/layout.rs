@@ -30,11 +30,13 @@ pub enum Nav {
     Containers,
     /// Tasks.
     Tasks,
+    /// The authorization server's users, clients and grants.
+    OAuth,
     /// The activity log.
     Activity,
 }
 
-const NAV: [(Nav, &str, &str); 8] = [
+const NAV: [(Nav, &str, &str); 9] = [
     (Nav::Overview, "/ui", "Overview"),
     (Nav::Plugins, "/ui/plugins", "Plugins"),
     (Nav::Servers, "/ui/servers", "Servers"),
@@ -42,6 +44,7 @@ const NAV: [(Nav, &str, &str); 8] = [
     (Nav::Sessions, "/ui/sessions", "Sessions"),
     (Nav::Containers, "/ui/containers", "Containers"),
     (Nav::Tasks, "/ui/tasks", "Tasks"),
+    (Nav::OAuth, "/ui/oauth", "Sign-ins"),
     (Nav::Activity, "/ui/activity", "Activity"),
 ];
 

@@ -4,7 +4,7 @@
 //! Pages: the overview ([`pages::overview`]), plugins (reload, disable,
 //! enable), servers (state,
 //! start, stop, restart, logs), tools (schema and a try-it form), sessions,
-//! containers, tasks (cancel), and the activity log, which grows live over SSE
+//! containers, tasks (cancel), the authorization server's sign-ins (revoke), and the activity log, which grows live over SSE
 //! ([`live`]). Every page and action goes through the same [`AdminState`]
 //! methods as the admin API, so a change made here is recorded in the
 //! activity log with the admin's name, exactly like one made through
@@ -89,6 +89,10 @@ pub fn router(admin: Arc<AdminState>, auth: Arc<AdminAuth>, close: CancellationT
         .route("/ui/containers/{id}/remove", post(pages::containers::remove))
         .route("/ui/tasks", get(pages::tasks::list))
         .route("/ui/tasks/{id}/cancel", post(pages::tasks::cancel))
+        .route("/ui/oauth", get(pages::oauth::page))
+        .route("/ui/oauth/grants/{id}/revoke", post(pages::oauth::revoke_grant))
+        .route("/ui/oauth/users/{name}/remove", post(pages::oauth::remove_user))
+        .route("/ui/oauth/clients/{id}/remove", post(pages::oauth::remove_client))
         .route("/ui/activity", get(pages::activity::page))
         .route("/ui/activity/stream", get(live::stream))
         .route("/ui/{*rest}", get(pages::not_found).post(pages::not_found))

@@ -181,6 +181,11 @@ impl Clients {
         Ok(Self { configured, metadata, idle: config.registration_idle })
     }
 
+    /// The pre-registered clients.
+    pub fn configured(&self) -> impl Iterator<Item = &Client> {
+        self.configured.values()
+    }
+
     /// Whether client ids may be metadata document URLs.
     pub fn metadata_documents(&self) -> bool {
         self.metadata.is_some()

@@ -9,6 +9,7 @@
 //! - [`token`]: the token endpoint (code and refresh grants) and revocation;
 //! - [`keys`]: the signing keys, kept in the state database;
 //! - [`users`]: local accounts with argon2 password hashes;
+//! - [`manage`]: what the admin API and the dashboard list and revoke;
 //! - [`records`]: how all of it is stored in the state database.
 //!
 //! Access tokens are ES256 JWTs for one resource (the host's `/mcp`); the
@@ -20,6 +21,7 @@ pub mod authorize;
 pub mod cimd;
 pub mod clients;
 pub mod keys;
+pub mod manage;
 pub mod metadata;
 pub mod records;
 pub mod token;

@@ -186,11 +186,8 @@ async fn exchange_code(
         correlation: entry.correlation.clone(),
     };
     // Re-authorising the same user and client replaces their older grants.
-    let (user, client_id) = (grant.user.clone(), grant.client_id.clone());
-    let grants: Vec<(String, Grant)> = server.state.run(|s| records::all(s, records::GRANT)).await?;
-    for (older, _) in grants.iter().filter(|(_, g)| g.user == user && g.client_id == client_id) {
-        server.revoke_grant(older, "the same user authorized the same client again").await?;
-    }
+    let same = |older: &Grant| older.user == grant.user && older.client_id == grant.client_id;
+    server.revoke_where(same, "the same user authorized the same client again").await?;
     entry.redeemed_grant = Some(grant_id.clone());
     let expires = now_ms() + server.config.code_ttl.as_millis() as i64;
     server

@@ -7,6 +7,7 @@
 
 pub mod activity;
 pub mod containers;
+pub mod oauth;
 pub mod overview;
 pub mod plugins;
 pub mod servers;
