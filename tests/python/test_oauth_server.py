@@ -433,3 +433,26 @@ async def test_users_are_principals_and_the_operator_lists_and_revokes_users_cli
         while not {"grant.revoke", "user.set", "client.remove", "user.remove"} <= {e["tool"] for e in wait_activity(api, transport="admin")}:
             assert time.monotonic() < deadline, wait_activity(api, transport="admin")
             time.sleep(0.1)
+
+
+def test_a_token_for_another_resource_is_refused_and_registration_can_be_turned_off(portcullis_bin, plugin_dir, cache_dir):
+    with oauth_host(portcullis_bin, plugin_dir, cache_dir) as first:
+        client_id = register(first)["client_id"]
+        verifier, challenge = pkce()
+        token = exchange(first, client_id, code_for(first, client_id, challenge), verifier).json()["access_token"]
+        # A second host sharing the state database (so the signing key) but serving another resource.
+        other = free_port()
+        extra = f'resource = "http://127.0.0.1:{other}/mcp"\ndynamic_registration = false\n'
+        config = f'[oauth_server]\nissuer = "{first.issuer}"\n{extra}'
+        with http_server(portcullis_bin, plugin_dir, cache_dir, config=config, addr=f"127.0.0.1:{other}") as second:
+            refused = mcp_status(second.url, token)
+            assert refused.status_code == 401 and f"not meant for http://127.0.0.1:{other}/mcp" in refused.headers["www-authenticate"], refused.headers
+            assert mcp_status(first.url, token).status_code == 200
+            metadata = httpx.get(f"{second.base}/.well-known/oauth-authorization-server").json()
+            assert "registration_endpoint" not in metadata
+            closed = httpx.post(f"{second.base}/register", json={"redirect_uris": ["http://127.0.0.1:1/cb"]})
+            assert closed.status_code == 403 and "turned off" in closed.json()["error_description"]
+        # Authorizing the same client again as the same user replaces the older grant.
+        again = exchange(first, client_id, code_for(first, client_id, challenge), verifier).json()["access_token"]
+        assert mcp_status(first.url, again).status_code == 200
+        assert mcp_status(first.url, token).status_code == 401
