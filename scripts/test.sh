@@ -50,7 +50,7 @@ RUSTDOCFLAGS="-D warnings -A rustdoc::private-intra-doc-links" \
 
 log "building the host (with its bundled plugins) and the example and test plugins"
 cargo build --locked -p portcullis
-cargo build --locked --target wasm32-wasip2 --profile plugin -p hello -p faulty -p legacy-v0_1 -p conformance
+cargo build --locked --target wasm32-wasip2 --profile plugin -p hello -p counter -p faulty -p legacy-v0_1 -p conformance
 
 log "Rust tests (every crate of the workspace: the host, and the plugins' logic natively)"
 cargo nextest run --locked --no-fail-fast --workspace

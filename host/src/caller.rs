@@ -84,11 +84,39 @@ impl Default for Limits {
     }
 }
 
+/// How long a plugin instance lives (`[plugins.X] instance`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Instances {
+    /// A fresh instance for every call (the default): nothing survives a call.
+    #[default]
+    PerCall,
+    /// One instance for all calls of one session of one principal, kept
+    /// between its calls (a REPL, a parsed index, a cache) and dropped when
+    /// the session ends or idles; never shared across sessions or principals.
+    PerSession,
+}
+
+impl Instances {
+    /// The setting's values, as written in portcullis.toml.
+    pub const NAMES: [&str; 2] = ["per-call", "per-session"];
+
+    /// The mode named `name`.
+    pub fn parse(name: &str) -> Option<Instances> {
+        match name {
+            "per-call" => Some(Instances::PerCall),
+            "per-session" => Some(Instances::PerSession),
+            _ => None,
+        }
+    }
+}
+
 /// The operator's view of one plugin: its limits, grants and settings.
 #[derive(Debug, Clone, Default)]
 pub struct PluginPolicy {
     /// Resource limits for each call.
     pub limits: Limits,
+    /// Whether its instances live for a call or for a session.
+    pub instances: Instances,
     /// What the plugin may do beyond computing.
     pub grants: BTreeSet<Grant>,
     /// Values the plugin reads through the `config` import.

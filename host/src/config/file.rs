@@ -8,7 +8,7 @@ use std::time::Duration;
 use serde::Deserialize;
 
 use super::{Config, ConfigError, PluginSettings};
-use crate::caller::Grant;
+use crate::caller::{Grant, Instances};
 
 /// `portcullis.toml` as written.
 #[derive(Debug, Default, Deserialize)]
@@ -63,6 +63,7 @@ struct PluginFile {
     cpu_ms: Option<u64>,
     wall_ms: Option<u64>,
     grants: Option<Vec<String>>,
+    instance: Option<String>,
     #[serde(default)]
     settings: BTreeMap<String, toml::Value>,
 }
@@ -210,7 +211,18 @@ impl ConfigFile {
                     (k, text)
                 })
                 .collect();
+            let instances = match plugin.instance.as_deref() {
+                None => Instances::PerCall,
+                Some(name) => Instances::parse(name).ok_or_else(|| {
+                    ConfigError(format!(
+                        "`{}` is `{name}`; it is one of {}",
+                        key("instance"),
+                        Instances::NAMES.join(", ")
+                    ))
+                })?,
+            };
             let parsed = PluginSettings {
+                instances,
                 memory_mib: positive(&key("memory_mib"), plugin.memory_mib)?,
                 cpu_ms: positive(&key("cpu_ms"), plugin.cpu_ms)?,
                 wall_ms: positive(&key("wall_ms"), plugin.wall_ms)?,

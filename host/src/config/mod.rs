@@ -16,7 +16,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::caller::{Grant, Limits, PluginPolicy};
+use crate::caller::{Grant, Instances, Limits, PluginPolicy};
 
 pub use admin::AdminConfig;
 pub use file::ConfigFile;
@@ -93,6 +93,8 @@ pub struct PluginSettings {
     pub grants: Option<BTreeSet<Grant>>,
     /// Values for the plugin's `config` import.
     pub settings: BTreeMap<String, String>,
+    /// `instance = "per-session"` keeps one instance per session.
+    pub instances: Instances,
 }
 
 impl Default for Config {
@@ -368,6 +370,7 @@ impl Config {
         }
         PluginPolicy {
             limits,
+            instances: settings.instances,
             grants: settings.grants.unwrap_or_else(|| default_grants.iter().copied().collect()),
             settings: settings.settings,
         }

@@ -42,6 +42,15 @@ impl CallState {
     }
 }
 
+impl CallState {
+    /// Readies a kept store for its next call: that call's caller, and a
+    /// fresh notification budget.
+    pub fn begin_call(&mut self, caller: Caller) {
+        self.caller = caller;
+        self.notifications = NotificationBudget::default();
+    }
+}
+
 impl WasiView for CallState {
     fn ctx(&mut self) -> WasiCtxView<'_> {
         WasiCtxView { ctx: &mut self.wasi, table: &mut self.table }

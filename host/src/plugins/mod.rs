@@ -5,6 +5,7 @@ mod call;
 mod compile_cache;
 mod exports;
 mod host_api;
+mod kept;
 mod limits;
 mod loader;
 mod notify;

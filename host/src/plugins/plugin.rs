@@ -1,7 +1,6 @@
 //! One loaded plugin: its pre-instantiated component, the exports it has, the
 //! catalog it offers, and calls into it under its limits.
 
-use std::future::Future;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -13,8 +12,9 @@ use wasmtime::{Store, UpdateDeadline};
 use super::call::CallState;
 use super::exports::{Exports, Interface};
 use super::host_api::HostServices;
+use super::kept::{KeptInstances, Live};
 use super::limits::{MemoryLimiter, epoch_ticks};
-use crate::caller::{CallContext, Caller, Limits, PluginPolicy};
+use crate::caller::{CallContext, Caller, Instances, Limits, PluginPolicy, Principal};
 use crate::providers::{Answer, Provider, ProviderKind, ToolResult};
 use crate::wit::{completions, policy, prompts, resources, tools, types};
 
@@ -107,7 +107,8 @@ pub struct Catalog {
     pub policy: bool,
 }
 
-/// A loaded plugin. Cheap to share; every call instantiates afresh.
+/// A loaded plugin. Cheap to share; every call instantiates afresh, unless
+/// the operator keeps its instances per session.
 pub struct Plugin {
     name: Arc<str>,
     source: PluginSource,
@@ -115,6 +116,8 @@ pub struct Plugin {
     pre: InstancePre<CallState>,
     exports: Exports,
     catalog: std::sync::RwLock<Arc<Catalog>>,
+    /// The instances kept for sessions (`instance = "per-session"` only).
+    kept: KeptInstances,
 }
 
 impl Plugin {
@@ -128,8 +131,15 @@ impl Plugin {
         policy: PluginPolicy,
     ) -> Result<Arc<Plugin>> {
         let exports = Exports::discover(&pre)?;
-        let plugin =
-            Plugin { name: name.into(), source, policy: Arc::new(policy), pre, exports, catalog: Default::default() };
+        let plugin = Plugin {
+            name: name.into(),
+            source,
+            policy: Arc::new(policy),
+            pre,
+            exports,
+            catalog: Default::default(),
+            kept: KeptInstances::default(),
+        };
         let catalog = plugin.read_catalog(services).await?;
         *plugin.catalog.write().unwrap() = Arc::new(catalog);
         Ok(Arc::new(plugin))
@@ -203,8 +213,8 @@ impl Plugin {
         source: &str,
     ) -> Result<Result<Vec<String>, types::Failure>, PluginFault> {
         self.require(Interface::Packages)?;
-        self.run(services, CallContext::default(), |mut store, instance| async move {
-            self.exports.detect_packages(&mut store, &instance, language, source).await
+        self.run(services, CallContext::default(), async |store, instance| {
+            self.exports.detect_packages(store, instance, language, source).await
         })
         .await
     }
@@ -218,8 +228,8 @@ impl Plugin {
         options: types::InstallOptions,
     ) -> Result<Result<types::InstallPlan, types::Failure>, PluginFault> {
         self.require(Interface::Packages)?;
-        self.run(services, CallContext::default(), |mut store, instance| async move {
-            self.exports.plan_install(&mut store, &instance, manager, &packages, &options).await
+        self.run(services, CallContext::default(), async |store, instance| {
+            self.exports.plan_install(store, instance, manager, &packages, &options).await
         })
         .await
     }
@@ -232,8 +242,8 @@ impl Plugin {
         path: &str,
     ) -> Result<Result<Vec<String>, types::Failure>, PluginFault> {
         self.require(Interface::Packages)?;
-        self.run(services, CallContext::default(), |mut store, instance| async move {
-            self.exports.run_command(&mut store, &instance, language, path).await
+        self.run(services, CallContext::default(), async |store, instance| {
+            self.exports.run_command(store, instance, language, path).await
         })
         .await
     }
@@ -246,8 +256,8 @@ impl Plugin {
         access: policy::Access,
     ) -> Result<policy::Decision, PluginFault> {
         self.require(Interface::Policy)?;
-        self.run(services, CallContext::default(), |mut store, instance| async move {
-            self.exports.check_path(&mut store, &instance, path, access).await
+        self.run(services, CallContext::default(), async |store, instance| {
+            self.exports.check_path(store, instance, path, access).await
         })
         .await
     }
@@ -259,8 +269,8 @@ impl Plugin {
         request: policy::ContainerRequest,
     ) -> Result<policy::Decision, PluginFault> {
         self.require(Interface::Policy)?;
-        self.run(services, CallContext::default(), |mut store, instance| async move {
-            self.exports.check_container(&mut store, &instance, &request).await
+        self.run(services, CallContext::default(), async |store, instance| {
+            self.exports.check_container(store, instance, &request).await
         })
         .await
     }
@@ -276,8 +286,8 @@ impl Plugin {
         if !self.exports.checks_tool_calls() {
             return Ok(policy::Decision::Allow);
         }
-        self.run(services, CallContext::default(), |mut store, instance| async move {
-            self.exports.check_tool_call(&mut store, &instance, call).await
+        self.run(services, CallContext::default(), async |store, instance| {
+            self.exports.check_tool_call(store, instance, call).await
         })
         .await
     }
@@ -292,7 +302,7 @@ impl Plugin {
     async fn read_catalog(&self, services: &Arc<HostServices>) -> Result<Catalog> {
         let e = &self.exports;
         let catalog = self
-            .run(services, CallContext::default(), |mut store, instance| async move {
+            .run(services, CallContext::default(), async |store, instance| {
                 store.data_mut().reading_catalog = true;
                 let mut c = Catalog {
                     completions: e.offers(Interface::Completions),
@@ -300,16 +310,16 @@ impl Plugin {
                     ..Catalog::default()
                 };
                 if e.offers(Interface::Tools) {
-                    c.tools = e.list_tools(&mut store, &instance).await?;
+                    c.tools = e.list_tools(store, instance).await?;
                 }
                 if e.offers(Interface::Resources) {
-                    (c.resources, c.templates) = e.list_resources(&mut store, &instance).await?;
+                    (c.resources, c.templates) = e.list_resources(store, instance).await?;
                 }
                 if e.offers(Interface::Prompts) {
-                    c.prompts = e.list_prompts(&mut store, &instance).await?;
+                    c.prompts = e.list_prompts(store, instance).await?;
                 }
                 if e.offers(Interface::Packages) {
-                    (c.languages, c.managers) = e.languages_and_managers(&mut store, &instance).await?;
+                    (c.languages, c.managers) = e.languages_and_managers(store, instance).await?;
                 }
                 Ok(c)
             })
@@ -317,34 +327,46 @@ impl Plugin {
         Ok(catalog)
     }
 
-    /// Runs `work` against a fresh instance in a fresh store, under the
-    /// plugin's memory, CPU and wall-clock limits, and the caller's
-    /// cancellation. Faults end this call only.
-    async fn run<R, F, Fut>(&self, services: &Arc<HostServices>, ctx: CallContext, work: F) -> Result<R, PluginFault>
-    where
-        F: FnOnce(Store<CallState>, Instance) -> Fut,
-        Fut: Future<Output = wasmtime::Result<R>>,
-    {
+    /// Runs `work` against an instance under the plugin's memory, CPU and
+    /// wall-clock limits, and the caller's cancellation: a fresh instance in
+    /// a fresh store, or with `instance = "per-session"` the instance kept
+    /// for the caller's session (see [`kept`](super::kept)). Faults end this
+    /// call only (and drop a kept instance).
+    async fn run<R>(
+        &self,
+        services: &Arc<HostServices>,
+        ctx: CallContext,
+        work: impl AsyncFnOnce(&mut Store<CallState>, &Instance) -> wasmtime::Result<R>,
+    ) -> Result<R, PluginFault> {
         let limits = self.policy.limits;
-        let refused = Arc::new(AtomicBool::new(false));
         let cancel = ctx.cancel.clone();
+        let slot = match (self.policy.instances, &ctx.session_id) {
+            (Instances::PerSession, Some(session)) => Some(self.kept.slot(&ctx.principal, session).lock_owned().await),
+            _ => None,
+        };
         let caller = Caller { plugin: self.name.clone(), policy: self.policy.clone(), call: ctx };
-        let state = CallState::new(caller, MemoryLimiter::new(limits.memory_bytes, refused.clone()), services.clone());
-        let mut store = Store::new(self.pre.engine(), state);
-        store.limiter(|s| &mut s.limiter);
-        // Yield to the executor at every epoch tick, so a computing plugin never
-        // holds up other requests or its own cancellation, and interrupt it once
-        // it has used its CPU budget.
-        let budget = epoch_ticks(&limits);
-        let mut ticks = 0;
-        store.set_epoch_deadline(1);
-        store.epoch_deadline_callback(move |_| {
-            ticks += 1;
-            Ok(if ticks >= budget { UpdateDeadline::Interrupt } else { UpdateDeadline::Yield(1) })
-        });
+        let (mut slot, kept) = match slot {
+            Some(mut slot) => {
+                let kept = slot.take();
+                (Some(slot), kept)
+            }
+            None => (None, None),
+        };
+        let mut live = match kept {
+            Some(mut live) => {
+                live.store.data_mut().begin_call(caller);
+                live
+            }
+            None => self.live(services, caller),
+        };
+        budget(&mut live.store, &limits);
+        let refused = live.refused.clone();
         let call = async {
-            let instance = self.pre.instantiate_async(&mut store).await?;
-            work(store, instance).await
+            let instance = match live.instance {
+                Some(instance) => instance,
+                None => *live.instance.insert(self.pre.instantiate_async(&mut live.store).await?),
+            };
+            work(&mut live.store, &instance).await
         };
         let plugin = self.name.to_string();
         let outcome = tokio::select! {
@@ -352,12 +374,43 @@ impl Plugin {
             _ = cancel.cancelled() => return Err(PluginFault::Cancelled { plugin }),
             outcome = tokio::time::timeout(limits.wall_time, call) => outcome,
         };
-        match outcome {
-            Err(_elapsed) => Err(PluginFault::WallTimeout { plugin, limit_s: limits.wall_time.as_secs() }),
-            Ok(Ok(value)) => Ok(value),
-            Ok(Err(error)) => Err(classify(error, plugin, &refused, &limits)),
+        let value = match outcome {
+            Err(_elapsed) => return Err(PluginFault::WallTimeout { plugin, limit_s: limits.wall_time.as_secs() }),
+            Ok(Err(error)) => return Err(classify(error, plugin, &refused, &limits)),
+            Ok(Ok(value)) => value,
+        };
+        if let Some(slot) = &mut slot {
+            **slot = Some(live);
         }
+        Ok(value)
     }
+
+    /// A fresh store for `caller`'s call, with the plugin's memory limiter.
+    fn live(&self, services: &Arc<HostServices>, caller: Caller) -> Live {
+        let refused = Arc::new(AtomicBool::new(false));
+        let limiter = MemoryLimiter::new(self.policy.limits.memory_bytes, refused.clone());
+        let mut store = Store::new(self.pre.engine(), CallState::new(caller, limiter, services.clone()));
+        store.limiter(|s| &mut s.limiter);
+        Live { store, instance: None, refused }
+    }
+
+    /// Drops the instance kept for `session` of `principal`, if any.
+    pub fn end_session(&self, principal: &Principal, session: &str) {
+        self.kept.end(principal, session);
+    }
+}
+
+/// Gives the call in `store` its CPU budget: it yields to the executor at
+/// every epoch tick, so a computing plugin never holds up other requests or
+/// its own cancellation, and is interrupted once it has used the budget.
+fn budget(store: &mut Store<CallState>, limits: &Limits) {
+    let budget = epoch_ticks(limits);
+    let mut ticks = 0;
+    store.set_epoch_deadline(1);
+    store.epoch_deadline_callback(move |_| {
+        ticks += 1;
+        Ok(if ticks >= budget { UpdateDeadline::Interrupt } else { UpdateDeadline::Yield(1) })
+    });
 }
 
 fn classify(error: wasmtime::Error, plugin: String, refused: &AtomicBool, limits: &Limits) -> PluginFault {
@@ -397,8 +450,8 @@ impl Provider for Plugin {
         Box::pin(async move {
             self.require(Interface::Tools)?;
             let answer = self
-                .run(services, ctx, |mut store, instance| async move {
-                    self.exports.call_tool(&mut store, &instance, name, arguments).await
+                .run(services, ctx, async |store, instance| {
+                    self.exports.call_tool(store, instance, name, arguments).await
                 })
                 .await?;
             Ok(answer.map(ToolResult::Contract))
@@ -413,10 +466,8 @@ impl Provider for Plugin {
     ) -> BoxFuture<'a, Answer<Vec<types::ResourceContents>>> {
         Box::pin(async move {
             self.require(Interface::Resources)?;
-            self.run(services, ctx, |mut store, instance| async move {
-                self.exports.read_resource(&mut store, &instance, uri).await
-            })
-            .await
+            self.run(services, ctx, async |store, instance| self.exports.read_resource(store, instance, uri).await)
+                .await
         })
     }
 
@@ -429,8 +480,8 @@ impl Provider for Plugin {
     ) -> BoxFuture<'a, Answer<prompts::PromptResult>> {
         Box::pin(async move {
             self.require(Interface::Prompts)?;
-            self.run(services, ctx, |mut store, instance| async move {
-                self.exports.get_prompt(&mut store, &instance, name, &arguments).await
+            self.run(services, ctx, async |store, instance| {
+                self.exports.get_prompt(store, instance, name, &arguments).await
             })
             .await
         })
@@ -447,8 +498,8 @@ impl Provider for Plugin {
     ) -> BoxFuture<'a, Answer<completions::Completion>> {
         Box::pin(async move {
             self.require(Interface::Completions)?;
-            self.run(services, ctx, |mut store, instance| async move {
-                self.exports.complete(&mut store, &instance, &reference, argument, value, &context).await
+            self.run(services, ctx, async |store, instance| {
+                self.exports.complete(store, instance, &reference, argument, value, &context).await
             })
             .await
         })

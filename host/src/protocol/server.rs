@@ -169,6 +169,9 @@ impl McpState {
     /// Called when a session ends: whatever `principal` owns in it is released.
     fn session_ended(&self, principal: Principal, session_id: &str) {
         self.upstreams.end_session(&principal, session_id);
+        for plugin in self.services.registry.snapshot().plugins().values() {
+            plugin.end_session(&principal, session_id);
+        }
         if let Some(docker) = self.services.docker.clone() {
             let session_id = session_id.to_string();
             tokio::spawn(async move { docker.end_session(&principal, &session_id).await });
