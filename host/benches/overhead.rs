@@ -4,10 +4,14 @@
 //!   (fresh store and instance per call), p50/p99 and calls per second;
 //! - stdio end to end: the same call through `portcullis serve`, one call in
 //!   flight, beside the same round trip against a process that answers with
-//!   canned JSON-RPC (this binary with `--canned`), and the difference;
+//!   canned JSON-RPC (this binary with `--canned`), and the difference; in
+//!   interleaved rounds, with the machine idle and with its CPUs kept busy
+//!   by spinning threads at the lowest priority (an idle CPU wakes slowly);
 //! - start-up: process start to the first answered `tools/list` with five
-//!   plugins, compile cache cold and warm;
-//! - peak resident memory of the stdio server.
+//!   plugins, and to the answered `initialize` with the bundled plugins,
+//!   compile cache cold and warm;
+//! - peak resident memory of the stdio server, with hello only and with
+//!   every bundled plugin.
 //!
 //! Run with `cargo bench -p portcullis --bench overhead` after
 //! `cargo build --target wasm32-wasip2 --profile plugin -p hello`.
@@ -101,6 +105,9 @@ fn round_trips(peer: &mut Peer) -> Vec<Duration> {
     samples
 }
 
+/// Rounds of each condition; floor and host alternate within a condition.
+const ROUNDS: usize = 3;
+
 fn stdio_end_to_end() {
     let dir = plugin_dir_with(1);
     let cache = tempfile::tempdir().unwrap();
@@ -110,19 +117,71 @@ fn stdio_end_to_end() {
         c
     });
     canned.initialize();
-    let floor = stats(round_trips(&mut canned));
     let mut host = Peer::spawn(serve_command(dir.path(), cache.path(), false));
     host.initialize();
-    let real = stats(round_trips(&mut host));
-    print("stdio: canned JSON-RPC responder (floor)", &floor);
-    print("stdio: portcullis, hello plugin", &real);
+    for busy in [false, true] {
+        let _spinners = busy.then(Spinners::start);
+        let condition = if busy { "busy" } else { "idle" };
+        let (mut floor, mut real) = (Vec::new(), Vec::new());
+        for _ in 0..ROUNDS {
+            floor.extend(round_trips(&mut canned));
+            real.extend(round_trips(&mut host));
+        }
+        let (floor, real) = (stats(floor), stats(real));
+        print(&format!("stdio, {condition}: canned responder (floor)"), &floor);
+        print(&format!("stdio, {condition}: portcullis, hello plugin"), &real);
+        println!(
+            "{:<46} p50 {:>9.1} µs   p99 {:>9.1} µs",
+            format!("stdio, {condition}: overhead above the floor"),
+            real.p50 - floor.p50,
+            real.p99 - floor.p99
+        );
+    }
+    println!("{:<46} {:>9.1} MiB", "peak resident memory, hello only", host.peak_rss_kib() as f64 / 1024.0);
+    let empty = tempfile::tempdir().unwrap();
+    let mut bundled = Peer::spawn(serve_command(empty.path(), cache.path(), true));
+    bundled.initialize();
+    bundled.request("tools/list", serde_json::json!({}));
     println!(
-        "{:<42} p50 {:>8.1} µs   p99 {:>8.1} µs",
-        "stdio: host overhead above the floor",
-        real.p50 - floor.p50,
-        real.p99 - floor.p99
+        "{:<46} {:>9.1} MiB",
+        "peak resident memory, every bundled plugin",
+        bundled.peak_rss_kib() as f64 / 1024.0
     );
-    println!("{:<42} {:>8.1} MiB", "peak resident memory (VmHWM), stdio server", host.peak_rss_kib() as f64 / 1024.0);
+}
+
+/// Threads that keep every CPU busy at the lowest priority until dropped.
+struct Spinners {
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    threads: Vec<std::thread::JoinHandle<()>>,
+}
+
+impl Spinners {
+    fn start() -> Spinners {
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let cpus = std::thread::available_parallelism().map_or(2, |n| n.get());
+        let threads = (0..cpus)
+            .map(|_| {
+                let stop = stop.clone();
+                std::thread::spawn(move || {
+                    // SAFETY: lowers this thread's own priority.
+                    unsafe { libc::setpriority(libc::PRIO_PROCESS, 0, 19) };
+                    while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                        std::hint::spin_loop();
+                    }
+                })
+            })
+            .collect();
+        Spinners { stop, threads }
+    }
+}
+
+impl Drop for Spinners {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        for thread in self.threads.drain(..) {
+            let _ = thread.join();
+        }
+    }
 }
 
 /// Time from spawning the server to the answer of its first `tools/list`.
@@ -136,30 +195,37 @@ fn start_to_first_list(plugins: &Path, cache: &Path) -> Duration {
     elapsed
 }
 
+/// Time from spawning the server with the bundled plugins to the answer
+/// of its `initialize`: what a newcomer's client waits for.
+fn start_to_initialize(cache: &Path) -> Duration {
+    let empty = tempfile::tempdir().unwrap();
+    let started = Instant::now();
+    let mut peer = Peer::spawn(serve_command(empty.path(), cache, true));
+    peer.initialize();
+    started.elapsed()
+}
+
 fn startup() {
     let dir = plugin_dir_with(5);
-    let mut cold = Vec::new();
-    let mut warm = Vec::new();
+    let (mut cold, mut warm, mut bundled_cold, mut bundled_warm) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for _ in 0..STARTS {
         let cache = tempfile::tempdir().unwrap();
         cold.push(start_to_first_list(dir.path(), cache.path()));
         warm.push(start_to_first_list(dir.path(), cache.path()));
+        let cache = tempfile::tempdir().unwrap();
+        bundled_cold.push(start_to_initialize(cache.path()));
+        bundled_warm.push(start_to_initialize(cache.path()));
     }
-    cold.sort();
-    warm.sort();
-    let ms = |d: &[Duration], p| pct(d, p) / 1000.0;
-    println!(
-        "{:<42} p50 {:>8.1} ms   max {:>7.1} ms",
-        "start → first tools/list, 5 plugins, cold",
-        ms(&cold, 0.5),
-        ms(&cold, 1.0)
-    );
-    println!(
-        "{:<42} p50 {:>8.1} ms   max {:>7.1} ms",
-        "start → first tools/list, 5 plugins, warm",
-        ms(&warm, 0.5),
-        ms(&warm, 1.0)
-    );
+    for (label, mut samples) in [
+        ("start → first tools/list, 5 plugins, cold", cold),
+        ("start → first tools/list, 5 plugins, warm", warm),
+        ("start → initialize, bundled plugins, cold", bundled_cold),
+        ("start → initialize, bundled plugins, warm", bundled_warm),
+    ] {
+        samples.sort();
+        let ms = |p| pct(&samples, p) / 1000.0;
+        println!("{label:<46} p50 {:>9.1} ms   max {:>8.1} ms", ms(0.5), ms(1.0));
+    }
 }
 
 /// `--canned`: answers `initialize` and every other request with canned
