@@ -175,7 +175,7 @@ def refresh(srv, client_id, token) -> httpx.Response:
 
 
 async def test_the_sdk_discovers_registers_signs_in_calls_refreshes_and_is_refused_after_revocation(portcullis_bin, plugin_dir, cache_dir):
-    with oauth_host(portcullis_bin, plugin_dir, cache_dir) as srv:
+    with oauth_host(portcullis_bin, plugin_dir, cache_dir, extra="access_token_ttl_secs = 2\n") as srv:
         metadata = httpx.get(f"{srv.issuer}/.well-known/oauth-authorization-server").json()
         resource = httpx.get(f"{srv.issuer}/.well-known/oauth-protected-resource/mcp").json()
         assert metadata["issuer"] == resource["authorization_servers"][0] == srv.issuer
@@ -191,6 +191,13 @@ async def test_the_sdk_discovers_registers_signs_in_calls_refreshes_and_is_refus
         assert await call_hello(srv.url, provider) == "Hello, OAuth!"
         assert any("Allow access?" in page for page in browser.pages), "a fresh client sees the consent page"
         assert "frame-ancestors 'none'" in browser.http.get(f"{srv.issuer}/auth/authorize?client_id=x").headers.get("content-security-policy", "")
+
+        # The SDK refreshes an expired access token by itself (the refresh token rotates).
+        first_refresh = storage.tokens.refresh_token
+        time.sleep(2.5)
+        assert await call_hello(srv.url, provider) == "Hello, OAuth!"
+        assert storage.tokens.refresh_token != first_refresh
+        assert any("tokens issued" in line and "refresh" in line for line in srv.lines), srv.log
 
         client_id, tokens = storage.client_info.client_id, storage.tokens
         claims = jwt.decode(tokens.access_token, options={"verify_signature": False})
@@ -279,6 +286,10 @@ async def test_a_pre_registered_confidential_client_from_seed_004s_variables(por
             assert httpx.get(authorization_url(srv, "chatgpt-test", challenge, redirect=callback)).status_code == 200
         verifier, challenge = pkce()
         code = code_for(srv, "chatgpt-test", challenge)
+        posted = httpx.post(f"{srv.issuer}/auth/token", data={"grant_type": "authorization_code", "code": code_for(srv, "chatgpt-test", challenge), "code_verifier": verifier, "redirect_uri": "http://127.0.0.1:43123/callback", "client_id": "chatgpt-test", "client_secret": "s3cret-0123456789"})
+        assert posted.status_code == 200, "client_secret_post works too"
+        public = httpx.post(f"{srv.issuer}/auth/token", data={"grant_type": "authorization_code", "code": code, "code_verifier": verifier, "redirect_uri": "http://127.0.0.1:43123/callback", "client_id": "chatgpt-test"})
+        assert public.status_code == 401 and public.json()["error"] == "invalid_client", "a confidential client must send its secret"
         wrong = httpx.post(f"{srv.issuer}/auth/token", auth=("chatgpt-test", "wrong"), data={"grant_type": "authorization_code", "code": code, "code_verifier": verifier, "redirect_uri": "http://127.0.0.1:43123/callback"})
         assert wrong.status_code == 401 and wrong.json()["error"] == "invalid_client", wrong.text
         assert "s3cret-0123456789" not in srv.log
