@@ -177,32 +177,3 @@ def test_requests_with_invalid_params_get_32602_with_their_id(portcullis_bin, pl
         assert raw.ask({"jsonrpc": "2.0", "id": 8, "method": "ping"}) == {"jsonrpc": "2.0", "id": 8, "result": {}}
     finally:
         raw.close()
-
-
-def test_the_pipes_are_served_non_blocking_and_given_back_blocking(portcullis_bin, plugin_dir, cache_dir):
-    """Stdin and stdout pipes are read and written by the runtime itself (non-blocking),
-    and left blocking again at exit for whoever shares them (here the shell)."""
-    import shlex
-    import signal
-    import time
-
-    params = server(portcullis_bin, plugin_dir, cache_dir)
-    command = " ".join(shlex.quote(a) for a in [params.command, *params.args])
-    shell = subprocess.Popen(["sh", "-c", f"{command}; sleep 30"], env=params.env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
-    try:
-        request = {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "t", "version": "0"}}}
-        shell.stdin.write((json.dumps(request) + "\n").encode())
-        shell.stdin.flush()
-        assert json.loads(shell.stdout.readline())["id"] == 1
-        host = int(subprocess.run(["pgrep", "-P", str(shell.pid)], capture_output=True, text=True).stdout.split()[0])
-        flags = lambda pid: int(next(l for l in open(f"/proc/{pid}/fdinfo/0") if l.startswith("flags:")).split()[1], 8)
-        assert flags(host) & 0o4000, "the host reads its stdin pipe non-blocking"
-        subprocess.run(["kill", "-TERM", str(host)], check=True)
-        deadline = time.monotonic() + 15
-        while subprocess.run(["pgrep", "-P", str(shell.pid), "portcullis"], capture_output=True).returncode == 0:
-            assert time.monotonic() < deadline, "the host did not stop"
-            time.sleep(0.1)
-        assert not flags(shell.pid) & 0o4000, "the shell's stdin is blocking again"
-    finally:
-        shell.send_signal(signal.SIGKILL)
-        shell.wait()

@@ -98,11 +98,8 @@ impl Loader {
     /// directory. Broken plugins are logged and skipped; returns how many loaded.
     pub async fn load_all(&self) -> usize {
         let mut loaded = 0;
-        // Compiled side by side: a first start with a cold cache compiles them all.
-        let bundled: Vec<&BundledPlugin> = BUNDLED.iter().filter(|b| self.bundled(b.name).is_some()).collect();
-        let results = futures::future::join_all(bundled.iter().map(|b| self.load_bundled(b))).await;
-        for (bundled, result) in bundled.iter().zip(results) {
-            loaded += self.report(bundled.name, result) as usize;
+        for bundled in BUNDLED.iter().filter(|b| self.bundled(b.name).is_some()) {
+            loaded += self.report(bundled.name, self.load_bundled(bundled).await) as usize;
         }
         if let Some(dir) = &self.config.plugin_dir {
             match wasm_files(dir) {

@@ -1,7 +1,6 @@
 //! MCP over stdin/stdout: one session for the life of the connection. Only
 //! JSON-RPC is written to stdout; logs go to stderr.
 
-mod pipes;
 mod wire;
 
 use std::sync::Arc;
@@ -18,8 +17,7 @@ use crate::protocol::{McpSession, McpState};
 pub async fn serve(state: Arc<McpState>, shutdown: CancellationToken) -> Result<()> {
     let session = McpSession::new(state);
     tracing::info!(session = session.session_id(), "serving MCP on stdio");
-    let (_pipes, input, output) = pipes::Pipes::open();
-    let running = match serve_server_with_ct(session, wire::Wire::new(input, output), shutdown).await {
+    let running = match serve_server_with_ct(session, stdio_wire(), shutdown).await {
         Ok(running) => running,
         Err(ServerInitializeError::ConnectionClosed(_) | ServerInitializeError::Cancelled) => return Ok(()),
         Err(e) => return Err(e.into()),
@@ -42,4 +40,10 @@ pub fn stdin_is_dev_null() -> bool {
         (Ok(stdin), Ok(null)) => stdin.file_type().is_char_device() && stdin.rdev() == null.rdev(),
         _ => false,
     }
+}
+
+/// The stdio pipes as a JSON-RPC transport.
+fn stdio_wire() -> wire::Wire<rmcp::transport::StdioReader, rmcp::transport::StdioWriter> {
+    let (read, write) = rmcp::transport::stdio_pipes();
+    wire::Wire::new(read, write)
 }
