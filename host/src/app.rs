@@ -85,6 +85,9 @@ impl App {
             }
             tokio::spawn(crate::plugins::watch(dir.clone(), loader.clone(), shutdown.clone()));
         }
+        if let Some(lock) = config.plugins_lock_path() {
+            tokio::spawn(crate::plugins::watch_lock(lock, loader.clone(), shutdown.clone()));
+        }
         let oauth = match config.oauth_server.clone() {
             Some(oauth) => {
                 let server = AuthorizationServer::start(oauth, state.clone()).await?;

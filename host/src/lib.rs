@@ -19,6 +19,8 @@
 //! protocol                the MCP surface over the registry (one McpSession)
 //! chatgpt                 the host's own `search` and `fetch` over the resources
 //! plugins                 runtime, loading, limits, hot reload, registry, imports
+//! oci                     plugins from OCI registries: layout, signatures, trust,
+//!                         the lock file and the verified store
 //! config                  portcullis.toml and the environment, gathering each
 //!                         capability's own settings (docker::DockerConfig)
 //! state                   the state database (servers, disabled plugins, the
@@ -42,6 +44,7 @@ pub mod config;
 pub mod dashboard;
 pub mod docker;
 pub mod oauth;
+pub mod oci;
 pub mod plugins;
 pub mod policy;
 pub mod protocol;

@@ -84,6 +84,7 @@ async fn component_sha256(name: &str, source: &PluginSource) -> Option<String> {
     let bytes = match source {
         PluginSource::Bundled => BUNDLED.iter().find(|b| b.name == name)?.wasm.to_vec(),
         PluginSource::File(path) => tokio::fs::read(path).await.ok()?,
+        PluginSource::Oci { sha256, .. } => return Some(sha256.trim_start_matches("sha256:").to_string()),
     };
     Some(hex::encode(Sha256::digest(&bytes)))
 }
@@ -106,6 +107,7 @@ impl AdminState {
             source: match plugin.source() {
                 PluginSource::Bundled => "bundled".into(),
                 PluginSource::File(path) => path.display().to_string(),
+                PluginSource::Oci { source, digest, .. } => format!("{source} ({digest})"),
             },
             sha256: component_sha256(plugin.name(), plugin.source()).await,
             wit_version: plugin.contract_version().to_string(),

@@ -46,6 +46,13 @@ pub struct ConfigFile {
     #[serde(default)]
     chatgpt: super::chatgpt::ChatGptFile,
     oauth_server: Option<super::oauth_server::OAuthServerFile>,
+    plugins_lock: Option<PathBuf>,
+    #[serde(default)]
+    plugin_trust: Vec<super::plugin_trust::PluginTrustFile>,
+    /// The file's directory, which relative paths of plugin keys and the
+    /// lock file start from.
+    #[serde(skip)]
+    dir: PathBuf,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -153,7 +160,21 @@ impl DockerFile {
 impl ConfigFile {
     /// Parses the file's text; errors carry the file name, key and line.
     pub fn parse(text: &str, path: &Path) -> Result<ConfigFile, ConfigError> {
-        toml::from_str(text).map_err(|e| ConfigError(format!("{}: {e}", path.display())))
+        let file: ConfigFile = toml::from_str(text).map_err(|e| ConfigError(format!("{}: {e}", path.display())))?;
+        Ok(file.read_from(path))
+    }
+
+    /// Parses one part of the file (some of its top-level keys).
+    pub(super) fn parse_part(part: toml::Table, path: &Path) -> Result<ConfigFile, ConfigError> {
+        let file: ConfigFile =
+            toml::Value::Table(part).try_into().map_err(|e| ConfigError(format!("{}: {e}", path.display())))?;
+        Ok(file.read_from(path))
+    }
+
+    /// Records the file's directory.
+    fn read_from(mut self, path: &Path) -> Self {
+        self.dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        self
     }
 
     /// Applies the file's values over `config`, validating as it goes.
@@ -265,6 +286,10 @@ impl ConfigFile {
         }
         for (name, server) in self.servers {
             config.servers.push(server.resolve(&name, config.servers_startup_timeout).map_err(ConfigError)?);
+        }
+        config.plugins_lock = Some(self.dir.join(self.plugins_lock.as_deref().unwrap_or(Path::new("plugins.lock"))));
+        for (index, rule) in self.plugin_trust.into_iter().enumerate() {
+            config.plugin_trust.rules.push(rule.resolve(index, &self.dir)?);
         }
         Ok(())
     }

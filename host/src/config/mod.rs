@@ -9,6 +9,7 @@ mod docker_admin;
 mod file;
 mod http;
 mod oauth_server;
+mod plugin_trust;
 mod state;
 mod tasks;
 
@@ -78,6 +79,12 @@ pub struct Config {
     pub chatgpt_search_fetch: bool,
     /// `[oauth_server]`: the built-in authorization server, when on.
     pub oauth_server: Option<OAuthServerConfig>,
+    /// `plugins_lock`: the lock file of plugins from OCI registries
+    /// (`PORTCULLIS_PLUGINS_LOCK`); by default `plugins.lock` beside the
+    /// configuration file, else in the state directory.
+    pub plugins_lock: Option<PathBuf>,
+    /// `[[plugin_trust]]`: who must have signed plugins from registries.
+    pub plugin_trust: crate::oci::TrustPolicy,
 }
 
 /// What `[plugins.<name>]` says about one plugin.
@@ -120,6 +127,8 @@ impl Default for Config {
             tasks: TasksConfig::default(),
             chatgpt_search_fetch: false,
             oauth_server: None,
+            plugins_lock: None,
+            plugin_trust: crate::oci::TrustPolicy::default(),
         }
     }
 }
@@ -232,6 +241,17 @@ impl Config {
         }
     }
 
+    /// The lock file of plugins from OCI registries, if there is a place for one.
+    pub fn plugins_lock_path(&self) -> Option<PathBuf> {
+        self.plugins_lock.clone().or_else(|| self.state_dir.as_ref().map(|d| d.join("plugins.lock")))
+    }
+
+    /// The store that plugins from OCI registries are kept in: `oci/` in the
+    /// state directory.
+    pub fn plugin_store(&self) -> Option<crate::oci::Store> {
+        self.state_dir.as_ref().map(|d| crate::oci::Store::new(d.join("oci")))
+    }
+
     /// A copy whose secrets (API keys, admin keys) read `<redacted>`, for
     /// printing; server environments and headers redact themselves.
     pub fn redacted(&self) -> Config {
@@ -283,6 +303,9 @@ impl Config {
         problems.extend(OAuthServerConfig::apply_env(&mut self.oauth_server, env).err());
         if let Some(dir) = env.var("PORTCULLIS_STATE_DIR") {
             self.state_dir = Some(dir.into());
+        }
+        if let Some(path) = env.var("PORTCULLIS_PLUGINS_LOCK") {
+            self.plugins_lock = Some(path.into());
         }
         if let Some(path) = env.var("PORTCULLIS_SERVERS") {
             self.servers_file = Some(path.into());
@@ -418,8 +441,8 @@ fn apply_file_parts(text: &str, path: &std::path::Path, config: &mut Config) -> 
     }
     let problems: Vec<ConfigError> = parts
         .into_iter()
-        .filter_map(|part| match toml::Value::Table(part).try_into::<ConfigFile>() {
-            Err(e) => Some(ConfigError(format!("{}: {e}", path.display()))),
+        .filter_map(|part| match ConfigFile::parse_part(part, path) {
+            Err(e) => Some(e),
             Ok(file) => file.apply(config).err(),
         })
         .collect();

@@ -1,6 +1,9 @@
-//! Turns bytes into registered plugins: the bundled first-party plugins and
-//! the `*.wasm` files of the plugin directory. A broken file is reported with
-//! its name and the reason, and skipped.
+//! Turns bytes into registered plugins: the bundled first-party plugins, the
+//! entries of the lock file (plugins from OCI registries, verified from the
+//! store on every load) and the `*.wasm` files of the plugin directory. Of
+//! plugins of one name, the directory's wins, then the lock file's, then the
+//! bundled one. A broken plugin is reported with its name and the reason,
+//! and skipped.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -14,6 +17,7 @@ use super::plugin::{Plugin, PluginSource};
 use super::runtime::PluginRuntime;
 use crate::caller::Grant;
 use crate::config::Config;
+use crate::oci::{LockEntry, LockFile};
 
 /// A plugin compiled into the binary.
 pub struct BundledPlugin {
@@ -82,24 +86,84 @@ impl Loader {
     }
 
     /// Loads plugin `name` again from where it comes from: the plugin
-    /// directory's `<name>.wasm`, else the bundled plugin of that name.
+    /// directory's `<name>.wasm`, else the lock file's entry, else the
+    /// bundled plugin of that name.
     pub async fn reload(&self, name: &str) -> Result<Arc<Plugin>> {
-        let file = self.config.plugin_dir.as_ref().map(|d| d.join(format!("{name}.wasm"))).filter(|f| f.is_file());
-        match file {
+        match self.directory_file(name) {
             Some(file) => self.load_file(&file).await,
-            None => match self.bundled(name) {
-                Some(bundled) => self.load_bundled(bundled).await,
-                None => Err(anyhow!("no plugin `{name}`: neither <plugin_dir>/{name}.wasm nor a bundled plugin")),
-            },
+            None => self.load_behind_directory(name).await.unwrap_or_else(|| {
+                Err(anyhow!("no plugin `{name}`: not <plugin_dir>/{name}.wasm, nor in the lock file, nor bundled"))
+            }),
         }
     }
 
-    /// Loads every bundled plugin (if enabled) and every `*.wasm` in the plugin
-    /// directory. Broken plugins are logged and skipped; returns how many loaded.
+    /// `<plugin_dir>/<name>.wasm`, if there is such a file.
+    fn directory_file(&self, name: &str) -> Option<PathBuf> {
+        self.config.plugin_dir.as_ref().map(|d| d.join(format!("{name}.wasm"))).filter(|f| f.is_file())
+    }
+
+    /// Loads `name` from the lock file, else bundled: what serves when the
+    /// directory has no such plugin. `None` when neither has one.
+    async fn load_behind_directory(&self, name: &str) -> Option<Result<Arc<Plugin>>> {
+        if let Some(entry) = self.lock().get(name) {
+            return Some(self.load_locked(entry).await);
+        }
+        Some(self.load_bundled(self.bundled(name)?).await)
+    }
+
+    /// The lock file's entries; an unreadable lock file is logged and read as empty.
+    pub fn lock(&self) -> LockFile {
+        let Some(path) = self.config.plugins_lock_path() else { return LockFile::default() };
+        LockFile::read(&path).unwrap_or_else(|e| {
+            tracing::error!("ignoring the lock file: {e:#}");
+            LockFile::default()
+        })
+    }
+
+    /// Loads the plugin a lock entry pins, from the store, after verifying
+    /// its content hash and signature again.
+    pub async fn load_locked(&self, entry: &LockEntry) -> Result<Arc<Plugin>> {
+        let store = self.config.plugin_store().ok_or_else(|| anyhow!("no state directory, so no plugin store"))?;
+        let (locked, policy) = (entry.clone(), self.config.plugin_trust.clone());
+        let wasm =
+            tokio::task::spawn_blocking(move || crate::oci::verify::load_locked(&store, &locked, &policy)).await??;
+        self.load(&entry.name, PluginSource::locked(entry), wasm, &[]).await
+    }
+
+    /// Brings the loaded plugins in line with the lock file: loads entries
+    /// added or re-pinned, unloads plugins whose entries were removed (the
+    /// bundled plugin of the name comes back). Directory files keep priority.
+    pub async fn sync_lock(&self) {
+        let lock = self.lock();
+        let registry = &self.services.registry;
+        for entry in &lock.plugins {
+            let pinned = PluginSource::locked(entry);
+            let loaded = registry.snapshot().plugins().get(&entry.name).is_some_and(|p| p.source() == &pinned);
+            if !loaded && self.directory_file(&entry.name).is_none() {
+                self.report(&entry.name, self.load_locked(entry).await);
+            }
+        }
+        let snapshot = registry.snapshot();
+        let unlocked = snapshot.plugins().values().filter(|p| matches!(p.source(), PluginSource::Oci { .. }));
+        for plugin in unlocked.filter(|p| lock.get(p.name()).is_none()) {
+            registry.remove(plugin.name());
+            tracing::info!(plugin = plugin.name(), "unloaded (removed from the lock file)");
+            if let Some(bundled) = self.bundled(plugin.name()) {
+                self.report(bundled.name, self.load_bundled(bundled).await);
+            }
+        }
+    }
+
+    /// Loads every bundled plugin (if enabled), every lock file entry and
+    /// every `*.wasm` in the plugin directory. Broken plugins are logged and
+    /// skipped; returns how many loaded.
     pub async fn load_all(&self) -> usize {
         let mut loaded = 0;
         for bundled in BUNDLED.iter().filter(|b| self.bundled(b.name).is_some()) {
             loaded += self.report(bundled.name, self.load_bundled(bundled).await) as usize;
+        }
+        for entry in self.lock().plugins.iter().filter(|e| self.directory_file(&e.name).is_none()) {
+            loaded += self.report(&entry.name, self.load_locked(entry).await) as usize;
         }
         if let Some(dir) = &self.config.plugin_dir {
             match wasm_files(dir) {
@@ -136,7 +200,8 @@ impl Loader {
         self.load(&name, PluginSource::File(path.to_path_buf()), wasm, &[]).await
     }
 
-    /// Removes the plugin loaded from `path`. A bundled plugin it replaced comes back.
+    /// Removes the plugin loaded from `path`. A locked or bundled plugin it
+    /// replaced comes back.
     pub async fn unload_file(&self, path: &Path) {
         let Ok(name) = plugin_name(path) else { return };
         let registry = &self.services.registry;
@@ -150,8 +215,8 @@ impl Loader {
         }
         registry.remove(&name);
         tracing::info!(plugin = name, "unloaded (file removed)");
-        if let Some(bundled) = self.bundled(&name) {
-            self.report(bundled.name, self.load_bundled(bundled).await);
+        if let Some(result) = self.load_behind_directory(&name).await {
+            self.report(&name, result);
         }
     }
 

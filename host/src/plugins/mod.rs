@@ -19,4 +19,4 @@ pub use host_api::HostServices;
 pub use loader::{BUNDLED, BundledPlugin, Loader, wasm_files};
 pub use plugin::{Catalog, Plugin, PluginFault, PluginSource};
 pub use runtime::PluginRuntime;
-pub use watch::watch;
+pub use watch::{watch, watch_lock};

@@ -83,6 +83,23 @@ pub enum PluginSource {
     Bundled,
     /// A file in the plugin directory.
     File(std::path::PathBuf),
+    /// An entry of the lock file: the reference it was added from and the
+    /// manifest digest it is pinned to.
+    Oci {
+        /// The reference as added (`oci://…`).
+        source: String,
+        /// The manifest digest.
+        digest: String,
+        /// The component's SHA-256 (`sha256:…`).
+        sha256: String,
+    },
+}
+
+impl PluginSource {
+    /// Where a plugin pinned by lock entry `entry` comes from.
+    pub fn locked(entry: &crate::oci::LockEntry) -> Self {
+        Self::Oci { source: entry.source.clone(), digest: entry.digest.clone(), sha256: entry.sha256.clone() }
+    }
 }
 
 /// What a plugin offers: read at load, and read again in full whenever the

@@ -26,6 +26,23 @@ fn scan(dir: &Path) -> HashMap<PathBuf, Fingerprint> {
     wasm_files(dir).unwrap_or_default().into_iter().filter_map(|p| fingerprint(&p).map(|f| (p, f))).collect()
 }
 
+/// Watches the lock file `path` until `stop` fires, bringing the loaded
+/// plugins in line with it when it changes (it is replaced whole, by rename).
+pub async fn watch_lock(path: PathBuf, loader: Arc<Loader>, stop: CancellationToken) {
+    let mut current = fingerprint(&path);
+    loop {
+        tokio::select! {
+            _ = stop.cancelled() => return,
+            _ = tokio::time::sleep(POLL_INTERVAL) => {}
+        }
+        let seen = fingerprint(&path);
+        if seen != current {
+            current = seen;
+            loader.sync_lock().await;
+        }
+    }
+}
+
 /// Watches `dir` until `stop` fires, loading through `loader`. Files present
 /// at the first scan count as already loaded (the start-up load read them).
 pub async fn watch(dir: PathBuf, loader: Arc<Loader>, stop: CancellationToken) {
