@@ -85,6 +85,44 @@ def text_of(result) -> str:
     return "\n".join(c.text for c in result.content if getattr(c, "type", None) == "text")
 
 
+@contextmanager
+def local_registry(root: Path):
+    """Debian's docker-registry (the CNCF distribution registry) on a free
+    loopback port, storing under `root`; yields `127.0.0.1:PORT` and stops it."""
+    registry_bin = shutil.which("docker-registry")
+    if registry_bin is None:
+        pytest.fail("docker-registry is missing: run scripts/setup.sh")
+    root.mkdir(parents=True, exist_ok=True)
+    port = free_port()
+    config = root / "config.yml"
+    config.write_text(
+        f"version: 0.1\nstorage:\n  filesystem:\n    rootdirectory: {root / 'data'}\n  delete:\n    enabled: true\n"
+        f"http:\n  addr: 127.0.0.1:{port}\nlog:\n  level: warn\n"
+    )
+    proc = subprocess.Popen([registry_bin, "serve", str(config)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    wait_for_port(port, proc, "docker-registry")
+    try:
+        yield f"127.0.0.1:{port}"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def wait_for_port(port: int, proc: subprocess.Popen, what: str):
+    """Waits until something accepts connections on loopback `port`, failing
+    the test (with `proc`'s stderr) if `proc` exits or 30 s pass first."""
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return
+        except OSError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                proc.kill()
+                pytest.fail(f"{what} did not start: {proc.stderr.read().decode() if proc.stderr else ''}")
+            time.sleep(0.1)
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -11,8 +11,6 @@ from __future__ import annotations
 import io
 import json
 import os
-import shutil
-import socket
 import subprocess
 import tarfile
 import threading
@@ -28,7 +26,7 @@ import mcp_types as types
 import pytest
 from mcp import Client
 
-from conftest import free_port, server, text_of
+from conftest import local_registry, server, text_of
 
 pytestmark = pytest.mark.anyio
 
@@ -304,19 +302,6 @@ async def test_require_refuses_destructive_calls_from_a_client_that_cannot_confi
 # --- Pulls from a local registry ---------------------------------------------------------------
 
 
-def wait_for(port: int, proc: subprocess.Popen, what: str):
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return
-        except OSError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                proc.kill()
-                pytest.fail(f"{what} did not start: {proc.stderr.read().decode() if proc.stderr else ''}")
-            time.sleep(0.1)
-
-
 class Throttled(BaseHTTPRequestHandler):
     """Forwards registry requests, sending blobs at about 2 MiB/s, so that a
     pull lasts long enough to be cancelled."""
@@ -361,19 +346,13 @@ class Throttled(BaseHTTPRequestHandler):
 def registry(tmp_path_factory):
     """A registry on loopback holding the test images, and a throttled front
     for it; yields (direct, throttled) host:port addresses."""
-    registry_bin = shutil.which("docker-registry")
-    if registry_bin is None:
-        pytest.fail("docker-registry is missing: run scripts/setup.sh")
     root = tmp_path_factory.mktemp("registry")
-    port = free_port()
-    config = root / "config.yml"
-    config.write_text(
-        f"version: 0.1\nstorage:\n  filesystem:\n    rootdirectory: {root / 'data'}\n  delete:\n    enabled: true\n"
-        f"http:\n  addr: 127.0.0.1:{port}\nlog:\n  level: warn\n"
-    )
-    proc = subprocess.Popen([registry_bin, "serve", str(config)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    wait_for(port, proc, "docker-registry")
-    direct = f"127.0.0.1:{port}"
+    with local_registry(root) as direct:
+        yield from _filled(root, direct)
+
+
+def _filled(root: Path, direct: str):
+    """Fills the registry at `direct` and yields (direct, throttled front)."""
     # Images of random bytes, so that no layer of theirs is on the engine already.
     for name, mib in [("pct/random:1", 4), ("pct/big:1", 48)]:
         archive = root / f"{mib}.tar"
@@ -389,8 +368,6 @@ def registry(tmp_path_factory):
     threading.Thread(target=front.serve_forever, daemon=True).start()
     yield direct, f"127.0.0.1:{front.server_address[1]}"
     front.shutdown()
-    proc.terminate()
-    proc.wait(timeout=10)
 
 
 @asynccontextmanager

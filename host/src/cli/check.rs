@@ -119,8 +119,8 @@ async fn check_health(args: HealthArgs, env: &dyn Environment) -> Vec<String> {
     failures
 }
 
-/// Loads every plugin the host would (the bundled ones, the plugin
-/// directory's), without Docker; returns how many loaded and why the
+/// Loads every plugin the host would (the bundled ones, the lock file's,
+/// the plugin directory's), without Docker; returns how many loaded and why the
 /// others did not. Loading them fills the compile cache, as the host's
 /// start would.
 pub async fn load_plugins(config: &Config) -> anyhow::Result<(usize, Vec<String>)> {
@@ -132,6 +132,12 @@ pub async fn load_plugins(config: &Config) -> anyhow::Result<(usize, Vec<String>
                 Ok(_) => loaded += 1,
                 Err(e) => failed.push(format!("bundled plugin `{}` does not load: {e:#}", bundled.name)),
             }
+        }
+    }
+    for entry in loader.lock().plugins {
+        match loader.load_locked(&entry).await {
+            Ok(_) => loaded += 1,
+            Err(e) => failed.push(format!("locked plugin `{}` does not load: {e:#}", entry.name)),
         }
     }
     if let Some(dir) = &config.plugin_dir {

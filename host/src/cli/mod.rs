@@ -19,6 +19,7 @@ mod activity;
 pub mod check;
 pub mod client;
 pub mod plugin;
+pub mod registry;
 pub mod table;
 
 use std::process::ExitCode;

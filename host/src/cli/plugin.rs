@@ -2,7 +2,8 @@
 //! `portcullis plugin inspect FILE.wasm` (what a component declares and
 //! needs, read by the host's own loader) and `portcullis plugin new NAME`
 //! (a ready-to-build crate from the `examples/hello` template, with the WIT
-//! contract copied in).
+//! contract copied in). Publishing, signing and pinning plugins from OCI
+//! registries are in [`super::registry`].
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -35,6 +36,9 @@ pub enum PluginCommand {
         #[arg(long, value_name = "DIR")]
         dir: Option<PathBuf>,
     },
+    /// Publish, sign, add, update, remove and verify plugins from OCI registries.
+    #[command(flatten)]
+    Registry(super::registry::RegistryCommand),
 }
 
 /// Runs a `portcullis plugin` command: 0 done, 1 failed (the reason on stderr).
@@ -42,6 +46,7 @@ pub fn run(command: PluginCommand) -> ExitCode {
     let result = match command {
         PluginCommand::Inspect { file, json } => inspect(&file, json),
         PluginCommand::New { name, dir } => new(&name, dir.as_deref().unwrap_or(Path::new("."))),
+        PluginCommand::Registry(command) => super::registry::run(command),
     };
     super::print_outcome(result)
 }
@@ -172,7 +177,7 @@ const TEMPLATE: &str = include_str!("../../../examples/hello/src/lib.rs");
 const WIT_BINDGEN: &str = "0.63";
 
 /// Checks a new crate's name: a letter, then letters, digits, `-` or `_`.
-fn check_name(name: &str) -> anyhow::Result<()> {
+pub(super) fn check_name(name: &str) -> anyhow::Result<()> {
     let valid = name.len() <= 64
         && name.starts_with(|c: char| c.is_ascii_alphabetic())
         && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');

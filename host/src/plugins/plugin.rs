@@ -95,6 +95,13 @@ pub enum PluginSource {
     },
 }
 
+/// Names, owned and sorted.
+fn sorted_names<'a>(names: impl Iterator<Item = &'a str>) -> Vec<String> {
+    let mut names: Vec<String> = names.map(String::from).collect();
+    names.sort();
+    names
+}
+
 impl PluginSource {
     /// Where a plugin pinned by lock entry `entry` comes from.
     pub fn locked(entry: &crate::oci::LockEntry) -> Self {
@@ -192,11 +199,14 @@ impl Plugin {
     /// The interfaces the component imports (`portcullis:plugin/docker@0.2.0`,
     /// `wasi:cli/environment@0.2.6`, …), in name order.
     pub fn imports(&self) -> Vec<String> {
-        let component = self.pre.component();
-        let mut names: Vec<String> =
-            component.component_type().imports(self.pre.engine()).map(|(name, _)| name.to_string()).collect();
-        names.sort();
-        names
+        let component_type = self.pre.component().component_type();
+        sorted_names(component_type.imports(self.pre.engine()).map(|(name, _)| name))
+    }
+
+    /// The component's world-level export names (`portcullis:plugin/tools@0.2.0`, …).
+    pub fn export_names(&self) -> Vec<String> {
+        let component_type = self.pre.component().component_type();
+        sorted_names(component_type.exports(self.pre.engine()).map(|(name, _)| name))
     }
 
     /// Where it came from.
