@@ -53,3 +53,14 @@ pub mod state;
 pub mod transports;
 pub mod upstreams;
 pub mod wit;
+
+/// Makes ring the process's TLS crypto provider, once. The HTTP clients of
+/// rmcp (towards upstream servers) and of oci-client are built on a reqwest
+/// without a provider of its own; the host's TLS everywhere else is ring.
+pub fn install_crypto_provider() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        // Someone else may have installed one first; theirs stays.
+        let _ = tokio_rustls::rustls::crypto::ring::default_provider().install_default();
+    });
+}

@@ -23,9 +23,7 @@ pub struct Registry {
 impl Registry {
     /// A client for the registry `reference` names.
     pub fn for_reference(reference: &Reference) -> Self {
-        // reqwest is built without a default TLS provider; ring is the one
-        // the rest of the host uses. Installing it twice is harmless.
-        let _ = tokio_rustls::rustls::crypto::ring::default_provider().install_default();
+        crate::install_crypto_provider();
         let registry = reference.resolve_registry().to_string();
         let protocol = if is_loopback(&registry) { ClientProtocol::Http } else { ClientProtocol::Https };
         let config = ClientConfig {
