@@ -34,15 +34,45 @@ pub struct App {
     pub shutdown: CancellationToken,
 }
 
+/// Loads every plugin, then marks the registry loaded and starts watching
+/// the plugin directory and the lock file (whose first scan counts what was
+/// just loaded as loaded).
+async fn load_then_watch(
+    loader: Arc<Loader>,
+    registry: Arc<Registry>,
+    config: Arc<Config>,
+    started: Instant,
+    shutdown: CancellationToken,
+) {
+    // The watchers take their first look before the load reads anything.
+    let directory = config.plugin_dir.clone().map(|dir| {
+        if !dir.is_dir() {
+            tracing::warn!(dir = %dir.display(), "the plugin directory does not exist (yet); plugins added there later are loaded");
+        }
+        crate::plugins::watch(dir, loader.clone(), shutdown.clone())
+    });
+    let lock = config.plugins_lock_path().map(|lock| crate::plugins::watch_lock(lock, loader.clone(), shutdown));
+    let loaded = loader.load_all().await;
+    registry.finish_loading();
+    tracing::info!(plugins = loaded, ms = started.elapsed().as_millis() as u64, "plugins loaded");
+    if let Some(directory) = directory {
+        tokio::spawn(directory);
+    }
+    if let Some(lock) = lock {
+        tokio::spawn(lock);
+    }
+}
+
 impl App {
     /// Starts the host: opens the state database (a corrupt or locked one
     /// is an error naming the file), starts the upstream servers in the
     /// background (each joins when it has answered; those saved through the
-    /// admin API too), loads every plugin the operator has not disabled
-    /// (broken ones are reported and skipped) and starts watching the plugin
-    /// directory.
+    /// admin API too), and starts loading every plugin the operator has not
+    /// disabled (broken ones are reported and skipped) in the background,
+    /// then watching the plugin directory and the lock file.
     pub async fn start(config: Config) -> Result<App> {
         let started = Instant::now();
+        crate::install_crypto_provider();
         let config = Arc::new(config);
         let state_dir = config.state_dir.clone().context(
             "there is no default state directory (HOME is not set): set PORTCULLIS_STATE_DIR or `state_dir`",
@@ -66,7 +96,7 @@ impl App {
             docker.start_idle_reaper();
         }
         let services = Arc::new(HostServices {
-            registry: Arc::new(Registry::default()),
+            registry: Arc::new(Registry::loading()),
             index_urls: config.index_urls.clone(),
             policy: PolicyChain::new(config.docker.operator_policy()),
             docker,
@@ -76,18 +106,12 @@ impl App {
         }
         let upstreams = Upstreams::start(config.servers.clone(), &services).with_max_servers(config.max_servers);
         let loader = Arc::new(Loader::new(runtime, services.clone(), config.clone(), disabled.into_iter().collect()));
-        let loaded = loader.load_all().await;
-        tracing::info!(plugins = loaded, ms = started.elapsed().as_millis() as u64, "plugins loaded");
         let shutdown = CancellationToken::new();
-        if let Some(dir) = &config.plugin_dir {
-            if !dir.is_dir() {
-                tracing::warn!(dir = %dir.display(), "the plugin directory does not exist (yet); plugins added there later are loaded");
-            }
-            tokio::spawn(crate::plugins::watch(dir.clone(), loader.clone(), shutdown.clone()));
-        }
-        if let Some(lock) = config.plugins_lock_path() {
-            tokio::spawn(crate::plugins::watch_lock(lock, loader.clone(), shutdown.clone()));
-        }
+        // The first load runs while the transports start: `initialize` is
+        // answered at once, and what lists or calls waits for the load.
+        let first_load =
+            load_then_watch(loader.clone(), services.registry.clone(), config.clone(), started, shutdown.clone());
+        tokio::spawn(first_load);
         let oauth = match config.oauth_server.clone() {
             Some(oauth) => {
                 let server = AuthorizationServer::start(oauth, state.clone()).await?;

@@ -52,10 +52,13 @@ async def test_hot_reload_reaches_a_modern_listener(portcullis_bin, plugin_dir, 
         async with client.listen(tools_list_changed=True) as subscription:
             install(plugin_dir, "hello")
             with anyio.fail_after(10):
+                # A stream opened while the host still loads its plugins is
+                # told once when the load is done; the install may come in
+                # that load or after it, with an event of its own.
                 async for event in subscription:
                     assert type(event).__name__ == "ToolsListChanged"
-                    break
-        assert "hello" in await tool_names(client)
+                    if "hello" in await tool_names(client):
+                        break
         result = await client.call_tool("hello", {"name": "Grace"})
         assert text_of(result) == "Hello, Grace!"
 

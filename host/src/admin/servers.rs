@@ -296,7 +296,7 @@ impl AdminState {
         public: &str,
         arguments: &Map<String, Value>,
     ) -> Result<CallAnswer, ApiError> {
-        let Some(route) = self.mcp.visible_tool(who, public) else {
+        let Some(route) = self.mcp.visible_tool(who, public).await else {
             return Err(ApiError::not_found("tool", public, "/api/v1/tools"));
         };
         let origin = CallOrigin { principal: who.clone(), session: None, transport: "admin", era: "", deadline: None };

@@ -28,46 +28,53 @@ fn scan(dir: &Path) -> HashMap<PathBuf, Fingerprint> {
 
 /// Watches the lock file `path` until `stop` fires, bringing the loaded
 /// plugins in line with it when it changes (it is replaced whole, by rename).
-pub async fn watch_lock(path: PathBuf, loader: Arc<Loader>, stop: CancellationToken) {
+/// The file as it is when this is called counts as loaded: call it before
+/// the load that reads it, so that no change in between is missed.
+pub fn watch_lock(path: PathBuf, loader: Arc<Loader>, stop: CancellationToken) -> impl Future<Output = ()> {
     let mut current = fingerprint(&path);
-    loop {
-        tokio::select! {
-            _ = stop.cancelled() => return,
-            _ = tokio::time::sleep(POLL_INTERVAL) => {}
-        }
-        let seen = fingerprint(&path);
-        if seen != current {
-            current = seen;
-            loader.sync_lock().await;
+    async move {
+        loop {
+            tokio::select! {
+                _ = stop.cancelled() => return,
+                _ = tokio::time::sleep(POLL_INTERVAL) => {}
+            }
+            let seen = fingerprint(&path);
+            if seen != current {
+                current = seen;
+                loader.sync_lock().await;
+            }
         }
     }
 }
 
 /// Watches `dir` until `stop` fires, loading through `loader`. Files present
-/// at the first scan count as already loaded (the start-up load read them).
-pub async fn watch(dir: PathBuf, loader: Arc<Loader>, stop: CancellationToken) {
+/// when this is called count as loaded: call it before the start-up load
+/// reads the directory, so that a file added in between is picked up.
+pub fn watch(dir: PathBuf, loader: Arc<Loader>, stop: CancellationToken) -> impl Future<Output = ()> {
     let mut current = scan(&dir);
-    let mut previous = current.clone();
-    loop {
-        tokio::select! {
-            _ = stop.cancelled() => return,
-            _ = tokio::time::sleep(POLL_INTERVAL) => {}
-        }
-        let seen = scan(&dir);
-        for (path, print) in &seen {
-            let settled = previous.get(path) == Some(print);
-            if settled && current.get(path) != Some(print) {
-                current.insert(path.clone(), *print);
-                if let Err(e) = loader.load_file(path).await {
-                    tracing::error!("skipping plugin {}: {e:#}", path.display());
+    async move {
+        let mut previous = current.clone();
+        loop {
+            tokio::select! {
+                _ = stop.cancelled() => return,
+                _ = tokio::time::sleep(POLL_INTERVAL) => {}
+            }
+            let seen = scan(&dir);
+            for (path, print) in &seen {
+                let settled = previous.get(path) == Some(print);
+                if settled && current.get(path) != Some(print) {
+                    current.insert(path.clone(), *print);
+                    if let Err(e) = loader.load_file(path).await {
+                        tracing::error!("skipping plugin {}: {e:#}", path.display());
+                    }
                 }
             }
+            let gone: Vec<PathBuf> = current.keys().filter(|p| !seen.contains_key(*p)).cloned().collect();
+            for path in gone {
+                current.remove(&path);
+                loader.unload_file(&path).await;
+            }
+            previous = seen;
         }
-        let gone: Vec<PathBuf> = current.keys().filter(|p| !seen.contains_key(*p)).cloned().collect();
-        for path in gone {
-            current.remove(&path);
-            loader.unload_file(&path).await;
-        }
-        previous = seen;
     }
 }

@@ -381,7 +381,7 @@ impl ServerHandler for McpSession {
         _request: Option<PaginatedRequestParams>,
         ctx: RequestContext<RoleServer>,
     ) -> Result<ListToolsResult, ErrorData> {
-        Ok(ListToolsResult::with_all_items(self.state.visible_tools(&self.principal(&ctx)).1))
+        Ok(ListToolsResult::with_all_items(self.state.visible_tools(&self.principal(&ctx)).await.1))
     }
 
     fn get_tool(&self, name: &str) -> Option<Tool> {
@@ -394,7 +394,7 @@ impl ServerHandler for McpSession {
         mut request: CallToolRequestParams,
         ctx: RequestContext<RoleServer>,
     ) -> Result<CallToolResponse, ErrorData> {
-        let Some(route) = self.state.visible_tool(&self.principal(&ctx), &request.name) else {
+        let Some(route) = self.state.visible_tool(&self.principal(&ctx), &request.name).await else {
             return Err(unknown("tool", &request.name, "tools/list"));
         };
         let capabilities = ctx.client_capabilities().unwrap_or_default();
@@ -446,7 +446,7 @@ impl ServerHandler for McpSession {
         _request: Option<PaginatedRequestParams>,
         ctx: RequestContext<RoleServer>,
     ) -> Result<ListResourcesResult, ErrorData> {
-        let snapshot = self.state.services.registry.snapshot();
+        let snapshot = self.state.services.registry.loaded_snapshot().await;
         let principal = self.principal(&ctx);
         let visible = snapshot.resources().values().filter(|(p, _)| p.serves(&principal));
         let resources = visible.map(|(_, r)| convert::resource(r)).collect::<Result<_, _>>()?;
@@ -458,7 +458,7 @@ impl ServerHandler for McpSession {
         _request: Option<PaginatedRequestParams>,
         ctx: RequestContext<RoleServer>,
     ) -> Result<ListResourceTemplatesResult, ErrorData> {
-        let snapshot = self.state.services.registry.snapshot();
+        let snapshot = self.state.services.registry.loaded_snapshot().await;
         let principal = self.principal(&ctx);
         let visible = snapshot.templates().iter().filter(|(p, _)| p.serves(&principal));
         let templates = visible.map(|(_, t)| convert::resource_template(t)).collect::<Result<_, _>>()?;
@@ -470,7 +470,7 @@ impl ServerHandler for McpSession {
         request: ReadResourceRequestParams,
         ctx: RequestContext<RoleServer>,
     ) -> Result<ReadResourceResponse, ErrorData> {
-        let snapshot = self.state.services.registry.snapshot();
+        let snapshot = self.state.services.registry.loaded_snapshot().await;
         let not_found = || {
             ErrorData::resource_not_found(
                 format!("no resource at `{}`", request.uri),
@@ -518,7 +518,7 @@ impl ServerHandler for McpSession {
         _request: Option<PaginatedRequestParams>,
         ctx: RequestContext<RoleServer>,
     ) -> Result<ListPromptsResult, ErrorData> {
-        let snapshot = self.state.services.registry.snapshot();
+        let snapshot = self.state.services.registry.loaded_snapshot().await;
         let principal = self.principal(&ctx);
         let visible = snapshot.prompts().iter().filter(|(_, r)| r.provider.serves(&principal));
         let prompts = visible.map(|(name, r)| convert::prompt(name, &r.prompt)).collect::<Result<_, _>>()?;
@@ -530,7 +530,7 @@ impl ServerHandler for McpSession {
         request: GetPromptRequestParams,
         ctx: RequestContext<RoleServer>,
     ) -> Result<GetPromptResponse, ErrorData> {
-        let snapshot = self.state.services.registry.snapshot();
+        let snapshot = self.state.services.registry.loaded_snapshot().await;
         let principal = self.principal(&ctx);
         let Some(route) = snapshot.prompts().get(&request.name).filter(|r| r.provider.serves(&principal)) else {
             return Err(unknown("prompt", &request.name, "prompts/list"));
@@ -566,7 +566,7 @@ impl ServerHandler for McpSession {
         request: CompleteRequestParams,
         ctx: RequestContext<RoleServer>,
     ) -> Result<CompleteResult, ErrorData> {
-        let snapshot = self.state.services.registry.snapshot();
+        let snapshot = self.state.services.registry.loaded_snapshot().await;
         let principal = self.principal(&ctx);
         let (plugin, reference) = match &request.r#ref {
             Reference::Prompt(p) => {
@@ -652,7 +652,18 @@ impl ServerHandler for McpSession {
     }
 
     async fn listen(&self, ctx: SubscriptionContext) -> Result<(), ErrorData> {
-        let changes = self.state.services.registry.subscribe();
+        // A stream opened during the first load starts when it is done, with
+        // one announcement of each list: they have just come into being.
+        let registry = &self.state.services.registry;
+        let opened_while_loading = !registry.is_loaded();
+        registry.loaded_snapshot().await;
+        let changes = registry.subscribe();
+        if opened_while_loading {
+            let sink = ctx.sink();
+            let _ = sink.notify_tool_list_changed().await;
+            let _ = sink.notify_prompt_list_changed().await;
+            let _ = sink.notify_resource_list_changed().await;
+        }
         let stop = self.alive.child_token();
         let request = ctx.request_context();
         let tasks = async {

@@ -93,11 +93,13 @@ async fn settle(state: Arc<McpState>, task: TaskHandle, link: Arc<RequestLink>, 
 }
 
 /// Runs task `id`'s call again (`rerun`), now that the client answered what
-/// it asked, as `owner`. A tool that is gone by now fails the task.
+/// it asked, as `owner`. A tool that is gone by now fails the task. (A task
+/// exists only after the first load of plugins, so the registry is read as it is.)
 pub(super) fn rerun(state: &Arc<McpState>, owner: Principal, id: &str, rerun: Rerun) {
     let Rerun { resume, answers, cancel } = rerun;
     let task = TaskHandle::new(state.tasks().clone(), id.to_string());
-    let Some(route) = state.visible_tool(&owner, &resume.name) else {
+    let Some(route) = super::tool_call::visible_route(&*state.services().registry.snapshot(), &owner, &resume.name)
+    else {
         let gone = ErrorData::invalid_params(format!("the tool `{}` is no longer available", resume.name), None);
         state.tasks().settle(id, Err(gone), Outcome::Fault, answers);
         return;

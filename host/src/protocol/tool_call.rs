@@ -19,12 +19,18 @@ use crate::providers::{ProviderKind, Snapshot, ToolResult, ToolRoute};
 use crate::state::Outcome;
 use crate::wit::types;
 
+/// The route of the tool published as `name` in `snapshot`, if `principal` may see it.
+pub(super) fn visible_route(snapshot: &Snapshot, principal: &Principal, name: &str) -> Option<ToolRoute> {
+    snapshot.tools().get(name).filter(|r| r.provider.serves(principal)).cloned()
+}
+
 impl McpState {
-    /// The tools `principal` may see in the current registry snapshot, in
-    /// name order, with that snapshot (whose identity changes with every
-    /// registry change, for caches derived from the list).
-    pub fn visible_tools(&self, principal: &Principal) -> (Arc<Snapshot>, Vec<Tool>) {
-        let snapshot = self.services().registry.snapshot();
+    /// The tools `principal` may see in the current registry snapshot (once
+    /// the first load of plugins is done), in name order, with that snapshot
+    /// (whose identity changes with every registry change, for caches
+    /// derived from the list).
+    pub async fn visible_tools(&self, principal: &Principal) -> (Arc<Snapshot>, Vec<Tool>) {
+        let snapshot = self.services().registry.loaded_snapshot().await;
         let visible = |t: &&Tool| snapshot.tools().get(t.name.as_ref()).is_some_and(|r| r.provider.serves(principal));
         let tools = self.tool_list(&snapshot).iter().filter(visible).cloned().collect();
         (snapshot, tools)
@@ -32,10 +38,9 @@ impl McpState {
 
     /// The route of the tool published as `name`, if `principal` may see it:
     /// a tool of a provider that does not serve `principal` does not exist
-    /// for it.
-    pub fn visible_tool(&self, principal: &Principal, name: &str) -> Option<ToolRoute> {
-        let snapshot = self.services().registry.snapshot();
-        snapshot.tools().get(name).filter(|r| r.provider.serves(principal)).cloned()
+    /// for it. Waits for the first load of plugins.
+    pub async fn visible_tool(&self, principal: &Principal, name: &str) -> Option<ToolRoute> {
+        visible_route(&*self.services().registry.loaded_snapshot().await, principal, name)
     }
 
     /// Calls the tool published as `name` (served by `route`) with

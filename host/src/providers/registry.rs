@@ -4,11 +4,19 @@
 //! templates, and the plugins' language and package-manager claims and
 //! policies. Readers take a cheap snapshot; every change publishes a
 //! [`Change`] to subscribers.
+//!
+//! A host's registry starts [`Registry::loading`]: its first load of plugins
+//! runs while the transports already answer `initialize`, so that a cold
+//! start (compiling every component) does not hold the handshake. Readers
+//! that answer clients take [`Registry::loaded_snapshot`], which waits for
+//! that load; nothing is announced until it is done, since no client can
+//! have listed anything before.
 
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
 
-use tokio::sync::broadcast;
+use tokio::sync::{Notify, broadcast};
 
 use super::Provider;
 use crate::caller::Grant;
@@ -276,18 +284,64 @@ struct Providers {
 pub struct Registry {
     snapshot: RwLock<Arc<Snapshot>>,
     changes: broadcast::Sender<Change>,
+    /// Whether the first load of plugins is done, and who waits for it.
+    loaded: AtomicBool,
+    load_done: Notify,
 }
 
 impl Default for Registry {
+    /// A registry whose first load counts as done (tools and commands that
+    /// fill it themselves).
     fn default() -> Self {
-        Self { snapshot: RwLock::new(Arc::new(Snapshot::default())), changes: broadcast::channel(256).0 }
+        Self {
+            snapshot: RwLock::new(Arc::new(Snapshot::default())),
+            changes: broadcast::channel(256).0,
+            loaded: AtomicBool::new(true),
+            load_done: Notify::new(),
+        }
     }
 }
 
 impl Registry {
-    /// The current view.
+    /// A registry whose first load is still to come: [`Registry::loaded_snapshot`]
+    /// waits until [`Registry::finish_loading`].
+    pub fn loading() -> Self {
+        Self { loaded: AtomicBool::new(false), ..Self::default() }
+    }
+
+    /// Marks the first load done: waiting readers go on, and changes are announced from now on.
+    pub fn finish_loading(&self) {
+        self.loaded.store(true, Ordering::Release);
+        self.load_done.notify_waiters();
+    }
+
+    /// Whether the first load is done.
+    pub fn is_loaded(&self) -> bool {
+        self.loaded.load(Ordering::Acquire)
+    }
+
+    /// The current view once the first load is done: what answers clients.
+    pub async fn loaded_snapshot(&self) -> Arc<Snapshot> {
+        while !self.is_loaded() {
+            let done = self.load_done.notified();
+            if self.is_loaded() {
+                break;
+            }
+            done.await;
+        }
+        self.snapshot()
+    }
+
+    /// The current view, loaded or not.
     pub fn snapshot(&self) -> Arc<Snapshot> {
         self.snapshot.read().unwrap().clone()
+    }
+
+    /// Announces `change`, unless the first load is still going on.
+    fn announce(&self, change: Change) {
+        if self.is_loaded() {
+            let _ = self.changes.send(change);
+        }
     }
 
     /// Subscribes to changes from now on.
@@ -322,13 +376,13 @@ impl Registry {
     pub fn refresh(&self, change: Change) {
         let published = self.update(|_| false).1;
         if !published.contains(&change) {
-            let _ = self.changes.send(change);
+            self.announce(change);
         }
     }
 
     /// Tells subscribers that a resource's contents changed.
     pub fn resource_updated(&self, uri: &str) {
-        let _ = self.changes.send(Change::ResourceUpdated(uri.to_string()));
+        self.announce(Change::ResourceUpdated(uri.to_string()));
     }
 
     /// Applies `edit` to the provider set, rebuilds the snapshot and
@@ -371,7 +425,7 @@ impl Registry {
             }
         }
         for change in &changes {
-            let _ = self.changes.send(change.clone());
+            self.announce(change.clone());
         }
         changes
     }
@@ -379,7 +433,28 @@ impl Registry {
 
 #[cfg(test)]
 mod tests {
-    use super::template_matches;
+    use super::{Change, Registry, template_matches};
+
+    #[tokio::test]
+    async fn readers_wait_for_the_first_load_and_nothing_is_announced_before_it() {
+        let registry = std::sync::Arc::new(Registry::loading());
+        let mut changes = registry.subscribe();
+        let reader = tokio::spawn({
+            let registry = registry.clone();
+            async move { registry.loaded_snapshot().await }
+        });
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        assert!(!reader.is_finished(), "a reader waits while the first load runs");
+        registry.refresh(Change::Tools);
+        assert!(changes.try_recv().is_err(), "nothing is announced during the first load");
+        registry.finish_loading();
+        reader.await.unwrap();
+        registry.refresh(Change::Tools);
+        assert_eq!(changes.try_recv().unwrap(), Change::Tools);
+        let done = tokio::time::timeout(std::time::Duration::from_secs(1), registry.loaded_snapshot()).await;
+        assert!(done.is_ok(), "once loaded, readers do not wait");
+        assert!(Registry::default().is_loaded(), "a registry that tools fill themselves counts as loaded");
+    }
 
     #[test]
     fn templates_match_one_segment_per_variable() {

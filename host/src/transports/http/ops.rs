@@ -22,8 +22,8 @@ pub async fn healthz() -> Response {
     Json(json!({"status": "ok"})).into_response()
 }
 
-/// `GET /readyz`: plugins are loaded (the server serves only after the first
-/// load) and, when a loaded plugin holds the `docker` grant, the Docker engine
+/// `GET /readyz`: the first load of plugins is done (`"loading": true`
+/// until then) and, when a loaded plugin holds the `docker` grant, the Docker engine
 /// answers. 503 names what is missing. Each upstream server's state (and why,
 /// when it is not running) is in the details; a failed server does not make
 /// the host unready.
@@ -38,8 +38,13 @@ pub async fn readyz(State(state): State<Arc<McpState>>) -> Response {
             (s.name().to_string(), details)
         })
         .collect();
-    let snapshot = state.services().registry.snapshot();
+    let registry = &state.services().registry;
+    let snapshot = registry.snapshot();
     let plugins = snapshot.plugins().len();
+    if !registry.is_loaded() {
+        let body = json!({"status": "not ready", "plugins": plugins, "loading": true, "servers": servers});
+        return (StatusCode::SERVICE_UNAVAILABLE, Json(body)).into_response();
+    }
     let docker_users: Vec<&str> =
         snapshot.plugins().values().filter(|p| p.policy().grants.contains(&Grant::Docker)).map(|p| p.name()).collect();
     let docker = if docker_users.is_empty() {

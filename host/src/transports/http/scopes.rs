@@ -86,8 +86,8 @@ pub struct ScopeGuard {
 impl ScopeGuard {
     /// The scope `principal` lacks to call tool `name` with `granted`, if any.
     /// A tool it cannot see is left to the MCP layer, which says it is unknown.
-    pub fn missing(&self, principal: &Principal, granted: &Granted, name: &str) -> Option<String> {
-        let route = self.state.visible_tool(principal, name)?;
+    pub async fn missing(&self, principal: &Principal, granted: &Granted, name: &str) -> Option<String> {
+        let route = self.state.visible_tool(principal, name).await?;
         let needed = self.scopes.needed(name, &route.tool);
         (!granted.0.contains(needed)).then(|| needed.to_string())
     }
@@ -116,7 +116,7 @@ pub async fn check_calls(State(guard): State<Arc<ScopeGuard>>, request: Request,
         return limits::too_large(guard.max_body_bytes);
     };
     for name in called_tools(&body) {
-        if let Some(scope) = guard.missing(&principal, &granted, &name) {
+        if let Some(scope) = guard.missing(&principal, &granted, &name).await {
             return guard.refusal(&name, &scope);
         }
     }

@@ -95,8 +95,8 @@ impl Rest {
 
     /// The document of the tools `principal` may see, built once per registry
     /// snapshot and set of visible tools.
-    fn document(&self, principal: &Principal) -> Arc<Value> {
-        let (snapshot, tools) = self.mcp.visible_tools(principal);
+    async fn document(&self, principal: &Principal) -> Arc<Value> {
+        let (snapshot, tools) = self.mcp.visible_tools(principal).await;
         let mut cache = self.documents.lock().unwrap();
         let documents = match &mut *cache {
             Some(documents) if Arc::ptr_eq(&documents.snapshot, &snapshot) => documents,
@@ -143,7 +143,7 @@ async fn document(
     scheme: Option<Extension<Scheme>>,
     headers: HeaderMap,
 ) -> Response {
-    let mut document = Value::clone(&rest.document(&caller(principal)));
+    let mut document = Value::clone(&*rest.document(&caller(principal)).await);
     if let Some(url) = rest.base_url(&headers, scheme.map(|Extension(scheme)| scheme)) {
         document["servers"] = json!([{ "url": url }]);
     }
@@ -160,12 +160,12 @@ async fn call(
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
     let principal = caller(principal);
-    let Some(route) = rest.mcp.visible_tool(&principal, &name) else {
+    let Some(route) = rest.mcp.visible_tool(&principal, &name).await else {
         let why = format!("there is no tool `{name}`; GET /rest/openapi.json lists the tools you may call");
         return reject(StatusCode::NOT_FOUND, "not_found", why);
     };
     if let Some(Extension(granted)) = granted
-        && let Some(scope) = rest.scopes.missing(&principal, &granted, &name)
+        && let Some(scope) = rest.scopes.missing(&principal, &granted, &name).await
     {
         return rest.scopes.refusal(&name, &scope);
     }
