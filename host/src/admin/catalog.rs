@@ -124,9 +124,10 @@ impl AdminState {
         }
     }
 
-    /// The loaded plugins, and the names of the disabled ones.
+    /// The loaded plugins, and the names of the disabled ones (once the
+    /// first load is done).
     pub async fn plugins(&self) -> PluginList {
-        let snapshot = self.mcp.services().registry.snapshot();
+        let snapshot = self.mcp.services().registry.loaded_snapshot().await;
         let mut plugins = Vec::new();
         for plugin in snapshot.plugins().values() {
             plugins.push(self.plugin_view(plugin).await);
@@ -143,7 +144,7 @@ impl AdminState {
                     "plugin `{name}` is disabled; `POST /api/v1/plugins/{name}/enable` loads it"
                 )));
             }
-            if !self.mcp.services().registry.snapshot().plugins().contains_key(name) {
+            if !self.mcp.services().registry.loaded_snapshot().await.plugins().contains_key(name) {
                 return Err(ApiError::not_found("plugin", name, "/api/v1/plugins"));
             }
             let plugin = self.loader.reload(name).await.map_err(|e| ApiError::conflict(format!("{e:#}")))?;
@@ -158,7 +159,7 @@ impl AdminState {
     /// enables it again, as `who`, recorded in the activity log.
     pub async fn switch_plugin(&self, who: &Principal, name: &str, disabled: bool) -> Result<(), ApiError> {
         let done = async {
-            let loaded = self.mcp.services().registry.snapshot().plugins().contains_key(name);
+            let loaded = self.mcp.services().registry.loaded_snapshot().await.plugins().contains_key(name);
             if !loaded && !self.loader.is_disabled(name) {
                 return Err(ApiError::not_found("plugin", name, "/api/v1/plugins"));
             }
@@ -174,9 +175,10 @@ impl AdminState {
         done
     }
 
-    /// Every tool, plugins' and servers', with who serves it, by name.
-    pub fn tools(&self) -> Vec<ToolView> {
-        let snapshot = self.mcp.services().registry.snapshot();
+    /// Every tool, plugins' and servers', with who serves it, by name (once
+    /// the first load is done).
+    pub async fn tools(&self) -> Vec<ToolView> {
+        let snapshot = self.mcp.services().registry.loaded_snapshot().await;
         snapshot
             .tools()
             .iter()
@@ -237,5 +239,5 @@ pub async fn enable(
 /// `GET /api/v1/tools`: every tool, plugins' and servers', with who serves it.
 #[utoipa::path(get, path = "/api/v1/tools", operation_id = "list_tools", tag = "tools", responses((status = 200, body = [ToolView])))]
 pub async fn tools(State(admin): State<Arc<AdminState>>) -> Json<Vec<ToolView>> {
-    Json(admin.tools())
+    Json(admin.tools().await)
 }

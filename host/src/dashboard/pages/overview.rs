@@ -27,7 +27,7 @@ fn stat(label: &str, value: &str, sub: &str, bad: bool) -> Markup {
 pub async fn page(Visit { ui, session }: Visit) -> Markup {
     let admin = &ui.admin;
     let health = admin.health();
-    let tools = admin.tools().len();
+    let tools = admin.tools().await.len();
     let servers = admin.servers().await;
     let hour = ActivityFilter { since_ms: Some(now_ms() - 3_600_000), limit: Some(HOUR_SAMPLE), ..Default::default() };
     let hour = admin.activity(hour).await;

@@ -29,7 +29,7 @@ pub struct TryForm {
 
 /// `GET /ui/tools`.
 pub async fn list(Visit { ui, session }: Visit) -> Markup {
-    let tools = ui.admin.tools();
+    let tools = ui.admin.tools().await;
     let body = html! {
         p.lead { "Every tool clients can call, from plugins and servers, by the name clients use." }
         table #tools {
@@ -129,13 +129,18 @@ fn tool_page(
     ui.page(session, Nav::Tools, &tool.name, body)
 }
 
-fn find(ui: &Dashboard, name: &str) -> Result<ToolView, ApiError> {
-    ui.admin.tools().into_iter().find(|t| t.name == name).ok_or_else(|| ApiError::not_found("tool", name, "/ui/tools"))
+async fn find(ui: &Dashboard, name: &str) -> Result<ToolView, ApiError> {
+    ui.admin
+        .tools()
+        .await
+        .into_iter()
+        .find(|t| t.name == name)
+        .ok_or_else(|| ApiError::not_found("tool", name, "/ui/tools"))
 }
 
 /// `GET /ui/tools/{name}`.
 pub async fn detail(Visit { ui, session }: Visit, Path(name): Path<String>) -> Response {
-    match find(&ui, &name) {
+    match find(&ui, &name).await {
         Ok(tool) => tool_page(&ui, &session, &tool, &skeleton(&tool.input_schema), None).into_response(),
         Err(e) => (e.status(), ui.page(&session, Nav::Tools, &name, problem(&e))).into_response(),
     }
@@ -144,7 +149,7 @@ pub async fn detail(Visit { ui, session }: Visit, Path(name): Path<String>) -> R
 /// `POST /ui/tools/{name}/call`: calls the tool as the logged-in admin and
 /// shows the page with the answer.
 pub async fn call(Visit { ui, session }: Visit, Path(name): Path<String>, Form(form): Form<TryForm>) -> Response {
-    let tool = match find(&ui, &name) {
+    let tool = match find(&ui, &name).await {
         Ok(tool) => tool,
         Err(e) => return (e.status(), ui.page(&session, Nav::Tools, &name, problem(&e))).into_response(),
     };
