@@ -196,31 +196,44 @@ fn start_to_first_list(plugins: &Path, cache: &Path) -> Duration {
 }
 
 /// Time from spawning the server with the bundled plugins to the answer
-/// of its `initialize`: what a newcomer's client waits for.
-fn start_to_initialize(cache: &Path) -> Duration {
+/// of its `initialize` (what a newcomer's client waits for, the plugins
+/// still loading) and to the answer of its first `tools/list` (which waits
+/// for them).
+fn start_to_initialize(cache: &Path) -> (Duration, Duration) {
     let empty = tempfile::tempdir().unwrap();
     let started = Instant::now();
     let mut peer = Peer::spawn(serve_command(empty.path(), cache, true));
     peer.initialize();
-    started.elapsed()
+    let initialized = started.elapsed();
+    let list = peer.request("tools/list", serde_json::json!({}));
+    assert!(list["result"]["tools"].as_array().is_some_and(|t| !t.is_empty()), "{list}");
+    (initialized, started.elapsed())
 }
 
 fn startup() {
     let dir = plugin_dir_with(5);
-    let (mut cold, mut warm, mut bundled_cold, mut bundled_warm) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let (mut cold, mut warm) = (Vec::new(), Vec::new());
+    let (mut bundled_cold, mut bundled_warm, mut bundled_cold_list, mut bundled_warm_list) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for _ in 0..STARTS {
         let cache = tempfile::tempdir().unwrap();
         cold.push(start_to_first_list(dir.path(), cache.path()));
         warm.push(start_to_first_list(dir.path(), cache.path()));
         let cache = tempfile::tempdir().unwrap();
-        bundled_cold.push(start_to_initialize(cache.path()));
-        bundled_warm.push(start_to_initialize(cache.path()));
+        let (initialized, listed) = start_to_initialize(cache.path());
+        bundled_cold.push(initialized);
+        bundled_cold_list.push(listed);
+        let (initialized, listed) = start_to_initialize(cache.path());
+        bundled_warm.push(initialized);
+        bundled_warm_list.push(listed);
     }
     for (label, mut samples) in [
         ("start → first tools/list, 5 plugins, cold", cold),
         ("start → first tools/list, 5 plugins, warm", warm),
         ("start → initialize, bundled plugins, cold", bundled_cold),
         ("start → initialize, bundled plugins, warm", bundled_warm),
+        ("start → first tools/list, bundled, cold", bundled_cold_list),
+        ("start → first tools/list, bundled, warm", bundled_warm_list),
     ] {
         samples.sort();
         let ms = |p| pct(&samples, p) / 1000.0;

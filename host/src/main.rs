@@ -4,7 +4,7 @@
 //! or SIGQUIT, once in-flight requests finish), 1 configuration error,
 //! 2 start-up failure, 3 fatal runtime error.
 //!
-//! `portcullis health`, `config check` and `plugin inspect|new` need no
+//! `portcullis health`, `config check` and `plugin …` need no
 //! running host (see [`portcullis::cli::check`], [`portcullis::cli::plugin`]):
 //! they exit 0 when done or healthy, 1 when not.
 //!
@@ -74,7 +74,7 @@ enum Command {
         #[command(subcommand)]
         command: portcullis::cli::check::ConfigCommand,
     },
-    /// Tools for plugin authors: inspect a component, start a new plugin crate.
+    /// Plugins: inspect a component, start a crate, publish, sign and pin plugins from OCI registries.
     Plugin {
         /// What to do.
         #[command(subcommand)]

@@ -35,7 +35,7 @@ pub enum RegistryCommand {
         #[arg(long, value_name = "PREFIX", default_value = "portcullis")]
         output: PathBuf,
     },
-    /// Sign a published component (cosign-compatible: `cosign verify --key PREFIX.pub` agrees).
+    /// Sign a published component the way cosign does (its signature tag, its payload, ECDSA P-256).
     Sign {
         /// `oci://REGISTRY/REPOSITORY@sha256:…` (what `push` printed).
         reference: String,
