@@ -18,7 +18,7 @@ pub const DEFAULT_HOST: &str = "unix:///var/run/docker.sock";
 pub struct DockerConfig {
     /// Whether the host offers the Docker primitives at all (`enabled`).
     pub enabled: bool,
-    /// The engine address (`unix://…`, `tcp://…`, `http://…`); `None` is [`DEFAULT_HOST`].
+    /// The engine address (`unix://…`, `tcp://…`, `http://…`); `None` is `DEFAULT_HOST`.
     pub host: Option<String>,
     /// Memory per container in bytes (`memory_mib`, default 1 GiB); swap is not added.
     pub memory_bytes: u64,

@@ -178,7 +178,7 @@ impl SigningKeys {
 }
 
 /// Adds a new key that signs from now on; returns its id. Only the newest
-/// [`KEEP`] keys are kept.
+/// `KEEP` keys are kept.
 pub fn rotate(store: &dyn Store) -> Result<String, String> {
     let (kid, stored) = generate()?;
     records::put(store, records::KEY, &kid, &stored, None).map_err(|e| e.to_string())?;

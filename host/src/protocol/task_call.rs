@@ -98,7 +98,7 @@ async fn settle(state: Arc<McpState>, task: TaskHandle, link: Arc<RequestLink>, 
 pub(super) fn rerun(state: &Arc<McpState>, owner: Principal, id: &str, rerun: Rerun) {
     let Rerun { resume, answers, cancel } = rerun;
     let task = TaskHandle::new(state.tasks().clone(), id.to_string());
-    let Some(route) = super::tool_call::visible_route(&*state.services().registry.snapshot(), &owner, &resume.name)
+    let Some(route) = super::tool_call::visible_route(&state.services().registry.snapshot(), &owner, &resume.name)
     else {
         let gone = ErrorData::invalid_params(format!("the tool `{}` is no longer available", resume.name), None);
         state.tasks().settle(id, Err(gone), Outcome::Fault, answers);

@@ -4,7 +4,7 @@
 //! transactions. The same thread enforces retention by age and count.
 //!
 //! The writer wakes for the first record after a quiet spell, then lingers
-//! ([`LINGER`]) before it drains the queue: while it sleeps, a call's hand-off
+//! (`LINGER`) before it drains the queue: while it sleeps, a call's hand-off
 //! is a push onto the queue with nobody to wake, and the records of a busy
 //! spell share one wake-up and one transaction instead of one each.
 

@@ -4,25 +4,25 @@
 //! - `/mcp`: Streamable HTTP through rmcp, in both eras (2025-11-25 sessions
 //!   with `Mcp-Session-Id`, a GET stream and DELETE; stateless 2026-07-28
 //!   requests).
-//! - `/sse` and `/messages`: the legacy HTTP+SSE transport ([`sse`]).
-//! - `/healthz`, `/readyz`, `/metrics`: operations ([`ops`]).
-//! - `/.well-known/oauth-protected-resource`: OAuth resource metadata ([`auth`]).
+//! - `/sse` and `/messages`: the legacy HTTP+SSE transport (`sse`).
+//! - `/healthz`, `/readyz`, `/metrics`: operations (`ops`).
+//! - `/.well-known/oauth-protected-resource`: OAuth resource metadata (`auth`).
 //! - `/rest/tools/{name}` and `/rest/openapi.json`: tools over plain REST
-//!   ([`rest`]).
+//!   (`rest`).
 //! - `/api/v1/…` and `/health`: the admin API ([`crate::admin`]), behind
 //!   admin keys instead of MCP credentials.
 //! - `/ui/…`: the web dashboard ([`crate::dashboard`]), behind a login with
 //!   an admin key, and the admin API's guards.
 //!
-//! The MCP and REST routes pass, outermost first ([`Guards::wrap`]): Host and
-//! Origin validation ([`origin`]), CORS, the failed-authentication budget,
-//! authentication ([`auth`]), the per-client rate limit, the body cap and the
-//! response deadline ([`limits`]), and in-flight tracking for graceful
-//! shutdown ([`shutdown`]); `/mcp` then fills in a
-//! missing `Mcp-Method` on notifications ([`headers`]). `/metrics` needs
+//! The MCP and REST routes pass, outermost first (`Guards::wrap`): Host and
+//! Origin validation (`origin`), CORS, the failed-authentication budget,
+//! authentication (`auth`), the per-client rate limit, the body cap and the
+//! response deadline (`limits`), and in-flight tracking for graceful
+//! shutdown (`shutdown`); `/mcp` then fills in a
+//! missing `Mcp-Method` on notifications (`headers`). `/metrics` needs
 //! authentication too; health, readiness and the resource metadata are open.
-//! Beneath every route, [`connections`] caps open connections and header
-//! read time, and [`sessions`] caps live Streamable HTTP sessions.
+//! Beneath every route, `connections` caps open connections and header
+//! read time, and `sessions` caps live Streamable HTTP sessions.
 
 mod auth;
 mod connections;
