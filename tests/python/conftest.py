@@ -108,10 +108,10 @@ def local_registry(root: Path):
         proc.wait(timeout=10)
 
 
-def wait_for_port(port: int, proc: subprocess.Popen, what: str):
+def wait_for_port(port: int, proc: subprocess.Popen, what: str, timeout: float = 30):
     """Waits until something accepts connections on loopback `port`, failing
-    the test (with `proc`'s stderr) if `proc` exits or 30 s pass first."""
-    deadline = time.monotonic() + 30
+    the test (with `proc`'s stderr) if `proc` exits or `timeout` s pass first."""
+    deadline = time.monotonic() + timeout
     while True:
         try:
             socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
@@ -120,7 +120,7 @@ def wait_for_port(port: int, proc: subprocess.Popen, what: str):
             if proc.poll() is not None or time.monotonic() > deadline:
                 proc.kill()
                 pytest.fail(f"{what} did not start: {proc.stderr.read().decode() if proc.stderr else ''}")
-            time.sleep(0.1)
+            time.sleep(0.05)
 
 
 def free_port() -> int:
@@ -136,17 +136,8 @@ def fixture_server_over_http(flag: str, env: dict[str, str] | None = None):
     port = free_port()
     environment = {**os.environ, **(env or {})}
     proc = subprocess.Popen([sys.executable, str(FIXTURE_SERVER), flag, str(port)], stderr=subprocess.PIPE, env=environment)
-    deadline = time.monotonic() + 20
     try:
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    proc.kill()
-                    pytest.fail(f"{flag} fixture server did not start: {proc.stderr.read().decode()}")
-                time.sleep(0.05)
+        wait_for_port(port, proc, f"{flag} fixture server")
         path = "/mcp" if flag == "--http" else "/sse"
         yield f"http://127.0.0.1:{port}{path}"
     finally:
