@@ -35,8 +35,8 @@ pub struct App {
 }
 
 /// Loads every plugin, then marks the registry loaded and starts watching
-/// the plugin directory and the lock file (whose first scan counts what was
-/// just loaded as loaded).
+/// the plugin directory and the lock file (as they were just before the
+/// load read them, so that a change during the load is picked up).
 async fn load_then_watch(
     loader: Arc<Loader>,
     registry: Arc<Registry>,

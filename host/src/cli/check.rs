@@ -172,6 +172,12 @@ pub(super) fn offline_loader(config: Config) -> anyhow::Result<Loader> {
     Ok(Loader::new(runtime, services, Arc::new(config), BTreeSet::new()))
 }
 
+/// An offline loader for one component file on its own: no bundled
+/// plugins, no compile cache, no operator configuration.
+pub(super) fn component_loader() -> anyhow::Result<Loader> {
+    offline_loader(Config { bundled_plugins: false, cache_dir: None, ..Config::default() })
+}
+
 /// The listener's URL (`https` with `http.tls_cert`) when `[http] bind` (or
 /// HOST, PORT, HTTP_PORT) moved it from the default, which only `serve
 /// --http` uses; unspecified addresses (`0.0.0.0`, `::`) are asked on loopback.

@@ -13,7 +13,6 @@ use serde_json::{Value, json};
 
 use crate::caller::Grant;
 use crate::cli::table::clean;
-use crate::config::Config;
 use crate::plugins::Plugin;
 
 /// `portcullis plugin …`.
@@ -55,10 +54,10 @@ pub fn run(command: PluginCommand) -> ExitCode {
 fn inspect(file: &Path, as_json: bool) -> anyhow::Result<String> {
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     let report = runtime.block_on(async {
-        let loader =
-            super::check::offline_loader(Config { bundled_plugins: false, cache_dir: None, ..Config::default() })?;
-        let plugin =
-            loader.load_file(file).await.map_err(|e| e.context(format!("{} does not load", file.display())))?;
+        let plugin = super::check::component_loader()?
+            .load_file(file)
+            .await
+            .map_err(|e| e.context(format!("{} does not load", file.display())))?;
         anyhow::Ok(report(&plugin))
     })?;
     if as_json {

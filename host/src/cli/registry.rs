@@ -123,9 +123,10 @@ async fn push(file: &Path, text: &str) -> Result<String> {
     if reference.digest().is_some() || reference.tag().is_none() {
         bail!("push to a tag, `oci://REGISTRY/REPOSITORY:TAG`; the digest is the registry's answer");
     }
-    let loader = offline_loader(Config { bundled_plugins: false, cache_dir: None, ..Config::default() })?;
-    let plugin =
-        loader.load_file(file).await.with_context(|| format!("{} is not a plugin this host loads", file.display()))?;
+    let plugin = super::check::component_loader()?
+        .load_file(file)
+        .await
+        .with_context(|| format!("{} is not a plugin this host loads", file.display()))?;
     let wasm = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
     let artifact = layout::pack(&wasm, &plugin.imports(), &plugin.export_names(), &lock::now());
     let registry = Registry::for_reference(&reference);
@@ -258,15 +259,13 @@ impl Installed {
             )
         };
         let reference = reference::parse(&entry.source)?;
-        if reference.tag().is_none() {
+        if reference.digest().is_some() || reference.tag().is_none() {
             return Ok(format!(
                 "`{name}` was added by digest ({}); there is no tag to resolve again. `plugin remove {name}` and `plugin add` another digest to move it\n",
                 entry.source
             ));
         }
-        let digest = Registry::for_reference(&reference)
-            .resolve(&tagged(&reference, reference.tag().unwrap_or_default()))
-            .await?;
+        let digest = Registry::for_reference(&reference).resolve(&reference).await?;
         if digest == entry.digest {
             return Ok(format!("`{name}` is up to date: {} still names {digest}\n", entry.source));
         }
@@ -304,12 +303,9 @@ impl Installed {
         let mut report = Table::new(&["NAME", "RESULT", "DIGEST", "SIGNER"]);
         let mut failed = 0;
         for entry in &lock.plugins {
-            let signer = match crate::oci::verify::load_locked(&self.store, entry, &self.config.plugin_trust) {
-                Ok(_) => loader.load_locked(entry).await.map(|_| entry.signer.clone()),
-                Err(e) => Err(e),
-            };
-            match signer {
-                Ok(signer) => report.row([entry.name.clone(), "ok".into(), entry.digest.clone(), signer]),
+            // The loader verifies the chain before it loads, as the host's does.
+            match loader.load_locked(entry).await {
+                Ok(_) => report.row([entry.name.clone(), "ok".into(), entry.digest.clone(), entry.signer.clone()]),
                 Err(e) => {
                     failed += 1;
                     report.row([entry.name.clone(), format!("FAILED: {e:#}"), entry.digest.clone(), String::new()]);
