@@ -61,7 +61,7 @@ fn in_process() {
         };
         let app = App::start(config).await.unwrap();
         let services = app.mcp.services().clone();
-        let snapshot = services.registry.snapshot();
+        let snapshot = services.registry.loaded_snapshot().await;
         let route = snapshot.tools().get("hello").expect("the hello tool");
         let mut samples = Vec::with_capacity(CALLS);
         for i in 0..WARMUP + CALLS {
@@ -123,6 +123,7 @@ fn stdio_end_to_end() {
         let _spinners = busy.then(Spinners::start);
         let condition = if busy { "busy" } else { "idle" };
         let (mut floor, mut real) = (Vec::new(), Vec::new());
+        let (host_before, canned_before) = (host.sched(), canned.sched());
         for _ in 0..ROUNDS {
             floor.extend(round_trips(&mut canned));
             real.extend(round_trips(&mut host));
@@ -136,17 +137,22 @@ fn stdio_end_to_end() {
             real.p50 - floor.p50,
             real.p99 - floor.p99
         );
+        let calls = ROUNDS * (WARMUP + CALLS);
+        canned.sched().print_since(canned_before, &format!("stdio, {condition}: canned responder"), calls);
+        host.sched().print_since(host_before, &format!("stdio, {condition}: portcullis"), calls);
     }
     println!("{:<46} {:>9.1} MiB", "peak resident memory, hello only", host.peak_rss_kib() as f64 / 1024.0);
     let empty = tempfile::tempdir().unwrap();
-    let mut bundled = Peer::spawn(serve_command(empty.path(), cache.path(), true));
-    bundled.initialize();
-    bundled.request("tools/list", serde_json::json!({}));
-    println!(
-        "{:<46} {:>9.1} MiB",
-        "peak resident memory, every bundled plugin",
-        bundled.peak_rss_kib() as f64 / 1024.0
-    );
+    for cache_state in ["cold", "warm"] {
+        let mut bundled = Peer::spawn(serve_command(empty.path(), cache.path(), true));
+        bundled.initialize();
+        bundled.request("tools/list", serde_json::json!({}));
+        println!(
+            "{:<46} {:>9.1} MiB",
+            format!("peak resident memory, every bundled plugin, {cache_state} cache"),
+            bundled.peak_rss_kib() as f64 / 1024.0
+        );
+    }
 }
 
 /// Threads that keep every CPU busy at the lowest priority until dropped.

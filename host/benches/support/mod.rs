@@ -44,6 +44,30 @@ pub fn print(label: &str, s: &Stats) {
     println!("{label:<46} p50 {:>9.1} µs   p99 {:>9.1} µs   {:>9.0} calls/s", s.p50, s.p99, s.per_second);
 }
 
+/// What the scheduler counted for a process (`/proc/PID/task/*/schedstat`).
+#[derive(Clone, Copy, Default)]
+pub struct Sched {
+    /// Time its threads ran.
+    pub on_cpu_ns: u64,
+    /// Time its threads were runnable but waited for a CPU.
+    pub waiting_ns: u64,
+    /// Times one of its threads was put on a CPU: every wake-up counts one.
+    pub slices: u64,
+}
+
+impl Sched {
+    /// Prints the growth since `before`, per call.
+    pub fn print_since(&self, before: Sched, label: &str, calls: usize) {
+        let per = |a: u64, b: u64| (a - b) as f64 / calls as f64;
+        println!(
+            "{label:<46} {:>9.1} µs on CPU   {:>7.1} µs runnable   {:>5.2} wake-ups per call",
+            per(self.on_cpu_ns, before.on_cpu_ns) / 1000.0,
+            per(self.waiting_ns, before.waiting_ns) / 1000.0,
+            per(self.slices, before.slices)
+        );
+    }
+}
+
 /// A line-delimited JSON-RPC peer on a child's stdio.
 pub struct Peer {
     child: Child,
@@ -87,6 +111,20 @@ impl Peer {
         let params = serde_json::json!({"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "bench", "version": "0"}});
         self.request("initialize", params);
         self.send(serde_json::json!({"jsonrpc": "2.0", "method": "notifications/initialized"}));
+    }
+
+    /// Scheduler figures summed over every thread of the child so far.
+    pub fn sched(&self) -> Sched {
+        let tasks = std::fs::read_dir(format!("/proc/{}/task", self.child.id())).unwrap();
+        let mut sum = Sched::default();
+        for task in tasks.filter_map(Result::ok) {
+            let Ok(schedstat) = std::fs::read_to_string(task.path().join("schedstat")) else { continue };
+            let mut fields = schedstat.split_whitespace().map(|f| f.parse::<u64>().unwrap_or(0));
+            sum.on_cpu_ns += fields.next().unwrap_or(0);
+            sum.waiting_ns += fields.next().unwrap_or(0);
+            sum.slices += fields.next().unwrap_or(0);
+        }
+        sum
     }
 
     pub fn peak_rss_kib(&self) -> u64 {
