@@ -6,12 +6,13 @@
 //!   flight, beside the same round trip against a process that answers with
 //!   canned JSON-RPC (this binary with `--canned`), and the difference; in
 //!   interleaved rounds, with the machine idle and with its CPUs kept busy
-//!   by spinning threads at the lowest priority (an idle CPU wakes slowly);
+//!   by spinning threads at the lowest priority (an idle CPU wakes slowly),
+//!   with each process's CPU time, runnable time and wake-ups per call;
 //! - start-up: process start to the first answered `tools/list` with five
 //!   plugins, and to the answered `initialize` with the bundled plugins,
 //!   compile cache cold and warm;
 //! - peak resident memory of the stdio server, with hello only and with
-//!   every bundled plugin.
+//!   every bundled plugin, compile cache cold and warm.
 //!
 //! Run with `cargo bench -p portcullis --bench overhead` after
 //! `cargo build --target wasm32-wasip2 --profile plugin -p hello`.
