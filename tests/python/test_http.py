@@ -584,6 +584,35 @@ async def test_oversized_bodies_are_refused_with_413(portcullis_bin, plugin_dir,
         assert post_initialize(srv.url).status_code == 200
 
 
+def test_a_request_refused_before_its_body_is_read_closes_its_connection(portcullis_bin, plugin_dir, cache_dir):
+    """hyper closes such a connection without saying so when the body is not
+    yet in its buffer; a client sending its next request on it at once (the
+    SDK's OAuth flow after a 401) got "server disconnected without sending a
+    response". A request whose body was read keeps its connection."""
+    import http.client
+
+    key = "ci-key-0123456789abcdef"
+    with http_server(portcullis_bin, plugin_dir, cache_dir, config=f'[http.api_keys]\nci = "{key}"\n') as srv:
+        host, port = srv.base.removeprefix("http://").split(":")
+        body = json.dumps(initialize_body())
+        headers = {"Content-Type": "application/json", "Accept": "application/json, text/event-stream"}
+
+        refused = http.client.HTTPConnection(host, int(port), timeout=10)
+        refused.request("POST", "/mcp", body=body, headers=headers)
+        answer = refused.getresponse()
+        answer.read()
+        assert answer.status == 401 and answer.getheader("connection") == "close", answer.getheaders()
+
+        served = http.client.HTTPConnection(host, int(port), timeout=10)
+        served.request("POST", "/mcp", body=body, headers={**headers, "Authorization": f"Bearer {key}"})
+        answer = served.getresponse()
+        answer.read()
+        assert answer.status == 200 and answer.getheader("connection") is None, answer.getheaders()
+        connection = served.sock
+        served.request("GET", "/healthz")
+        assert served.getresponse().status == 200 and served.sock is connection, "the connection was not kept"
+
+
 async def test_a_slow_answer_meets_the_request_deadline(portcullis_bin, plugin_dir, cache_dir):
     install(plugin_dir, "faulty")
     with http_server(portcullis_bin, plugin_dir, cache_dir, config="[http]\nrequest_timeout_secs = 1\n") as srv:

@@ -4,6 +4,8 @@
 //! on shutdown no new connection is accepted while the open ones finish.
 //! With TLS the handshake must be done within that time too, and a plain
 //! HTTP request on the TLS port gets a plain 400 saying to use `https://`.
+//! A response sent before its request's body was read closes the connection
+//! (`unread_body`).
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -21,6 +23,7 @@ use tokio_util::sync::CancellationToken;
 use tower::Service;
 
 use super::tls::{HANDSHAKE_RECORD, Tls};
+use super::unread_body;
 
 /// The answer to a plain HTTP request on the TLS port.
 const PLAIN_ON_TLS: &[u8] = b"HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n\r\nThis port serves HTTPS: use an https:// URL.\n";
@@ -131,7 +134,11 @@ impl Connection {
         I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
     {
         let Connection { builder, graceful, peer, slot } = self;
-        let hyper_service = hyper::service::service_fn(move |request| service.clone().call(request));
+        let hyper_service = hyper::service::service_fn(move |request| {
+            let (request, read) = unread_body::track(request);
+            let answer = service.clone().call(request);
+            async move { answer.await.map(|response| unread_body::close_if_unread(response, &read)) }
+        });
         if let Err(e) = graceful.watch(builder.serve_connection(io, hyper_service)).await {
             tracing::debug!(%peer, "connection ended: {e}");
         }

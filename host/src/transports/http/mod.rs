@@ -22,7 +22,8 @@
 //! missing `Mcp-Method` on notifications (`headers`). `/metrics` needs
 //! authentication too; health, readiness and the resource metadata are open.
 //! Beneath every route, `connections` caps open connections and header
-//! read time, and `sessions` caps live Streamable HTTP sessions.
+//! read time and closes connections whose request body went unread
+//! (`unread_body`), and `sessions` caps live Streamable HTTP sessions.
 
 mod auth;
 mod connections;
@@ -37,6 +38,7 @@ mod sessions;
 mod shutdown;
 mod sse;
 mod tls;
+mod unread_body;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
