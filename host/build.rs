@@ -46,14 +46,23 @@ fn main() {
         let wasm = target_dir.join(TARGET).join(PROFILE).join(format!("{}.wasm", name.replace('-', "_")));
         let grants: Vec<String> = grants.iter().map(|g| format!("Grant::{g}")).collect();
         out.push_str(&format!(
-            "    BundledPlugin {{ name: {name:?}, wasm: include_bytes!({:?}), default_grants: &[{}], opt_in: {opt_in} }},\n",
+            "    BundledPlugin {{ name: {name:?}, wasm: include_bytes!({:?}), sha256: {:?}, default_grants: &[{}], opt_in: {opt_in} }},\n",
             wasm.display().to_string(),
+            sha256_of(&wasm),
             grants.join(", ")
         ));
     }
     out.push_str("];\n");
     let out_dir = PathBuf::from(std::env::var("OUT_DIR").unwrap());
     std::fs::write(out_dir.join("bundled.rs"), out).unwrap();
+}
+
+/// The SHA-256 of `file`, so that a warm start need not read (and page in)
+/// the embedded bytes to find their compiled form in the cache.
+fn sha256_of(file: &Path) -> [u8; 32] {
+    use sha2::Digest;
+    let bytes = std::fs::read(file).unwrap_or_else(|e| panic!("reading {}: {e}", file.display()));
+    sha2::Sha256::digest(bytes).into()
 }
 
 fn build<'a>(workspace: &Path, target_dir: &Path, crates: impl Iterator<Item = &'a str>) {

@@ -82,7 +82,7 @@ pub struct ToolView {
 /// The SHA-256 of a plugin's component, read from where it came from.
 async fn component_sha256(name: &str, source: &PluginSource) -> Option<String> {
     let bytes = match source {
-        PluginSource::Bundled => BUNDLED.iter().find(|b| b.name == name)?.wasm.to_vec(),
+        PluginSource::Bundled => return Some(hex::encode(BUNDLED.iter().find(|b| b.name == name)?.sha256)),
         PluginSource::File(path) => tokio::fs::read(path).await.ok()?,
         PluginSource::Oci { sha256, .. } => return Some(sha256.trim_start_matches("sha256:").to_string()),
     };

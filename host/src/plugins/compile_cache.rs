@@ -1,6 +1,7 @@
 //! On-disk cache of compiled components, keyed by the component's SHA-256 and
 //! the engine's compatibility hash, so a restart does not recompile.
 
+use std::borrow::Cow;
 use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
 
@@ -14,6 +15,27 @@ use wasmtime::component::Component;
 #[derive(Debug, Clone)]
 pub struct CompileCache {
     dir: Option<PathBuf>,
+}
+
+/// A component's bytes with their SHA-256, the cache's key.
+#[derive(Debug, Clone)]
+pub struct ComponentBytes {
+    bytes: Cow<'static, [u8]>,
+    sha256: [u8; 32],
+}
+
+impl ComponentBytes {
+    /// Bytes read at run time, hashed now.
+    pub fn new(bytes: Vec<u8>) -> Self {
+        let sha256 = Sha256::digest(&bytes).into();
+        Self { bytes: Cow::Owned(bytes), sha256 }
+    }
+
+    /// Bytes built into the binary with the digest the build computed of
+    /// them: on a cache hit they are never read (nor paged in).
+    pub const fn embedded(bytes: &'static [u8], sha256: [u8; 32]) -> Self {
+        Self { bytes: Cow::Borrowed(bytes), sha256 }
+    }
 }
 
 /// Whether a component came from the cache or was compiled now.
@@ -33,9 +55,9 @@ impl CompileCache {
 
     /// Returns the compiled form of `wasm`, from the cache when possible.
     /// A corrupt or incompatible cache entry is recompiled, never fatal.
-    pub fn load(&self, engine: &Engine, wasm: &[u8]) -> Result<(Component, CacheOutcome)> {
-        let Some(path) = self.entry_path(engine, wasm) else {
-            return Ok((Component::new(engine, wasm)?, CacheOutcome::Miss));
+    pub fn load(&self, engine: &Engine, wasm: &ComponentBytes) -> Result<(Component, CacheOutcome)> {
+        let Some(path) = self.entry_path(engine, &wasm.sha256) else {
+            return Ok((Component::new(engine, &wasm.bytes)?, CacheOutcome::Miss));
         };
         if path.exists() {
             match deserialize(engine, &path) {
@@ -43,19 +65,18 @@ impl CompileCache {
                 Err(e) => tracing::warn!(path = %path.display(), "ignoring unusable compile cache entry: {e:#}"),
             }
         }
-        let component = Component::new(engine, wasm)?;
+        let component = Component::new(engine, &wasm.bytes)?;
         if let Err(e) = store(&path, &component) {
             tracing::warn!(path = %path.display(), "could not write compile cache: {e:#}");
         }
         Ok((component, CacheOutcome::Miss))
     }
 
-    fn entry_path(&self, engine: &Engine, wasm: &[u8]) -> Option<PathBuf> {
+    fn entry_path(&self, engine: &Engine, sha256: &[u8; 32]) -> Option<PathBuf> {
         let dir = self.dir.as_ref()?;
         let mut engine_hash = std::collections::hash_map::DefaultHasher::new();
         engine.precompile_compatibility_hash().hash(&mut engine_hash);
-        let digest = Sha256::digest(wasm);
-        Some(dir.join(format!("{}-{:016x}.cwasm", hex::encode(digest), engine_hash.finish())))
+        Some(dir.join(format!("{}-{:016x}.cwasm", hex::encode(sha256), engine_hash.finish())))
     }
 }
 

@@ -12,6 +12,7 @@ use std::time::Instant;
 
 use anyhow::{Context, Result, anyhow};
 
+use super::compile_cache::ComponentBytes;
 use super::host_api::HostServices;
 use super::plugin::{Plugin, PluginSource};
 use super::runtime::PluginRuntime;
@@ -25,6 +26,8 @@ pub struct BundledPlugin {
     pub name: &'static str,
     /// Its component bytes.
     pub wasm: &'static [u8],
+    /// Their SHA-256, computed by the build.
+    pub sha256: [u8; 32],
     /// What it needs to work out of the box (the operator can narrow it).
     pub default_grants: &'static [Grant],
     /// Loaded only when `[plugins.<name>] grants` grants it something: a
@@ -34,6 +37,13 @@ pub struct BundledPlugin {
 }
 
 include!(concat!(env!("OUT_DIR"), "/bundled.rs"));
+
+impl BundledPlugin {
+    /// Its bytes for the compile cache, keyed by the build's digest.
+    pub fn component(&self) -> ComponentBytes {
+        ComponentBytes::embedded(self.wasm, self.sha256)
+    }
+}
 
 /// Loads plugins into the registry under the operator's configuration.
 pub struct Loader {
@@ -127,7 +137,7 @@ impl Loader {
         let (locked, policy) = (entry.clone(), self.config.plugin_trust.clone());
         let wasm =
             tokio::task::spawn_blocking(move || crate::oci::verify::load_locked(&store, &locked, &policy)).await??;
-        self.load(&entry.name, PluginSource::locked(entry), wasm, &[]).await
+        self.load(&entry.name, PluginSource::locked(entry), ComponentBytes::new(wasm), &[]).await
     }
 
     /// Brings the loaded plugins in line with the lock file: loads entries
@@ -190,14 +200,14 @@ impl Loader {
 
     /// Loads one bundled plugin.
     pub async fn load_bundled(&self, bundled: &BundledPlugin) -> Result<Arc<Plugin>> {
-        self.load(bundled.name, PluginSource::Bundled, bundled.wasm.to_vec(), bundled.default_grants).await
+        self.load(bundled.name, PluginSource::Bundled, bundled.component(), bundled.default_grants).await
     }
 
     /// Loads (or reloads) the plugin in `path`; its name is the file stem.
     pub async fn load_file(&self, path: &Path) -> Result<Arc<Plugin>> {
         let name = plugin_name(path)?;
         let wasm = tokio::fs::read(path).await.with_context(|| format!("reading {}", path.display()))?;
-        self.load(&name, PluginSource::File(path.to_path_buf()), wasm, &[]).await
+        self.load(&name, PluginSource::File(path.to_path_buf()), ComponentBytes::new(wasm), &[]).await
     }
 
     /// Removes the plugin loaded from `path`. A locked or bundled plugin it
@@ -220,7 +230,13 @@ impl Loader {
         }
     }
 
-    async fn load(&self, name: &str, source: PluginSource, wasm: Vec<u8>, grants: &[Grant]) -> Result<Arc<Plugin>> {
+    async fn load(
+        &self,
+        name: &str,
+        source: PluginSource,
+        wasm: ComponentBytes,
+        grants: &[Grant],
+    ) -> Result<Arc<Plugin>> {
         if self.is_disabled(name) {
             return Err(anyhow!("the operator disabled it (`POST /api/v1/plugins/{name}/enable` enables it)"));
         }
@@ -278,4 +294,18 @@ pub fn wasm_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
         .collect();
     files.sort();
     Ok(files)
+}
+
+#[cfg(test)]
+mod tests {
+    use sha2::{Digest, Sha256};
+
+    use super::BUNDLED;
+
+    #[test]
+    fn the_builds_digests_are_those_of_the_embedded_bytes() {
+        for bundled in BUNDLED {
+            assert_eq!(<[u8; 32]>::from(Sha256::digest(bundled.wasm)), bundled.sha256, "{}", bundled.name);
+        }
+    }
 }

@@ -14,7 +14,7 @@ mod runtime;
 mod watch;
 
 pub use call::CallState;
-pub use compile_cache::{CacheOutcome, CompileCache};
+pub use compile_cache::{CacheOutcome, CompileCache, ComponentBytes};
 pub use host_api::HostServices;
 pub use loader::{BUNDLED, BundledPlugin, Loader, wasm_files};
 pub use plugin::{Catalog, Plugin, PluginFault, PluginSource};

@@ -9,7 +9,7 @@ use wasmtime::component::{InstancePre, Linker};
 use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
 
 use super::call::CallState;
-use super::compile_cache::{CacheOutcome, CompileCache};
+use super::compile_cache::{CacheOutcome, CompileCache, ComponentBytes};
 use super::limits::EPOCH_TICK;
 
 /// How many plugin calls may run at once with the pooling allocator.
@@ -60,7 +60,7 @@ impl PluginRuntime {
     /// Compiles (or loads from the cache) and pre-instantiates a component.
     /// Fails if the bytes are not a component or import something the host
     /// does not provide.
-    pub fn prepare(&self, wasm: &[u8]) -> Result<(InstancePre<CallState>, CacheOutcome)> {
+    pub fn prepare(&self, wasm: &ComponentBytes) -> Result<(InstancePre<CallState>, CacheOutcome)> {
         let (component, outcome) = self.cache.load(&self.engine, wasm)?;
         let pre = self.linker.instantiate_pre(&component)?;
         Ok((pre, outcome))
