@@ -18,7 +18,7 @@ pub struct CompileCache {
 }
 
 /// A component's bytes with their SHA-256, the cache's key.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct ComponentBytes {
     bytes: Cow<'static, [u8]>,
     sha256: [u8; 32],
